@@ -1,0 +1,306 @@
+"""The scoring model: a declarative, versioned file, validated at start-up.
+
+Marketing tunes this file; the scorer only executes it. A bad file fails the
+cold start with a message that names the line and the problem.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from chalicelib.domain.events import EventType
+from chalicelib.domain.forms import FormDefinition, FormKind
+from chalicelib.domain.lead import Stage
+
+DEFAULT_MODEL_PATH = Path(__file__).with_name("default_model.yaml")
+
+
+class ScoringModelError(ValueError):
+    """The scoring model file is invalid; the message names where and why."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ContentClass(_Strict):
+    """A class of content recognised by URL path pattern (on any host)."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    paths: tuple[str, ...] = Field(min_length=1)
+    topic_from_path: bool = False
+
+    @cached_property
+    def _compiled(self) -> tuple[tuple[re.Pattern[str], int], ...]:
+        compiled = []
+        for pattern in self.paths:
+            prefix_depth = pattern.rstrip("*").rstrip("/").count("/")
+            compiled.append((re.compile(fnmatch.translate(pattern)), prefix_depth))
+        return tuple(compiled)
+
+    def match(self, path: str) -> tuple[bool, str | None]:
+        """Whether ``path`` is of this class, and its topic (segment after the prefix)."""
+        for regex, depth in self._compiled:
+            if regex.match(path):
+                if not self.topic_from_path:
+                    return True, None
+                segments = path.split("/")
+                topic = segments[depth + 1] if len(segments) > depth + 1 else None
+                return True, (topic or None)
+        return False, None
+
+
+class FitCondition(_Strict):
+    """One test on a profile field; exactly one of the tests is set."""
+
+    words_any: tuple[str, ...] | None = None
+    in_: tuple[str, ...] | None = Field(default=None, alias="in")
+    gte: float | None = None
+    lt: float | None = None
+    present: bool | None = None
+    business_email: bool | None = None
+
+    @model_validator(mode="after")
+    def _one_test(self) -> FitCondition:
+        tests = [self.words_any, self.in_, self.gte, self.lt, self.present, self.business_email]
+        if all(test is None for test in tests):
+            raise ValueError("a fit condition needs one of words_any, in, gte/lt, present")
+        return self
+
+    @cached_property
+    def _words(self) -> re.Pattern[str] | None:
+        if not self.words_any:
+            return None
+        alternatives = "|".join(re.escape(word.lower()) for word in self.words_any)
+        return re.compile(rf"(?<![a-z0-9])(?:{alternatives})(?![a-z0-9])")
+
+
+class FitRule(_Strict):
+    """Explicit (profile) points. In a ``group`` only the first matching rule counts."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    field: Literal[
+        "job_title",
+        "company_size",
+        "industry",
+        "country",
+        "email",
+        "phone",
+        "name",
+        "company",
+    ]
+    when: FitCondition
+    points: float
+    group: str | None = None
+    text: str
+
+
+class Cap(_Strict):
+    """At most ``count`` scoring hits of a rule per window of ``days``."""
+
+    count: int = Field(ge=1)
+    days: float = Field(gt=0)
+
+
+class EngagementRule(_Strict):
+    """Implicit (behaviour) points for an event that meets every condition given."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    event: tuple[EventType, ...] = Field(min_length=1)
+    content_class: tuple[str, ...] | None = None
+    properties: dict[str, str | bool | int] | None = None
+    form_kind: tuple[FormKind, ...] | None = None
+    query_words: tuple[str, ...] | None = None
+    prior_content_class: str | None = None
+    min_topic_reads: int | None = Field(default=None, ge=1)
+    min_distinct_topics: int | None = Field(default=None, ge=1)
+    dormant_days: float | None = Field(default=None, gt=0)
+    max_prior_email_clicks: int | None = Field(default=None, ge=0)
+    personal_message: bool | None = None
+    newsletter_subscribed: bool | None = None
+    max_fit: float | None = None
+    min_fit: float | None = None
+    points: float
+    cap: Cap | None = None
+    decay: str | None = "behaviour"
+    buying_signal: bool = False
+    advise_email: bool = False
+    text: str
+
+    @cached_property
+    def _query(self) -> re.Pattern[str] | None:
+        if not self.query_words:
+            return None
+        alternatives = "|".join(re.escape(word.lower()) for word in self.query_words)
+        return re.compile(rf"(?<![a-z0-9])(?:{alternatives})")
+
+
+class AccountRule(_Strict):
+    """Colleagues of one company reading about one topic within a window."""
+
+    id: str = "account_topic_surge"
+    min_colleagues: int = Field(default=3, ge=2)
+    window_days: float = Field(default=7, gt=0)
+    points: float = 15
+    decay: str | None = "behaviour"
+    buying_signal: bool = True
+    max_colleagues_tracked: int = Field(default=25, ge=3)
+    text: str = "{n} colleagues at {domain} read about {topic} this week"
+
+
+class DecayGroup(_Strict):
+    half_life_days: float | None = Field(default=30, gt=0)
+
+
+class MqlThresholds(_Strict):
+    min_forms: int = Field(default=2, ge=1)
+    min_fit: float = 25
+    min_engagement: float = 25
+
+
+class SqlThresholds(_Strict):
+    min_fit: float = 30
+    min_engagement: float = 30
+    min_buying_signals: int = Field(default=1, ge=1)
+    require_complete: bool = True
+
+
+class Stages(_Strict):
+    mql: MqlThresholds = MqlThresholds()
+    sql: SqlThresholds = SqlThresholds()
+
+
+class ScoringModel(_Strict):
+    """The whole model. ``version`` is stamped on every ledger entry it produces."""
+
+    version: str = Field(min_length=1, max_length=64)
+    forms: tuple[FormDefinition, ...] = Field(min_length=1)
+    content_classes: tuple[ContentClass, ...]
+    free_mail_domains: frozenset[str] = frozenset()
+    decay_groups: dict[str, DecayGroup] = Field(default_factory=lambda: {"behaviour": DecayGroup()})
+    fit_rules: tuple[FitRule, ...]
+    engagement_rules: tuple[EngagementRule, ...]
+    account: AccountRule = AccountRule()
+    stages: Stages = Stages()
+    reasons_shown: int = Field(default=5, ge=1, le=20)
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> ScoringModel:
+        classes = {c.name for c in self.content_classes}
+        ids = [rule.id for rule in (*self.fit_rules, *self.engagement_rules)] + [self.account.id]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"rule ids must be unique; repeated: {', '.join(duplicates)}")
+        forms = [f.form_id for f in self.forms]
+        if len(set(forms)) != len(forms):
+            raise ValueError("form ids must be unique")
+        for rule in self.engagement_rules:
+            for name in (*(rule.content_class or ()), rule.prior_content_class):
+                if name is not None and name not in classes:
+                    raise ValueError(f"rule {rule.id}: unknown content class {name!r}")
+            if rule.decay is not None and rule.decay not in self.decay_groups:
+                raise ValueError(f"rule {rule.id}: unknown decay group {rule.decay!r}")
+        if self.account.decay is not None and self.account.decay not in self.decay_groups:
+            raise ValueError(f"account rule: unknown decay group {self.account.decay!r}")
+        return self
+
+    @cached_property
+    def forms_by_id(self) -> dict[str, FormDefinition]:
+        return {form.form_id: form for form in self.forms}
+
+    @cached_property
+    def rules_by_event(self) -> dict[str, tuple[EngagementRule, ...]]:
+        index: dict[str, list[EngagementRule]] = {}
+        for rule in self.engagement_rules:
+            for event_type in rule.event:
+                index.setdefault(event_type.value, []).append(rule)
+        return {name: tuple(rules) for name, rules in index.items()}
+
+    @cached_property
+    def rule_texts(self) -> dict[str, str]:
+        texts = {rule.id: rule.text for rule in (*self.fit_rules, *self.engagement_rules)}
+        texts[self.account.id] = self.account.text
+        return texts
+
+    @cached_property
+    def half_lives_seconds(self) -> dict[str, float | None]:
+        return {
+            name: (group.half_life_days * 86_400 if group.half_life_days else None)
+            for name, group in self.decay_groups.items()
+        }
+
+    def classify(self, path: str) -> tuple[str | None, str | None]:
+        """The content class and topic of a URL path, or (None, None)."""
+        for content_class in self.content_classes:
+            matched, topic = content_class.match(path)
+            if matched:
+                return content_class.name, topic
+        return None, None
+
+    def stage_order(self) -> tuple[Stage, ...]:
+        return (Stage.VISITOR, Stage.LEAD, Stage.MQL, Stage.SQL, Stage.CUSTOMER)
+
+
+def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
+    """Best-effort line number of a location in a YAML document."""
+    import yaml
+
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if k.value == key), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            match = node.value[key]
+        else:
+            match = None
+        if match is None:
+            break
+        node = match
+    return node.start_mark.line + 1 if node is not None else None
+
+
+def parse_scoring_model(text: str, source: str = "<scoring model>") -> ScoringModel:
+    """Parse and validate a YAML (or JSON) scoring model.
+
+    Raises
+    ------
+    ScoringModelError
+        naming the file, the line and the field of every problem.
+    """
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ScoringModelError(f"{source}: not valid YAML: {error}") from None
+    try:
+        return ScoringModel.model_validate(data)
+    except ValidationError as error:
+        lines = []
+        for item in error.errors(include_url=False):
+            loc = tuple(item["loc"])
+            line = _line_of(text, loc)
+            where = ".".join(str(part) for part in loc) or "model"
+            at = f"line {line}: " if line else ""
+            lines.append(f"{source}: {at}{where}: {item['msg']}")
+        raise ScoringModelError("\n".join(lines)) from None
+
+
+def load_scoring_model(path: str | Path | None = None) -> ScoringModel:
+    """Load the model from ``path``, or the default model shipped with the code."""
+    target = Path(path) if path else DEFAULT_MODEL_PATH
+    try:
+        text = target.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ScoringModelError(f"{target}: cannot read the scoring model: {error}") from None
+    return parse_scoring_model(text, str(target))

@@ -1,0 +1,634 @@
+"""The scorer: one pure function from (lead state, company state, event, model, now)
+to (new states, ledger entries, stage transitions). No I/O.
+
+The stream handler, the full rescore and the benchmarks all call ``score_event``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from chalicelib.domain.events import EventType, TrackingEvent
+from chalicelib.domain.lead import Stage
+from chalicelib.domain.scoring.model import (
+    EngagementRule,
+    FitCondition,
+    FitRule,
+    ScoringModel,
+)
+from chalicelib.domain.scoring.state import (
+    MAX_CAP_WINDOWS,
+    MAX_EMAIL_CLICKS,
+    MAX_TOPICS,
+    Accumulator,
+    CompanyState,
+    LeadScoreState,
+    RuleTally,
+)
+
+DAY = 86_400.0
+TOPIC_WINDOW = 30 * DAY
+EMAIL_CLICK_WINDOW = 365 * DAY
+FIT = "fit"
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """One change of score: a rule, its points before decay, and why."""
+
+    event_id: str
+    rule: str
+    points: float
+    at: float
+    model_version: str
+    kind: str  # "fit" or "engagement"
+    decay: str | None
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "event_id": self.event_id,
+            "rule": self.rule,
+            "points": self.points,
+            "at": self.at,
+            "model_version": self.model_version,
+            "kind": self.kind,
+            "decay": self.decay,
+            "text": self.text,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LedgerEntry:
+        return cls(
+            event_id=str(data["event_id"]),
+            rule=str(data["rule"]),
+            points=float(data["points"]),
+            at=float(data["at"]),
+            model_version=str(data["model_version"]),
+            kind=str(data["kind"]),
+            decay=data.get("decay"),
+            text=str(data.get("text", "")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StageTransition:
+    """A lead moved from one stage to another, at a time, for a reason."""
+
+    from_stage: str
+    to_stage: str
+    at: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSurge:
+    """Colleagues at ``domain`` who should each receive the account signal for ``topic``."""
+
+    domain: str
+    topic: str
+    readers: int
+    window: int
+    lead_ids: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class ScoreOutcome:
+    """What scoring one event produced."""
+
+    lead: LeadScoreState
+    company: CompanyState | None
+    ledger: list[LedgerEntry] = field(default_factory=list)
+    transitions: list[StageTransition] = field(default_factory=list)
+    account_surge: AccountSurge | None = None
+
+
+def short_date(epoch: float) -> str:
+    """'12 Nov': how a salesperson says a date."""
+    moment = datetime.fromtimestamp(epoch, tz=UTC)
+    return f"{moment.day} {moment.strftime('%b')}"
+
+
+class _Vars(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def render(template: str, values: Mapping[str, Any]) -> str:
+    """Fill a rule's sentence; an unknown placeholder shows as '?' rather than failing."""
+    try:
+        return template.format_map(_Vars(values))
+    except (ValueError, IndexError):
+        return template
+
+
+# -- fit ---------------------------------------------------------------------------------
+
+
+def _field_value(rule: FitRule, profile: Mapping[str, Any], model: ScoringModel) -> Any:
+    if rule.field == "name":
+        return profile.get("first_name") or profile.get("last_name")
+    if rule.field == "email":
+        return profile.get("email")
+    return profile.get(rule.field)
+
+
+def _fit_matches(
+    condition: FitCondition, value: Any, profile: Mapping[str, Any], model: ScoringModel
+) -> bool:
+    if condition.business_email is not None:
+        email = profile.get("email")
+        if not email:
+            return False
+        domain = str(email).rpartition("@")[2].lower()
+        return (domain not in model.free_mail_domains) is condition.business_email
+    if condition.present is not None:
+        return bool(value) is condition.present
+    if value is None or value == "":
+        return False
+    if condition.words_any is not None:
+        words = condition._words
+        return bool(words and words.search(str(value).lower()))
+    if condition.in_ is not None:
+        return str(value).upper() in {v.upper() for v in condition.in_}
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return False
+    if condition.gte is not None and number < condition.gte:
+        return False
+    return not (condition.lt is not None and number >= condition.lt)
+
+
+def fit_points(
+    profile: Mapping[str, Any], model: ScoringModel
+) -> tuple[dict[str, float], dict[str, str]]:
+    """The fit rules a profile meets: points and sentence per rule (first in a group wins)."""
+    points: dict[str, float] = {}
+    texts: dict[str, str] = {}
+    taken: set[str] = set()
+    values = dict(profile)
+    email = str(profile.get("email") or "")
+    values["company_domain"] = email.rpartition("@")[2].lower() if email else "?"
+    for rule in model.fit_rules:
+        if rule.group is not None and rule.group in taken:
+            continue
+        value = _field_value(rule, profile, model)
+        if _fit_matches(rule.when, value, profile, model):
+            points[rule.id] = rule.points
+            texts[rule.id] = render(rule.text, values)
+            if rule.group is not None:
+                taken.add(rule.group)
+    return points, texts
+
+
+def _apply_fit(
+    state: LeadScoreState,
+    profile: Mapping[str, Any],
+    event: TrackingEvent,
+    model: ScoringModel,
+    ledger: list[LedgerEntry],
+) -> None:
+    new_points, new_texts = fit_points(profile, model)
+    for rule_id in sorted(set(state.fit) | set(new_points)):
+        delta = new_points.get(rule_id, 0.0) - state.fit.get(rule_id, 0.0)
+        if delta != 0.0:
+            text = new_texts.get(rule_id) or f"No longer applies: {state.fit_texts.get(rule_id, '')}"
+            ledger.append(
+                LedgerEntry(
+                    event.event_id,
+                    rule_id,
+                    delta,
+                    event.occurred_at,
+                    model.version,
+                    FIT,
+                    None,
+                    text,
+                )
+            )
+    state.fit = new_points
+    state.fit_texts = new_texts
+
+
+# -- engagement --------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Facts:
+    """What one event means, computed once and shared by every rule."""
+
+    path: str
+    content_class: str | None
+    topic: str | None
+    topic_reads: int
+    distinct_topics: int
+    dormant_days: float
+    prior_clicks: int
+    values: dict[str, Any]
+
+
+def _facts(state: LeadScoreState, event: TrackingEvent, model: ScoringModel) -> _Facts:
+    url = event.url or ""
+    path = urlsplit(url).path or "/" if url else ""
+    content_class, topic = model.classify(path) if path else (None, None)
+    at = event.occurred_at
+    topic_reads = 0
+    if topic is not None:
+        count, window_start, _last = state.topics.get(topic, (0, at, at))
+        topic_reads = (count if at - window_start <= TOPIC_WINDOW else 0) + 1
+    recent_topics = {t for t, (_c, _w, last) in state.topics.items() if at - last <= TOPIC_WINDOW}
+    if topic is not None:
+        recent_topics.add(topic)
+    dormant = (at - state.last_seen) / DAY if state.last_seen and at > state.last_seen else 0.0
+    prior_clicks = sum(1 for t in state.email_clicks if 0 <= at - t <= EMAIL_CLICK_WINDOW)
+    properties = event.properties or {}
+    target = str(properties.get("target_url") or event.url or "")
+    values: dict[str, Any] = {
+        "date": short_date(at),
+        "title": event.title or path or "?",
+        "path": path or "?",
+        "url": url,
+        "topic": topic or "?",
+        "topic_reads": topic_reads,
+        "distinct_topics": len(recent_topics),
+        "query": str(properties.get("query", ""))[:80],
+        "target": urlsplit(target).path or target or "?",
+        "form_title": "?",
+    }
+    if event.form_id and (form := model.forms_by_id.get(event.form_id)):
+        values["form_title"] = form.title
+    return _Facts(
+        path=path,
+        content_class=content_class,
+        topic=topic,
+        topic_reads=topic_reads,
+        distinct_topics=len(recent_topics),
+        dormant_days=dormant,
+        prior_clicks=prior_clicks,
+        values=values,
+    )
+
+
+def _matches(
+    rule: EngagementRule, state: LeadScoreState, event: TrackingEvent, facts: _Facts
+) -> bool:
+    if rule.content_class is not None and facts.content_class not in rule.content_class:
+        return False
+    if rule.form_kind is not None and event.form_kind not in rule.form_kind:
+        return False
+    if rule.properties is not None:
+        properties = event.properties or {}
+        for key, expected in rule.properties.items():
+            if properties.get(key) != expected:
+                return False
+    if rule.query_words is not None:
+        query = rule._query
+        if query is None or not query.search(str((event.properties or {}).get("query", "")).lower()):
+            return False
+    if rule.prior_content_class is not None and rule.prior_content_class not in state.classes_seen:
+        return False
+    if rule.min_topic_reads is not None and facts.topic_reads < rule.min_topic_reads:
+        return False
+    if rule.min_distinct_topics is not None and facts.distinct_topics < rule.min_distinct_topics:
+        return False
+    if rule.dormant_days is not None and facts.dormant_days < rule.dormant_days:
+        return False
+    if rule.max_prior_email_clicks is not None and facts.prior_clicks > rule.max_prior_email_clicks:
+        return False
+    if rule.personal_message is not None:
+        personal = bool((event.properties or {}).get("personal", False))
+        if personal is not rule.personal_message:
+            return False
+    if (
+        rule.newsletter_subscribed is not None
+        and state.newsletter_subscribed is not rule.newsletter_subscribed
+    ):
+        return False
+    if rule.max_fit is not None and state.fit_total > rule.max_fit:
+        return False
+    return not (rule.min_fit is not None and state.fit_total < rule.min_fit)
+
+
+def _within_cap(state: LeadScoreState, key: str, count: int, days: float, at: float) -> bool:
+    """Count one hit against a cap window; False when the window is full."""
+    window = int(at // (days * DAY))
+    windows = dict(state.caps.get(key, {}))
+    used = windows.get(window, 0)
+    if used >= count:
+        return False
+    windows[window] = used + 1
+    if len(windows) > MAX_CAP_WINDOWS:
+        for old in sorted(windows)[: len(windows) - MAX_CAP_WINDOWS]:
+            del windows[old]
+    state.caps[key] = windows
+    return True
+
+
+def _credit(
+    state: LeadScoreState,
+    model: ScoringModel,
+    rule_id: str,
+    points: float,
+    decay: str | None,
+    signal: bool,
+    advise_email: bool,
+    text: str,
+    event: TrackingEvent,
+    ledger: list[LedgerEntry],
+) -> None:
+    at = event.occurred_at
+    half_life = model.half_lives_seconds.get(decay) if decay else None
+    previous = state.rules.get(rule_id)
+    if previous is None:
+        tally = RuleTally(
+            points, 1, at, text, decay, Accumulator().add(points, at, half_life), signal, advise_email
+        )
+    else:
+        newer = at >= previous.last_at
+        tally = RuleTally(
+            previous.points + points,
+            previous.count + 1,
+            max(previous.last_at, at),
+            text if newer else previous.text,
+            decay,
+            previous.total.add(points, at, half_life),
+            signal,
+            advise_email,
+        )
+    state.rules[rule_id] = tally
+    if decay is None:
+        state.static_engagement += points
+    else:
+        state.groups[decay] = state.groups.get(decay, Accumulator()).add(points, at, half_life)
+    if signal:
+        state.buying_signals += 1
+        state.signals_since_recycle += 1
+        if at >= state.last_signal_at:
+            state.last_signal_rule = rule_id
+            state.last_signal_at = at
+    ledger.append(
+        LedgerEntry(event.event_id, rule_id, points, at, model.version, "engagement", decay, text)
+    )
+
+
+def _remember(state: LeadScoreState, event: TrackingEvent, facts: _Facts) -> None:
+    """Update the bounded memory the conditions read (after rules saw the old one)."""
+    at = event.occurred_at
+    if facts.content_class is not None and facts.content_class not in state.classes_seen:
+        state.classes_seen = (*state.classes_seen, facts.content_class)
+    if facts.topic is not None:
+        count, window_start, last = state.topics.get(facts.topic, (0, at, at))
+        if at - window_start > TOPIC_WINDOW:
+            count, window_start = 0, at
+        state.topics[facts.topic] = (count + 1, min(window_start, at), max(last, at))
+        if len(state.topics) > MAX_TOPICS:
+            oldest = min(state.topics, key=lambda t: state.topics[t][2])
+            del state.topics[oldest]
+    if event.type == EventType.EMAIL_CLICK:
+        clicks = [t for t in (*state.email_clicks, at) if at - t <= EMAIL_CLICK_WINDOW]
+        state.email_clicks = tuple(sorted(clicks)[-MAX_EMAIL_CLICKS:])
+    if event.type == EventType.FORM_SUBMIT:
+        state.forms += 1
+        if event.form_kind == "newsletter_subscribe":
+            state.newsletter_subscribed = True
+    elif event.type == EventType.NEWSLETTER_UNSUBSCRIBE:
+        state.newsletter_subscribed = False
+
+
+# -- account -----------------------------------------------------------------------------
+
+
+def _track_company(
+    company: CompanyState, lead_id: str, topic: str, at: float, model: ScoringModel
+) -> tuple[CompanyState, AccountSurge | None]:
+    rule = model.account
+    window_seconds = rule.window_days * DAY
+    readers = {
+        reader: last
+        for reader, last in company.readers.get(topic, {}).items()
+        if at - last <= window_seconds
+    }
+    readers[lead_id] = max(readers.get(lead_id, at), at)
+    if len(readers) > rule.max_colleagues_tracked:
+        keep = sorted(readers, key=lambda r: readers[r], reverse=True)[: rule.max_colleagues_tracked]
+        readers = {r: readers[r] for r in keep}
+    updated = CompanyState(
+        domain=company.domain,
+        readers={**company.readers, topic: readers},
+        credited=dict(company.credited),
+    )
+    if len(readers) < rule.min_colleagues:
+        return updated, None
+    window = int(at // window_seconds)
+    credited = {r: w for r, w in updated.credited.get(topic, {}).items() if r in readers}
+    due = tuple(sorted(r for r in readers if credited.get(r) != window))
+    if not due:
+        return updated, None
+    for reader in due:
+        credited[reader] = window
+    updated.credited[topic] = credited
+    return updated, AccountSurge(company.domain, topic, len(readers), window, due)
+
+
+# -- lifecycle ---------------------------------------------------------------------------
+
+
+def is_complete(profile: Mapping[str, Any]) -> bool:
+    """Completeness (seed 001): at least a name and an e-mail address."""
+    return bool(profile.get("email")) and bool(profile.get("first_name") or profile.get("last_name"))
+
+
+def evaluate_stage(state: LeadScoreState, model: ScoringModel, at: float) -> tuple[str, str]:
+    """The stage the lead qualifies for now, and the reason (stages only move forward here)."""
+    current = state.stage
+    if current in (Stage.SQL, Stage.CUSTOMER):
+        return current, ""
+    if not state.profile.get("email"):
+        return Stage.VISITOR, ""
+    fit = state.fit_total
+    engagement = state.engagement_at(at, model.half_lives_seconds)
+    sql = model.stages.sql
+    signals = state.signals_since_recycle if current == Stage.RECYCLED else state.buying_signals
+    if (
+        (is_complete(state.profile) or not sql.require_complete)
+        and fit >= sql.min_fit
+        and engagement >= sql.min_engagement
+        and signals >= sql.min_buying_signals
+    ):
+        return Stage.SQL, (
+            f"fit {fit:.0f} ≥ {sql.min_fit:.0f}, engagement {engagement:.0f} ≥ "
+            f"{sql.min_engagement:.0f}, {signals} buying signal(s), latest: "
+            f"{state.rules[state.last_signal_rule].text if state.last_signal_rule in state.rules else '?'}"
+        )
+    if current in (Stage.MQL, Stage.RECYCLED):
+        return current, ""
+    mql = model.stages.mql
+    if state.forms >= mql.min_forms:
+        return Stage.MQL, f"submitted {state.forms} forms"
+    if fit >= mql.min_fit and engagement >= mql.min_engagement:
+        return Stage.MQL, f"fit {fit:.0f} and engagement {engagement:.0f} reach the MQL thresholds"
+    return Stage.LEAD, "identified by e-mail" if current == Stage.VISITOR else ""
+
+
+def move_stage(
+    state: LeadScoreState, to_stage: str, at: float, reason: str
+) -> StageTransition | None:
+    """Record a stage change on the state; None when the stage stays."""
+    if to_stage == state.stage:
+        return None
+    transition = StageTransition(state.stage, to_stage, at, reason)
+    state.stage = to_stage
+    state.stage_since = at
+    state.stage_entered[to_stage] = at
+    if to_stage == Stage.SQL:
+        state.qualifications += 1
+        state.sales_status = None
+    return transition
+
+
+# -- the scorer --------------------------------------------------------------------------
+
+_NEVER_SCORED = frozenset(
+    {EventType.STAGE_CHANGED, EventType.SALES_FEEDBACK, EventType.CONSENT_CHANGED}
+)
+
+
+def score_event(
+    lead: LeadScoreState,
+    company: CompanyState | None,
+    event: TrackingEvent,
+    model: ScoringModel,
+    now: float,
+) -> ScoreOutcome:
+    """Apply one event to a lead's state under a model.
+
+    Parameters
+    ----------
+    lead
+        the lead's state before the event (not modified).
+    company
+        the state of the lead's company (business domain), or None.
+    event
+        the event, self-contained (form submissions carry the merged profile).
+    model
+        the scoring model; its version is stamped on every ledger entry.
+    now
+        processing time; stage thresholds are evaluated at the event's own time
+        so that a replay gives the same stages as the live run.
+
+    Returns
+    -------
+    ScoreOutcome
+        new lead and company states, the ledger entries, stage transitions, and
+        the colleagues due an account signal.
+    """
+    state = lead.clone()
+    state.model_version = model.version
+    ledger: list[LedgerEntry] = []
+    outcome = ScoreOutcome(lead=state, company=company, ledger=ledger)
+    at = event.occurred_at
+    if event.type in _NEVER_SCORED:
+        return outcome
+    state.events_applied += 1
+    if event.machine is not None:
+        # Machine traffic is kept for reports but never moves a score.
+        return outcome
+    if state.first_seen == 0.0 or at < state.first_seen:
+        state.first_seen = at
+    if event.profile is not None:
+        state.profile = dict(event.profile)
+        _apply_fit(state, state.profile, event, model, ledger)
+    facts = _facts(state, event, model)
+    if event.type == EventType.ACCOUNT_SIGNAL:
+        _account_signal(state, event, model, ledger, facts)
+    else:
+        values = {**state.profile, **facts.values}
+        for rule in model.rules_by_event.get(event.type, ()):
+            if not _matches(rule, state, event, facts):
+                continue
+            if rule.cap is not None and not _within_cap(
+                state, rule.id, rule.cap.count, rule.cap.days, at
+            ):
+                continue
+            text = render(rule.text, values)
+            _credit(
+                state,
+                model,
+                rule.id,
+                rule.points,
+                rule.decay,
+                rule.buying_signal,
+                rule.advise_email,
+                text,
+                event,
+                ledger,
+            )
+    _remember(state, event, facts)
+    state.last_seen = max(state.last_seen, at)
+    if company is not None and facts.topic is not None and facts.content_class == "article":
+        outcome.company, outcome.account_surge = _track_company(
+            company, event.lead_id, facts.topic, at, model
+        )
+    to_stage, reason = evaluate_stage(state, model, at)
+    transition = move_stage(state, to_stage, at, reason)
+    if transition is not None:
+        outcome.transitions.append(transition)
+    return outcome
+
+
+def _account_signal(
+    state: LeadScoreState,
+    event: TrackingEvent,
+    model: ScoringModel,
+    ledger: list[LedgerEntry],
+    facts: _Facts,
+) -> None:
+    rule = model.account
+    properties = event.properties or {}
+    topic = str(properties.get("topic", "?"))
+    if not _within_cap(state, f"{rule.id}:{topic}", 1, rule.window_days, event.occurred_at):
+        return
+    text = render(
+        rule.text,
+        {"n": properties.get("readers", "?"), "domain": properties.get("domain", "?"), "topic": topic},
+    )
+    _credit(state, model, rule.id, rule.points, rule.decay, rule.buying_signal, False, text, event, ledger)
+
+
+def replay(
+    events: Iterable[TrackingEvent], model: ScoringModel, now: float
+) -> tuple[LeadScoreState, list[LedgerEntry], list[StageTransition]]:
+    """Score a lead's whole history from scratch (the rescore), in the order given."""
+    state = LeadScoreState()
+    ledger: list[LedgerEntry] = []
+    transitions: list[StageTransition] = []
+    for event in events:
+        outcome = score_event(state, None, event, model, now)
+        state = outcome.lead
+        ledger.extend(outcome.ledger)
+        transitions.extend(outcome.transitions)
+    return state, ledger, transitions
+
+
+def scores_from_ledger(
+    entries: Iterable[LedgerEntry], model: ScoringModel, at: float
+) -> tuple[float, float]:
+    """(fit, engagement) at time ``at``, from ledger entries alone."""
+    fit = 0.0
+    engagement = 0.0
+    half_lives = model.half_lives_seconds
+    for entry in entries:
+        if entry.kind == FIT:
+            fit += entry.points
+        elif entry.decay is None:
+            engagement += entry.points
+        else:
+            half_life = half_lives.get(entry.decay)
+            engagement += Accumulator(entry.points, entry.at).at(at, half_life)
+    return fit, engagement
+
+

@@ -1,0 +1,242 @@
+"""Score state: everything the scorer keeps about a lead or a company, bounded in size.
+
+The state is what makes scoring constant work per event: counters, the last
+window of each cap, decayed sums with their reference time. It serialises to a
+compact JSON-able dict stored on the lead item.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_TOPICS = 40
+MAX_EMAIL_CLICKS = 50
+MAX_CAP_WINDOWS = 3
+
+
+def decayed(value: float, ref_at: float, at: float, half_life: float | None) -> float:
+    """``value`` measured at ``ref_at``, seen at ``at`` under a half-life (None: no decay)."""
+    if half_life is None or value == 0.0 or at == ref_at:
+        return value
+    return value * math.exp2(-(at - ref_at) / half_life)
+
+
+@dataclass(slots=True)
+class Accumulator:
+    """A sum of points that each fade from their own time: exact, O(1) to update."""
+
+    value: float = 0.0
+    ref_at: float = 0.0
+
+    def add(self, points: float, at: float, half_life: float | None) -> Accumulator:
+        if half_life is None:
+            return Accumulator(self.value + points, max(self.ref_at, at))
+        if self.value == 0.0 and self.ref_at == 0.0:
+            return Accumulator(points, at)
+        if at >= self.ref_at:
+            return Accumulator(decayed(self.value, self.ref_at, at, half_life) + points, at)
+        return Accumulator(self.value + decayed(points, at, self.ref_at, half_life), self.ref_at)
+
+    def at(self, moment: float, half_life: float | None) -> float:
+        return decayed(self.value, self.ref_at, moment, half_life)
+
+
+@dataclass(slots=True)
+class RuleTally:
+    """How much one rule contributed, and the latest sentence explaining it."""
+
+    points: float  # undecayed total
+    count: int
+    last_at: float
+    text: str
+    decay: str | None
+    total: Accumulator
+    signal: bool = False
+    advise_email: bool = False
+
+
+@dataclass(slots=True)
+class LeadScoreState:
+    """The scorer's memory of one lead. Bounded: nothing in it grows with history."""
+
+    model_version: str = ""
+    profile: dict[str, Any] = field(default_factory=dict)
+    fit: dict[str, float] = field(default_factory=dict)
+    fit_texts: dict[str, str] = field(default_factory=dict)
+    rules: dict[str, RuleTally] = field(default_factory=dict)
+    groups: dict[str, Accumulator] = field(default_factory=dict)
+    static_engagement: float = 0.0
+    caps: dict[str, dict[int, int]] = field(default_factory=dict)
+    forms: int = 0
+    newsletter_subscribed: bool = False
+    topics: dict[str, tuple[int, float, float]] = field(default_factory=dict)
+    classes_seen: tuple[str, ...] = ()
+    email_clicks: tuple[float, ...] = ()
+    first_seen: float = 0.0
+    last_seen: float = 0.0
+    events_applied: int = 0
+    buying_signals: int = 0
+    signals_since_recycle: int = 0
+    last_signal_rule: str | None = None
+    last_signal_at: float = 0.0
+    stage: str = "visitor"
+    stage_since: float = 0.0
+    stage_entered: dict[str, float] = field(default_factory=dict)
+    qualifications: int = 0
+    sales_status: str | None = None
+
+    @property
+    def fit_total(self) -> float:
+        return sum(self.fit.values())
+
+    def engagement_at(self, moment: float, half_lives: dict[str, float | None]) -> float:
+        total = self.static_engagement
+        for group, accumulator in self.groups.items():
+            total += accumulator.at(moment, half_lives.get(group))
+        return total
+
+    def clone(self) -> LeadScoreState:
+        """A copy whose containers can be changed without touching this one."""
+        return LeadScoreState(
+            model_version=self.model_version,
+            profile=dict(self.profile),
+            fit=dict(self.fit),
+            fit_texts=dict(self.fit_texts),
+            rules=dict(self.rules),
+            groups=dict(self.groups),
+            static_engagement=self.static_engagement,
+            caps=dict(self.caps),
+            forms=self.forms,
+            newsletter_subscribed=self.newsletter_subscribed,
+            topics=dict(self.topics),
+            classes_seen=self.classes_seen,
+            email_clicks=self.email_clicks,
+            first_seen=self.first_seen,
+            last_seen=self.last_seen,
+            events_applied=self.events_applied,
+            buying_signals=self.buying_signals,
+            signals_since_recycle=self.signals_since_recycle,
+            last_signal_rule=self.last_signal_rule,
+            last_signal_at=self.last_signal_at,
+            stage=self.stage,
+            stage_since=self.stage_since,
+            stage_entered=dict(self.stage_entered),
+            qualifications=self.qualifications,
+            sales_status=self.sales_status,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A compact JSON-able form (short keys: it is stored on every lead)."""
+        return {
+            "v": self.model_version,
+            "p": self.profile,
+            "f": self.fit,
+            "ft": self.fit_texts,
+            "r": {
+                rule: [
+                    t.points,
+                    t.count,
+                    t.last_at,
+                    t.text,
+                    t.decay,
+                    t.total.value,
+                    t.total.ref_at,
+                    int(t.signal),
+                    int(t.advise_email),
+                ]
+                for rule, t in self.rules.items()
+            },
+            "g": {name: [a.value, a.ref_at] for name, a in self.groups.items()},
+            "se": self.static_engagement,
+            "c": {key: {str(b): n for b, n in windows.items()} for key, windows in self.caps.items()},
+            "fo": self.forms,
+            "ns": int(self.newsletter_subscribed),
+            "t": {topic: list(value) for topic, value in self.topics.items()},
+            "cs": list(self.classes_seen),
+            "ec": list(self.email_clicks),
+            "fs": self.first_seen,
+            "ls": self.last_seen,
+            "n": self.events_applied,
+            "bs": self.buying_signals,
+            "bsr": self.signals_since_recycle,
+            "lsr": self.last_signal_rule,
+            "lsa": self.last_signal_at,
+            "st": self.stage,
+            "ss": self.stage_since,
+            "se2": self.stage_entered,
+            "q": self.qualifications,
+            "sal": self.sales_status,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> LeadScoreState:
+        if not data:
+            return cls()
+        return cls(
+            model_version=data.get("v", ""),
+            profile=dict(data.get("p", {})),
+            fit={k: float(v) for k, v in data.get("f", {}).items()},
+            fit_texts=dict(data.get("ft", {})),
+            rules={
+                rule: RuleTally(
+                    points=float(v[0]),
+                    count=int(v[1]),
+                    last_at=float(v[2]),
+                    text=str(v[3]),
+                    decay=v[4],
+                    total=Accumulator(float(v[5]), float(v[6])),
+                    signal=bool(v[7]),
+                    advise_email=bool(v[8]),
+                )
+                for rule, v in data.get("r", {}).items()
+            },
+            groups={k: Accumulator(float(v[0]), float(v[1])) for k, v in data.get("g", {}).items()},
+            static_engagement=float(data.get("se", 0.0)),
+            caps={
+                key: {int(b): int(n) for b, n in windows.items()}
+                for key, windows in data.get("c", {}).items()
+            },
+            forms=int(data.get("fo", 0)),
+            newsletter_subscribed=bool(data.get("ns", 0)),
+            topics={
+                k: (int(v[0]), float(v[1]), float(v[2])) for k, v in data.get("t", {}).items()
+            },
+            classes_seen=tuple(data.get("cs", ())),
+            email_clicks=tuple(float(x) for x in data.get("ec", ())),
+            first_seen=float(data.get("fs", 0.0)),
+            last_seen=float(data.get("ls", 0.0)),
+            events_applied=int(data.get("n", 0)),
+            buying_signals=int(data.get("bs", 0)),
+            signals_since_recycle=int(data.get("bsr", 0)),
+            last_signal_rule=data.get("lsr"),
+            last_signal_at=float(data.get("lsa", 0.0)),
+            stage=str(data.get("st", "visitor")),
+            stage_since=float(data.get("ss", 0.0)),
+            stage_entered={k: float(v) for k, v in data.get("se2", {}).items()},
+            qualifications=int(data.get("q", 0)),
+            sales_status=data.get("sal"),
+        )
+
+
+@dataclass(slots=True)
+class CompanyState:
+    """Who at one company read which topic recently (bounded per topic)."""
+
+    domain: str
+    readers: dict[str, dict[str, float]] = field(default_factory=dict)
+    credited: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"d": self.domain, "r": self.readers, "c": self.credited}
+
+    @classmethod
+    def from_dict(cls, domain: str, data: dict[str, Any] | None) -> CompanyState:
+        if not data:
+            return cls(domain=domain)
+        return cls(
+            domain=domain,
+            readers={t: {k: float(v) for k, v in r.items()} for t, r in data.get("r", {}).items()},
+            credited={t: {k: int(v) for k, v in c.items()} for t, c in data.get("c", {}).items()},
+        )
