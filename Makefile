@@ -42,3 +42,48 @@ e2e: venv
 
 clean:
 	rm -rf dist .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+# --- Deployment (docs/DEPLOY.md) -------------------------------------------------------
+# Template tools (cfn-lint, checkov, aws-sam-translator) and the AWS CLI live in their own
+# venv: their pins clash with the app's. tests/infra runs `make tools` itself.
+.PHONY: tools
+TOOLS_VENV := .venv-tools
+TOOLS := $(TOOLS_VENV)/bin
+DEPLOY_BUCKET ?=
+STACK_NAME ?= trechter-$(STAGE)
+
+$(TOOLS_VENV)/.installed: requirements-tools.txt
+	$(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS)/pip install --quiet --upgrade pip
+	$(TOOLS)/pip install --quiet -r requirements-tools.txt
+	touch $@
+
+tools: $(TOOLS_VENV)/.installed
+
+# dist/template.yaml + dist/deployment.zip: `chalice package --merge-template infra/template.yaml`
+# and infra/package.py's finishing touches.
+package: venv
+	$(PY) -m infra.package --stage $(STAGE) --out dist
+
+# make deploy STAGE=prod DEPLOY_BUCKET=my-artifacts ALLOWED_ORIGINS=https://www.example.com
+deploy: tools package
+	@test -n "$(DEPLOY_BUCKET)" || { echo "make deploy: set DEPLOY_BUCKET to an S3 bucket in the target region" >&2; exit 2; }
+	$(TOOLS)/aws cloudformation package \
+	  --template-file dist/template.yaml \
+	  --s3-bucket $(DEPLOY_BUCKET) --s3-prefix trechter/$(STAGE) \
+	  --output-template-file dist/packaged-$(STAGE).yaml
+	$(TOOLS)/aws cloudformation deploy \
+	  --template-file dist/packaged-$(STAGE).yaml \
+	  --stack-name $(STACK_NAME) \
+	  --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND \
+	  --no-fail-on-empty-changeset \
+	  --tags app=trechter stage=$(STAGE) \
+	  --parameter-overrides Stage=$(STAGE) \
+	    $(if $(ALLOWED_ORIGINS),AllowedOrigins=$(ALLOWED_ORIGINS)) \
+	    $(if $(ALARM_EMAIL),AlarmEmail=$(ALARM_EMAIL)) \
+	    $(if $(PUBLIC_BASE_URL),PublicBaseUrl=$(PUBLIC_BASE_URL)) \
+	    $(if $(API_RATE_LIMIT),ApiThrottlingRateLimit=$(API_RATE_LIMIT)) \
+	    $(if $(API_BURST_LIMIT),ApiThrottlingBurstLimit=$(API_BURST_LIMIT)) \
+	    $(PARAMETER_OVERRIDES)
+	$(TOOLS)/aws cloudformation describe-stacks --stack-name $(STACK_NAME) \
+	  --query "Stacks[0].Outputs[?OutputKey=='EndpointURL' || OutputKey=='HotLeadsTopicArn']" --output table

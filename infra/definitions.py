@@ -183,12 +183,20 @@ class _Resolver:
             return node
 
 
-def _properties(stage: str, logical_id: str) -> dict[str, Any]:
-    template = load_template()
+def resolved_properties(template: dict[str, Any], logical_id: str, stage: str) -> dict[str, Any]:
+    """A resource's properties with the stage and parameter defaults substituted.
+
+    What only CloudFormation knows (``Fn::GetAtt``, references to other resources) is left
+    in place. Works on infra/template.yaml and on the packaged template alike.
+    """
     resolver = _Resolver(template, {"Stage": stage})
     properties = template["Resources"][logical_id]["Properties"]
     resolved: dict[str, Any] = resolver.resolve_tolerantly(properties)
     return resolved
+
+
+def _properties(stage: str, logical_id: str) -> dict[str, Any]:
+    return resolved_properties(_load(INFRA_TEMPLATE), logical_id, stage)
 
 
 def _name(stage: str, logical_id: str, key: str) -> str:

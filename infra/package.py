@@ -11,8 +11,9 @@ and then finishes what a deep merge cannot do:
   taken from it verbatim, so nothing Chalice generated for the same name lingers;
 * IAM roles Chalice generated that no longer serve any function are dropped (each
   function runs under its own least-privilege role from the infra template);
-* the ``Stage`` parameter is pinned to the packaged stage (the Chalice configuration of
-  that stage is baked into the bundle) and the SSM parameter defaults follow it;
+* the ``Stage`` parameter defaults to the packaged stage (the Chalice configuration of that
+  stage is baked into the bundle; ``make deploy`` passes the same stage) and the SSM
+  parameter defaults follow it;
 * it checks that the merge took: every resource has a ``Type``, the three functions and
   their stream event sources exist, and no placeholder stream ARN from
   ``.chalice/config.json`` survived.
@@ -137,7 +138,7 @@ def finish_template(template: dict[str, Any], infra: dict[str, Any], stage: str)
     for name, body in resources.items():
         variables = body.get("Properties", {}).get("Environment", {}).get("Variables", {})
         for variable, value in variables.items():
-            if isinstance(value, str) and ":stream/" in value:
+            if isinstance(value, str) and value.startswith("arn:") and "/stream/" in value:
                 raise PackagingError(
                     f"{name} still has the placeholder {variable}={value}; "
                     "infra/template.yaml must set it from the table"
@@ -153,7 +154,6 @@ def finish_template(template: dict[str, Any], infra: dict[str, Any], stage: str)
 
     parameters = template["Parameters"]
     parameters["Stage"]["Default"] = stage
-    parameters["Stage"]["AllowedValues"] = [stage]
     parameters["LinkSigningSecretParam"]["Default"] = f"/trechter/{stage}/link-signing-secrets"
     parameters["ApiKeysParam"]["Default"] = f"/trechter/{stage}/api-keys"
     return template
@@ -180,9 +180,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--stage", default="dev", help="Chalice stage (dev, prod)")
     parser.add_argument("--out", default="dist", type=Path, help="output directory")
+    parser.add_argument(
+        "--project-dir", default=PROJECT_ROOT, type=Path, help="the Chalice project (app.py)"
+    )
     args = parser.parse_args(argv)
     try:
-        target = package(args.stage, args.out)
+        target = package(args.stage, args.out, args.project_dir.resolve())
     except PackagingError as error:
         print(f"make package: {error}", file=sys.stderr)
         return 1
