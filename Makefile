@@ -68,6 +68,12 @@ package: venv
 # make deploy STAGE=prod DEPLOY_BUCKET=my-artifacts ALLOWED_ORIGINS=https://www.example.com
 deploy: tools package
 	@test -n "$(DEPLOY_BUCKET)" || { echo "make deploy: set DEPLOY_BUCKET to an S3 bucket in the target region" >&2; exit 2; }
+	@# Access logging needs API Gateway's account-wide CloudWatch role; create it once if missing.
+	@if [ "$$($(TOOLS)/aws apigateway get-account --query cloudwatchRoleArn --output text)" = "None" ]; then \
+	  echo "API Gateway has no CloudWatch Logs role in this account and region: deploying infra/apigateway-account.yaml"; \
+	  $(TOOLS)/aws cloudformation deploy --template-file infra/apigateway-account.yaml \
+	    --stack-name trechter-apigateway-account --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset; \
+	fi
 	$(TOOLS)/aws cloudformation package \
 	  --template-file dist/template.yaml \
 	  --s3-bucket $(DEPLOY_BUCKET) --s3-prefix trechter/$(STAGE) \

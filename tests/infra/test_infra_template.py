@@ -403,3 +403,27 @@ def test_api_5xx_alarm_watches_the_api_by_its_name(packaged: dict[str, Any]):
     dimensions = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
     assert dimensions["ApiName"] == api["Name"]
     assert dimensions["Stage"] == api["StageName"]
+
+
+def test_the_once_per_account_api_gateway_logging_stack_is_clean(tools: Path):
+    # Given the small stack make deploy creates when the account lacks API Gateway's log role
+    template = Path(__file__).resolve().parents[2] / "infra" / "apigateway-account.yaml"
+    # When both linters check it / Then neither finds anything
+    lint = _run([str(tools / "cfn-lint"), str(template)])
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    scan = _run(
+        [
+            str(tools / "checkov"),
+            "-f",
+            str(template),
+            "--framework",
+            "cloudformation",
+            "--skip-download",
+            "--output",
+            "json",
+        ],
+        cwd=template.parent,
+    )
+    report = json.loads(scan.stdout)
+    assert report["summary"]["failed"] == 0
+    assert report["summary"]["skipped"] == 0
