@@ -1,7 +1,7 @@
 """Session fixtures: the tools venv, the packaged template (built once) and its SAM expansion.
 
-Everything runs offline: dummy AWS credentials and a region are set for the session, and
-checkov is told not to download anything.
+Everything runs offline: dummy AWS credentials and a region for every test module here and
+every tool run, and checkov is told not to download anything.
 """
 
 from __future__ import annotations
@@ -22,28 +22,39 @@ TOOLS = PROJECT_ROOT / ".venv-tools" / "bin"
 PACKAGED_STAGE = "prod"
 
 
-@pytest.fixture(scope="session", autouse=True)
+OFFLINE_AWS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "eu-west-1",
+}
+
+
+def offline_env() -> dict[str, str]:
+    """The environment for tool subprocesses: dummy credentials, no profile."""
+    env = {**os.environ, **OFFLINE_AWS}
+    env.pop("AWS_PROFILE", None)
+    return env
+
+
+@pytest.fixture(scope="module", autouse=True)
 def offline_aws() -> Iterator[None]:
-    """No test here may reach AWS: dummy credentials, a fixed region."""
-    saved = dict(os.environ)
-    os.environ.update(
-        {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing",
-            "AWS_DEFAULT_REGION": "eu-west-1",
-        }
-    )
+    """No test here may reach AWS: dummy credentials and a fixed region, restored after."""
+    saved = {name: os.environ.get(name) for name in [*OFFLINE_AWS, "AWS_PROFILE"]}
+    os.environ.update(OFFLINE_AWS)
     os.environ.pop("AWS_PROFILE", None)
     yield
-    os.environ.clear()
-    os.environ.update(saved)
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture(scope="session")
-def tools(offline_aws: None) -> Path:
+def tools() -> Path:
     """``.venv-tools/bin``, installed by ``make tools`` if it is not there yet."""
-    subprocess.run(["make", "-s", "tools"], cwd=PROJECT_ROOT, check=True)
+    subprocess.run(["make", "-s", "tools"], cwd=PROJECT_ROOT, check=True, env=offline_env())
     return TOOLS
 
 
@@ -57,9 +68,7 @@ def chalice_project() -> Path:
 
 
 @pytest.fixture(scope="session")
-def packaged_dir(
-    offline_aws: None, chalice_project: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Path:
+def packaged_dir(chalice_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``make package STAGE=prod``, into a temporary directory, once per session."""
     out = tmp_path_factory.mktemp("dist")
     subprocess.run(
@@ -76,6 +85,7 @@ def packaged_dir(
         ],
         cwd=PROJECT_ROOT,
         check=True,
+        env=offline_env(),
     )
     return out
 
@@ -104,6 +114,7 @@ def expanded_path(tools: Path, packaged_path: Path) -> Path:
             str(target),
         ],
         check=True,
+        env=offline_env(),
     )
     return target
 

@@ -109,6 +109,7 @@ def _policy_documents(template: dict[str, Any]) -> list[tuple[str, str, dict[str
 
 
 def _run(command: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    # The module's autouse fixture (conftest.offline_aws) has put dummy credentials in place.
     return subprocess.run(command, capture_output=True, text=True, check=False, cwd=cwd)
 
 
