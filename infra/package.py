@@ -85,8 +85,17 @@ def run_chalice_package(stage: str, workdir: Path, project_dir: Path = PROJECT_R
     ]
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
+        hint = ""
+        if "Unable to load IAM policy file" in result.stderr:
+            hint = (
+                "\nhint: .chalice/config.json sets autogen_policy: false, which makes Chalice "
+                "read .chalice/policy-<stage>.json; drop that setting instead: "
+                "infra/template.yaml gives every function its own least-privilege role and "
+                "the role Chalice generates is removed"
+            )
         raise PackagingError(
             f"chalice package failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+            + hint
         )
     return workdir / "sam.yaml"
 
