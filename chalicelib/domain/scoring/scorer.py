@@ -45,12 +45,14 @@ class LedgerEntry:
     points: float
     at: float
     model_version: str
-    kind: str  # "fit" or "engagement"
+    kind: str  # "fit", "engagement" or "outcome" (sales feedback, 0 points)
     decay: str | None
     text: str
+    replayed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "replayed": self.replayed,
             "event_id": self.event_id,
             "rule": self.rule,
             "points": self.points,
@@ -72,6 +74,7 @@ class LedgerEntry:
             kind=str(data["kind"]),
             decay=data.get("decay"),
             text=str(data.get("text", "")),
+            replayed=bool(data.get("replayed", False)),
         )
 
 
@@ -94,6 +97,7 @@ class AccountSurge:
     readers: int
     window: int
     lead_ids: tuple[str, ...]
+    at: float
 
 
 @dataclass(slots=True)
@@ -431,7 +435,7 @@ def _track_company(
     for reader in due:
         credited[reader] = window
     updated.credited[topic] = credited
-    return updated, AccountSurge(company.domain, topic, len(readers), window, due)
+    return updated, AccountSurge(company.domain, topic, len(readers), window, due, at)
 
 
 # -- lifecycle ---------------------------------------------------------------------------
@@ -612,6 +616,17 @@ def replay(
         ledger.extend(outcome.ledger)
         transitions.extend(outcome.transitions)
     return state, ledger, transitions
+
+
+def effective_ledger(entries: Iterable[LedgerEntry], model_version: str) -> list[LedgerEntry]:
+    """The entries that make up the score under ``model_version``.
+
+    After a rescore the replayed entries stand for their events; stream entries
+    written under the same version for events the replay did not see still count.
+    """
+    current = [e for e in entries if e.model_version == model_version]
+    replayed_events = {e.event_id for e in current if e.replayed}
+    return [e for e in current if e.replayed or e.event_id not in replayed_events]
 
 
 def scores_from_ledger(

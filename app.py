@@ -1,0 +1,110 @@
+"""Trechter's Chalice app: the HTTP API and the two stream handlers.
+
+Routes live in ``chalicelib/api``; rules live in ``chalicelib/domain`` and the
+services. This file only wires them together.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+from chalice import Chalice, ConvertToMiddleware, Response
+from chalice.app import DynamoDBEvent, Request
+
+from chalicelib.api import streams
+from chalicelib.api.errors import error_response
+from chalicelib.api.http import cors_headers, require_api_key
+from chalicelib.api.public import public
+from chalicelib.api.sales import AUTHENTICATED_PREFIXES, sales
+from chalicelib.domain.errors import TrechterError
+from chalicelib.observability import logger
+from chalicelib.services.container import get_services
+
+#: Resource paths whose answer is an image whatever the client's Accept header says.
+PIXEL_PATHS = frozenset({"/v1/t/p.gif", "/v1/t/o/{token}"})
+#: Set at deploy time from the tables (infra/); a placeholder keeps `chalice package` working.
+_NO_STREAM = "arn:aws:dynamodb:eu-west-1:000000000000:table/unset/stream/1970-01-01T00:00:00.000"
+
+
+class TrechterApp(Chalice):
+    """Chalice, but e-mail clients' pixel requests always get their GIF.
+
+    Chalice answers 400 to a binary response unless the request's Accept header
+    names a binary type; mail clients send ``*/*``, ``image/*`` or nothing. For
+    the pixel routes we accept any Accept header (API Gateway is configured with
+    binary media type ``*/*`` to match, see infra/).
+    """
+
+    _per_thread = threading.local()
+
+    # Chalice keeps the current request on the app object; the local server is
+    # threaded, so each thread gets its own (one request per container in Lambda).
+    @property  # type: ignore[override]
+    def current_request(self) -> Request | None:
+        return getattr(self._per_thread, "request", None)
+
+    @current_request.setter
+    def current_request(self, value: Request | None) -> None:
+        self._per_thread.request = value
+
+    @property  # type: ignore[override]
+    def lambda_context(self) -> Any:
+        return getattr(self._per_thread, "context", None)
+
+    @lambda_context.setter
+    def lambda_context(self, value: Any) -> None:
+        self._per_thread.context = value
+
+    def __call__(self, event: dict[str, Any], context: Any) -> Any:
+        context_path = (event.get("requestContext") or {}).get("resourcePath")
+        if context_path in PIXEL_PATHS:
+            headers = {k: v for k, v in (event.get("headers") or {}).items() if k.lower() != "accept"}
+            headers["accept"] = "image/gif"
+            event = {**event, "headers": headers}
+        return super().__call__(event, context)
+
+
+app = TrechterApp(app_name="trechter")
+app.register_blueprint(public)
+app.register_blueprint(sales)
+app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context))
+
+
+@app.middleware("http")
+def http_boundary(request: Request, get_response: Any) -> Response:
+    """Authentication, CORS and the mapping of domain errors to HTTP, in one place."""
+    services = get_services()
+    path = (request.context or {}).get("resourcePath", "")
+    cors = cors_headers(request.headers.get("origin"), services.settings.allowed_origins)
+    if request.method == "OPTIONS":
+        return Response(body="", status_code=204 if cors else 403, headers=cors)
+    try:
+        if path.startswith(AUTHENTICATED_PREFIXES):
+            require_api_key(request, services.api_keys)
+        response: Response = get_response(request)
+    except TrechterError as error:
+        return error_response(error, cors)
+    response.headers.update(cors)
+    return response
+
+
+@app.on_dynamodb_record(
+    stream_arn=os.environ.get("EVENTS_STREAM_ARN", _NO_STREAM),
+    batch_size=100,
+    starting_position="TRIM_HORIZON",
+    maximum_batching_window_in_seconds=1,
+)
+def score_events(event: DynamoDBEvent) -> dict[str, Any]:
+    return streams.score_batch(event.to_dict(), event.context)
+
+
+@app.on_dynamodb_record(
+    stream_arn=os.environ.get("LEADS_STREAM_ARN", _NO_STREAM),
+    batch_size=50,
+    starting_position="TRIM_HORIZON",
+    maximum_batching_window_in_seconds=1,
+)
+def notify_hot_leads(event: DynamoDBEvent) -> dict[str, Any]:
+    return streams.notify_batch(event.to_dict(), event.context)

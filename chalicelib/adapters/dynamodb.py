@@ -1,0 +1,807 @@
+"""DynamoDB implementations of the stores (low-level client, one request per step).
+
+The table design and its access patterns are in docs/ARCHITECTURE.md.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib.adapters.attributes import from_item, to_attr, to_item
+from chalicelib.adapters.items import (
+    PROFILE_SK,
+    event_from_item,
+    event_to_item,
+    lead_from_item,
+    FUNNEL_SHARDS,
+    funnel_pk,
+    lead_pk,
+    ledger_sk,
+    stage_sort_key,
+)
+from chalicelib.adapters.ports import (
+    AlreadyApplied,
+    AnnouncementClaim,
+    AnonymousLink,
+    CompanyRecord,
+    LeadPage,
+    LeadRecord,
+    ScoringCommit,
+    VersionConflict,
+)
+from chalicelib.domain.clock import iso
+from chalicelib.domain.events import TrackingEvent
+from chalicelib.domain.lead import PROFILE_FIELDS, Lead, Stage
+from chalicelib.domain.scoring.scorer import LedgerEntry
+from chalicelib.domain.scoring.state import CompanyState
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+LIST_PK = "LEADS"
+_BATCH_WRITE = 25
+_BATCH_GET = 100
+
+
+def _is_condition_failure(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+def encode_cursor(key: Mapping[str, Any] | None) -> str | None:
+    if not key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> dict[str, Any]:
+    """A page cursor back into DynamoDB's start key; ValueError if it was tampered with."""
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, TypeError):
+        raise ValueError("not a cursor this API returned") from None
+    if not isinstance(key, dict) or not all(isinstance(v, dict) for v in key.values()):
+        raise ValueError("not a cursor this API returned")
+    return key
+
+
+def _batch_write(client: DynamoDBClient, table: str, requests: list[dict[str, Any]]) -> None:
+    """BatchWriteItem in chunks of 25, re-sending unprocessed items with backoff."""
+    for start in range(0, len(requests), _BATCH_WRITE):
+        pending: list[Any] = requests[start : start + _BATCH_WRITE]
+        attempt = 0
+        while pending:
+            answer = client.batch_write_item(RequestItems={table: pending})
+            pending = list(answer.get("UnprocessedItems", {}).get(table, []))
+            if pending:
+                attempt += 1
+                if attempt > 8:
+                    raise RuntimeError(f"DynamoDB kept {len(pending)} writes unprocessed")
+                time.sleep(min(0.05 * 2**attempt, 1.0))
+
+
+class DynamoLeadStore:
+    """The leads table (see docs/ARCHITECTURE.md for every item kind)."""
+
+    def __init__(self, client: DynamoDBClient, table: str, events: DynamoEventStore) -> None:
+        self._client = client
+        self._table = table
+        self._events = events
+
+    # -- reads -----------------------------------------------------------------------
+
+    def _get(self, pk: str, sk: str, consistent: bool = True) -> dict[str, Any] | None:
+        answer = self._client.get_item(
+            TableName=self._table,
+            Key={"pk": {"S": pk}, "sk": {"S": sk}},
+            ConsistentRead=consistent,
+        )
+        item = answer.get("Item")
+        return from_item(item) if item else None
+
+    def get_lead(self, lead_id: str) -> LeadRecord | None:
+        values = self._get(lead_pk(lead_id), PROFILE_SK)
+        return lead_from_item(values) if values and values.get("lead_id") else None
+
+    def get_for_scoring(
+        self, lead_id: str, company_domain: str | None
+    ) -> tuple[LeadRecord | None, CompanyRecord | None]:
+        """The lead and its company in one BatchGetItem."""
+        keys = [{"pk": {"S": lead_pk(lead_id)}, "sk": {"S": PROFILE_SK}}]
+        if company_domain:
+            keys.append({"pk": {"S": f"COMPANY#{company_domain}"}, "sk": {"S": "STATE"}})
+        request: Any = {self._table: {"Keys": keys, "ConsistentRead": True}}
+        found: list[dict[str, Any]] = []
+        while request:
+            answer = self._client.batch_get_item(RequestItems=request)
+            found.extend(from_item(i) for i in answer.get("Responses", {}).get(self._table, []))
+            request = answer.get("UnprocessedKeys") or None
+        lead = company = None
+        for values in found:
+            if values["sk"] == PROFILE_SK and values.get("lead_id"):
+                lead = lead_from_item(values)
+            elif values["sk"] == "STATE" and company_domain:
+                state = CompanyState.from_dict(company_domain, json.loads(values.get("state", "{}")))
+                company = CompanyRecord(state, int(values.get("version", 0)))
+        if company is None and company_domain:
+            company = CompanyRecord(CompanyState(company_domain), 0)
+        return lead, company
+
+    def lead_id_by_email(self, email: str) -> str | None:
+        values = self._get(f"EMAIL#{email.lower()}", "LEAD")
+        return str(values["lead_id"]) if values else None
+
+    def anonymous_link(self, anonymous_id: str) -> AnonymousLink | None:
+        values = self._get(f"ANON#{anonymous_id}", "LINK", consistent=False)
+        if values is None:
+            return None
+        return AnonymousLink(values.get("lead_id"), erased=bool(values.get("erased_at")))
+
+    # -- identity --------------------------------------------------------------------
+
+    def link_anonymous_id(self, anonymous_id: str, lead_id: str, *, replace: bool) -> str:
+        """Point an anonymous id at a lead; without ``replace`` the first link stands.
+
+        The lead's partition gets an ``ALIAS#`` item too, so erasure finds every
+        anonymous id that ever pointed at the lead.
+        """
+        condition = "attribute_not_exists(erased_at)" if replace else "attribute_not_exists(pk)"
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_item(
+                    {"pk": f"ANON#{anonymous_id}", "sk": "LINK", "lead_id": lead_id, "linked_at": time.time()}
+                ),
+                ConditionExpression=condition,
+            )
+        except ClientError as error:
+            if not _is_condition_failure(error):
+                raise
+            current = self._get(f"ANON#{anonymous_id}", "LINK") or {}
+            return str(current.get("lead_id") or "")
+        self._client.put_item(
+            TableName=self._table,
+            Item=to_item({"pk": lead_pk(lead_id), "sk": f"ALIAS#{anonymous_id}", "anonymous_id": anonymous_id}),
+        )
+        return lead_id
+
+    def create_lead(self, lead: Lead) -> bool:
+        """Create a lead and claim its e-mail atomically; False if the e-mail is taken."""
+        email = lead.email
+        assert email is not None
+        values = self._profile_values(lead.profile)
+        values.update(
+            {
+                "pk": lead_pk(lead.lead_id),
+                "sk": PROFILE_SK,
+                "lead_id": lead.lead_id,
+                "created_at": lead.created_at,
+                "updated_at": lead.created_at,
+                "company_domain": lead.company_domain,
+                "stage": Stage.LEAD.value,
+                "score": 0,
+                "fit_score": 0,
+                "engagement_score": 0,
+                "stage_pk": f"STAGE#{Stage.LEAD.value}",
+                "stage_sk": stage_sort_key(0, lead.lead_id),
+                "list_pk": LIST_PK,
+            }
+        )
+        if lead.consent is not None:
+            values["consent"] = _consent_values(lead.consent.__dict__)
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": to_item(
+                                {"pk": f"EMAIL#{email.lower()}", "sk": "LEAD", "lead_id": lead.lead_id}
+                            ),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": to_item(values),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                ]
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
+                return False
+            raise
+        return True
+
+    def claim_email(self, email: str, lead_id: str) -> str:
+        """Make ``lead_id`` the owner of ``email`` unless another lead owns it; the owner."""
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_item({"pk": f"EMAIL#{email.lower()}", "sk": "LEAD", "lead_id": lead_id}),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if not _is_condition_failure(error):
+                raise
+            owner = self.lead_id_by_email(email)
+            return owner or lead_id
+        return lead_id
+
+    @staticmethod
+    def _profile_values(profile: Mapping[str, Any]) -> dict[str, Any]:
+        return {name: profile[name] for name in PROFILE_FIELDS if profile.get(name) not in (None, "")}
+
+    def update_profile(
+        self,
+        lead_id: str,
+        profile: Mapping[str, Any],
+        company_domain: str | None,
+        consent: Mapping[str, Any] | None,
+        now: float,
+    ) -> Lead:
+        """Set the given non-empty fields (newer values win, nothing blanked); the merged lead."""
+        values = self._profile_values(profile)
+        values["updated_at"] = now
+        values["lead_id"] = lead_id
+        if company_domain:
+            values["company_domain"] = company_domain
+        if consent is not None:
+            values["consent"] = _consent_values(consent)
+        names = {f"#f{i}": name for i, name in enumerate(values)}
+        sets = [f"#f{i} = :v{i}" for i in range(len(values))]
+        attribute_values = {f":v{i}": to_attr(value) for i, value in enumerate(values.values())}
+        sets.append("created_at = if_not_exists(created_at, :now)")
+        sets.append("stage = if_not_exists(stage, :lead)")
+        attribute_values[":now"] = to_attr(now)
+        attribute_values[":lead"] = to_attr(Stage.LEAD.value)
+        answer = self._client.update_item(
+            TableName=self._table,
+            Key={"pk": {"S": lead_pk(lead_id)}, "sk": {"S": PROFILE_SK}},
+            UpdateExpression="SET " + ", ".join(sets),
+            ConditionExpression="attribute_not_exists(erased_at)",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=attribute_values,
+            ReturnValues="ALL_NEW",
+        )
+        return lead_from_item(from_item(answer["Attributes"])).lead
+
+    def set_consent(self, lead_id: str, consent: Mapping[str, Any], now: float) -> None:
+        self._client.update_item(
+            TableName=self._table,
+            Key={"pk": {"S": lead_pk(lead_id)}, "sk": {"S": PROFILE_SK}},
+            UpdateExpression="SET consent = :c, updated_at = :t",
+            ConditionExpression="attribute_exists(lead_id) AND attribute_not_exists(erased_at)",
+            ExpressionAttributeValues={":c": to_attr(_consent_values(consent)), ":t": to_attr(now)},
+        )
+
+    def mark_merged(self, lead_id: str, into_lead_id: str, now: float) -> None:
+        """A visitor merged into a lead: its item stays as a pointer, out of every list."""
+        self._client.update_item(
+            TableName=self._table,
+            Key={"pk": {"S": lead_pk(lead_id)}, "sk": {"S": PROFILE_SK}},
+            UpdateExpression="SET merged_into = :m, lead_id = :id, updated_at = :t "
+            "REMOVE stage_pk, stage_sk, list_pk",
+            ExpressionAttributeValues={
+                ":m": {"S": into_lead_id},
+                ":id": {"S": lead_id},
+                ":t": to_attr(now),
+            },
+        )
+
+    # -- scoring ---------------------------------------------------------------------
+
+    def commit_scoring(self, commit: ScoringCommit) -> None:
+        """Lead state, ledger, timeline events, company and funnel: one transaction."""
+        items: list[Any] = [self._lead_update(commit)]
+        ledger_ids: list[str] = []
+        for event_id, (at, entries) in commit.ledger.items():
+            ledger_ids.append(event_id)
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": to_item(
+                            {
+                                "pk": lead_pk(commit.lead_id),
+                                "sk": ledger_sk(at, event_id),
+                                "event_id": event_id,
+                                "entries": json.dumps(
+                                    [e.to_dict() for e in entries], separators=(",", ":")
+                                ),
+                                "recorded_at": commit.now,
+                            }
+                        ),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
+        first_event = len(items)
+        for event in commit.events:
+            items.append(self._events.put_request(event))
+        if commit.company is not None:
+            items.append(self._company_put(commit.company, commit.now))
+        for sk, counters in commit.funnel.items():
+            items.append(self._funnel_update(commit.funnel_pk, sk, counters))
+        try:
+            self._client.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            reasons = error.response.get("CancellationReasons", [])
+            codes = [r.get("Code", "None") for r in reasons]
+            applied = [
+                ledger_ids[i - 1]
+                for i, code in enumerate(codes)
+                if 1 <= i < first_event and code == "ConditionalCheckFailed"
+            ]
+            if applied:
+                raise AlreadyApplied(applied) from error
+            raise VersionConflict(f"scoring commit for {commit.lead_id} cancelled: {codes}") from error
+
+    def _lead_update(self, commit: ScoringCommit) -> dict[str, Any]:
+        identified = bool(commit.state.profile.get("email"))
+        values: dict[str, Any] = {
+            ":state": to_attr(json.dumps(commit.state.to_dict(), separators=(",", ":"))),
+            ":stage": to_attr(commit.stage),
+            ":score": to_attr(commit.score),
+            ":fit": to_attr(commit.fit_score),
+            ":eng": to_attr(commit.engagement_score),
+            ":reasons": to_attr(json.dumps(commit.reasons, separators=(",", ":"))),
+            ":channel": to_attr(commit.recommended_channel),
+            ":channel_reason": to_attr(commit.channel_reason),
+            ":stage_pk": to_attr(f"STAGE#{commit.stage}"),
+            ":stage_sk": to_attr(stage_sort_key(commit.score, commit.lead_id)),
+            ":new_version": to_attr(commit.expected_version + 1),
+            ":id": to_attr(commit.lead_id),
+            ":now": to_attr(commit.now),
+            ":qualifications": to_attr(commit.state.qualifications),
+        }
+        sets = [
+            "scoring_state = :state",
+            "stage = :stage",
+            "score = :score",
+            "fit_score = :fit",
+            "engagement_score = :eng",
+            "reasons = :reasons",
+            "recommended_channel = :channel",
+            "channel_reason = :channel_reason",
+            "stage_pk = :stage_pk",
+            "stage_sk = :stage_sk",
+            "score_version = :new_version",
+            "lead_id = :id",
+            "updated_at = :now",
+            "created_at = if_not_exists(created_at, :now)",
+            "qualifications = :qualifications",
+        ]
+        if identified:
+            sets.append("list_pk = :list")
+            values[":list"] = to_attr(LIST_PK)
+        if commit.expected_version == 0:
+            condition = "attribute_not_exists(score_version)"
+        else:
+            condition = "score_version = :expected"
+            values[":expected"] = to_attr(commit.expected_version)
+        condition += " AND attribute_not_exists(erased_at) AND attribute_not_exists(merged_into)"
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": {"pk": {"S": lead_pk(commit.lead_id)}, "sk": {"S": PROFILE_SK}},
+                "UpdateExpression": "SET " + ", ".join(sets),
+                "ConditionExpression": condition,
+                "ExpressionAttributeValues": values,
+            }
+        }
+
+    def _company_put(self, company: CompanyRecord, now: float) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            "pk": f"COMPANY#{company.state.domain}",
+            "sk": "STATE",
+            "state": json.dumps(company.state.to_dict(), separators=(",", ":")),
+            "version": company.version + 1,
+            "updated_at": now,
+        }
+        put: dict[str, Any] = {"TableName": self._table, "Item": to_item(values)}
+        if company.version == 0:
+            put["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            put["ConditionExpression"] = "version = :v"
+            put["ExpressionAttributeValues"] = {":v": to_attr(company.version)}
+        return {"Put": put}
+
+    def _funnel_update(self, pk: str, sk: str, counters: Mapping[str, int]) -> dict[str, Any]:
+        names = {f"#c{i}": name for i, name in enumerate(counters)}
+        adds = [f"#c{i} :c{i}" for i in range(len(counters))]
+        values = {f":c{i}": to_attr(n) for i, n in enumerate(counters.values())}
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": {"pk": {"S": pk}, "sk": {"S": sk}},
+                "UpdateExpression": "ADD " + ", ".join(adds),
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            }
+        }
+
+    def ledger(self, lead_id: str) -> list[LedgerEntry]:
+        """Stream ledger items and rescore (replayed) ledger items, oldest first."""
+        entries: list[LedgerEntry] = []
+        for values in self._query_partition(lead_pk(lead_id), "LEDGER"):
+            entries.extend(LedgerEntry.from_dict(e) for e in json.loads(values["entries"]))
+        return entries
+
+    def write_replayed_ledger(
+        self, lead_id: str, version: str, ledger: Sequence[LedgerEntry]
+    ) -> None:
+        """A rescore's ledger, one item per event, under the model version's own prefix."""
+        by_event: dict[str, list[LedgerEntry]] = {}
+        for entry in ledger:
+            by_event.setdefault(entry.event_id, []).append(entry)
+        puts = [
+            {
+                "PutRequest": {
+                    "Item": to_item(
+                        {
+                            "pk": lead_pk(lead_id),
+                            "sk": f"LEDGERV#{version}#{ledger_sk(entries[0].at, event_id)}",
+                            "event_id": event_id,
+                            "entries": json.dumps([e.to_dict() for e in entries], separators=(",", ":")),
+                        }
+                    )
+                }
+            }
+            for event_id, entries in by_event.items()
+        ]
+        _batch_write(self._client, self._table, puts)
+
+    def _query_partition(self, pk: str, prefix: str | None = None) -> Iterator[dict[str, Any]]:
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": pk}},
+        }
+        if prefix:
+            kwargs["KeyConditionExpression"] += " AND begins_with(sk, :prefix)"
+            kwargs["ExpressionAttributeValues"][":prefix"] = {"S": prefix}
+        while True:
+            answer = self._client.query(**kwargs)
+            yield from (from_item(i) for i in answer.get("Items", []))
+            if "LastEvaluatedKey" not in answer:
+                return
+            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+    # -- lists -----------------------------------------------------------------------
+
+    def list_leads(self, stage: str | None, limit: int, cursor: str | None) -> LeadPage:
+        """Highest score first, from a GSI (never a scan)."""
+        kwargs: dict[str, Any] = {"TableName": self._table, "ScanIndexForward": False, "Limit": limit}
+        if stage:
+            kwargs["IndexName"] = "by_stage"
+            kwargs["KeyConditionExpression"] = "stage_pk = :p"
+            kwargs["ExpressionAttributeValues"] = {":p": {"S": f"STAGE#{stage}"}}
+        else:
+            kwargs["IndexName"] = "by_score"
+            kwargs["KeyConditionExpression"] = "list_pk = :p"
+            kwargs["ExpressionAttributeValues"] = {":p": {"S": LIST_PK}}
+        if cursor:
+            kwargs["ExclusiveStartKey"] = decode_cursor(cursor)
+        answer = self._client.query(**kwargs)
+        items = [lead_from_item(from_item(i)) for i in answer.get("Items", [])]
+        return LeadPage(items, encode_cursor(answer.get("LastEvaluatedKey")))
+
+    # -- announcements ---------------------------------------------------------------
+
+    def claim_announcement(
+        self, lead_id: str, number: int, now: float, lease_seconds: float
+    ) -> AnnouncementClaim:
+        """Take the right to publish qualification ``number``, unless published or leased."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": lead_pk(lead_id)}, "sk": {"S": f"ANNOUNCE#{number:06d}"}},
+                UpdateExpression="SET #s = :pending, claimed_until = :lease, "
+                "attempts = if_not_exists(attempts, :zero) + :one, "
+                "created_at = if_not_exists(created_at, :now)",
+                ConditionExpression="attribute_not_exists(pk) OR "
+                "(#s = :pending AND claimed_until < :now)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":pending": {"S": "pending"},
+                    ":lease": to_attr(now + lease_seconds),
+                    ":now": to_attr(now),
+                    ":zero": {"N": "0"},
+                    ":one": {"N": "1"},
+                },
+            )
+        except ClientError as error:
+            if not _is_condition_failure(error):
+                raise
+            current = self._get(lead_pk(lead_id), f"ANNOUNCE#{number:06d}") or {}
+            return AnnouncementClaim(False, current.get("status") == "published")
+        return AnnouncementClaim(True, False)
+
+    def mark_announced(self, lead_id: str, number: int, message_id: str, now: float) -> None:
+        self._client.update_item(
+            TableName=self._table,
+            Key={"pk": {"S": lead_pk(lead_id)}, "sk": {"S": f"ANNOUNCE#{number:06d}"}},
+            UpdateExpression="SET #s = :published, message_id = :m, published_at = :now",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={
+                ":published": {"S": "published"},
+                ":m": {"S": message_id},
+                ":now": to_attr(now),
+            },
+        )
+
+    # -- counters --------------------------------------------------------------------
+
+    def funnel_counters(
+        self, first_day: str, last_day: str
+    ) -> tuple[dict[str, int], dict[str, int]]:
+        """(sums over the days in range, all-time totals), over every counter shard."""
+        days: dict[str, int] = {}
+        totals: dict[str, int] = {}
+        for shard in range(FUNNEL_SHARDS):
+            answer = self._client.query(
+                TableName=self._table,
+                KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :b",
+                ExpressionAttributeValues={
+                    ":pk": {"S": funnel_pk(shard)},
+                    ":a": {"S": f"DAY#{first_day}"},
+                    ":b": {"S": "TOTAL"},
+                },
+            )
+            for item in answer.get("Items", []):
+                values = from_item(item)
+                target = totals if values["sk"] == "TOTAL" else days
+                if values["sk"] != "TOTAL" and values["sk"] > f"DAY#{last_day}":
+                    continue
+                for name, amount in values.items():
+                    if isinstance(amount, int):
+                        target[name] = target.get(name, 0) + amount
+        return days, totals
+
+    def bump_campaign(self, campaign_id: str, counter: str) -> None:
+        self._client.update_item(
+            TableName=self._table,
+            Key={"pk": {"S": f"CAMPAIGN#{campaign_id}"}, "sk": {"S": "COUNTS"}},
+            UpdateExpression="ADD #c :one",
+            ExpressionAttributeNames={"#c": counter},
+            ExpressionAttributeValues={":one": {"N": "1"}},
+        )
+
+    def campaign(self, campaign_id: str) -> dict[str, Any]:
+        values = self._get(f"CAMPAIGN#{campaign_id}", "COUNTS", consistent=False) or {}
+        values.pop("pk", None)
+        values.pop("sk", None)
+        return values
+
+    def set_campaign_disabled(self, campaign_id: str, disabled: bool) -> None:
+        self._client.update_item(
+            TableName=self._table,
+            Key={"pk": {"S": f"CAMPAIGN#{campaign_id}"}, "sk": {"S": "COUNTS"}},
+            UpdateExpression="SET disabled = :d",
+            ExpressionAttributeValues={":d": {"BOOL": disabled}},
+        )
+
+    # -- privacy ---------------------------------------------------------------------
+
+    def erase(
+        self, lead_id: str, email_hash: str | None, anonymous_ids: Sequence[str], now: float
+    ) -> int:
+        """Delete everything in the lead's partition and its links; leave tombstones."""
+        record = self.get_lead(lead_id)
+        partition = list(self._query_partition(lead_pk(lead_id)))
+        keys = [{"pk": {"S": values["pk"]}, "sk": {"S": values["sk"]}} for values in partition]
+        aliases = {str(v["anonymous_id"]) for v in partition if str(v["sk"]).startswith("ALIAS#")}
+        anonymous_ids = sorted(aliases | set(anonymous_ids))
+        if record is not None and record.lead.email:
+            keys.append({"pk": {"S": f"EMAIL#{record.lead.email.lower()}"}, "sk": {"S": "LEAD"}})
+        _batch_write(self._client, self._table, [{"DeleteRequest": {"Key": k}} for k in keys])
+        tombstones: list[dict[str, Any]] = [
+            {"pk": lead_pk(lead_id), "sk": PROFILE_SK, "erased_at": now},
+        ]
+        tombstones += [
+            {"pk": f"ANON#{aid}", "sk": "LINK", "erased_at": now} for aid in anonymous_ids
+        ]
+        if email_hash:
+            tombstones.append({"pk": f"ERASED#{email_hash}", "sk": "TOMBSTONE", "erased_at": now})
+        _batch_write(
+            self._client,
+            self._table,
+            [{"PutRequest": {"Item": to_item(t)}} for t in tombstones],
+        )
+        if record is not None and record.lead.company_domain:
+            self._forget_in_company(record.lead.company_domain, lead_id, now)
+        return len(keys)
+
+    def _forget_in_company(self, domain: str, lead_id: str, now: float) -> None:
+        for _attempt in range(5):
+            _lead, company = self.get_for_scoring("-", domain)
+            if company is None or company.version == 0:
+                return
+            state = company.state
+            state.readers = {t: {r: at for r, at in rs.items() if r != lead_id} for t, rs in state.readers.items()}
+            state.credited = {t: {r: w for r, w in cs.items() if r != lead_id} for t, cs in state.credited.items()}
+            try:
+                self._client.transact_write_items(TransactItems=[self._company_put(company, now)])  # type: ignore[list-item]
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                    raise
+                continue
+            return
+
+    def is_erased_email(self, email_hash: str) -> bool:
+        return self._get(f"ERASED#{email_hash}", "TOMBSTONE", consistent=False) is not None
+
+    def clear_erased_email(self, email_hash: str) -> None:
+        self._client.delete_item(
+            TableName=self._table,
+            Key={"pk": {"S": f"ERASED#{email_hash}"}, "sk": {"S": "TOMBSTONE"}},
+        )
+
+    def audit(self, action: str, lead_id: str, detail: Mapping[str, Any], now: float) -> None:
+        self._client.put_item(
+            TableName=self._table,
+            Item=to_item(
+                {
+                    "pk": f"AUDIT#{iso(now)[:7]}",
+                    "sk": f"{iso(now)}#{uuid.uuid4().hex[:12]}",
+                    "action": action,
+                    "lead_id": lead_id,
+                    "detail": json.dumps(dict(detail), separators=(",", ":"), default=str),
+                    "at": now,
+                }
+            ),
+        )
+
+    def export_items(self, lead_id: str) -> list[dict[str, Any]]:
+        return list(self._query_partition(lead_pk(lead_id)))
+
+
+def _consent_values(consent: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in consent.items() if v is not None}
+
+
+class DynamoEventStore:
+    """The events table: one partition per lead, sorted by event time."""
+
+    def __init__(self, client: DynamoDBClient, table: str, retention_days: int) -> None:
+        self._client = client
+        self._table = table
+        self._retention_seconds = retention_days * 86_400
+
+    def item(self, event: TrackingEvent) -> dict[str, Any]:
+        """The event as a DynamoDB item, expiring after the retention period."""
+        return to_item(event_to_item(event, int(event.occurred_at + self._retention_seconds)))
+
+    def put_events(self, events: Sequence[TrackingEvent]) -> None:
+        if len(events) == 1:
+            self._client.put_item(TableName=self._table, Item=self.item(events[0]))
+            return
+        _batch_write(
+            self._client,
+            self._table,
+            [{"PutRequest": {"Item": self.item(event)}} for event in events],
+        )
+
+    def put_request(self, event: TrackingEvent) -> dict[str, Any]:
+        """A conditional Put for a transaction (an event is written once)."""
+        return {
+            "Put": {
+                "TableName": self._table,
+                "Item": self.item(event),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+
+    def put_event_if_absent(self, event: TrackingEvent) -> bool:
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=self.item(event),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if _is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def timeline(self, lead_id: str, limit: int) -> list[TrackingEvent]:
+        answer = self._client.query(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :e)",
+            ExpressionAttributeValues={":pk": {"S": lead_pk(lead_id)}, ":e": {"S": "EVENT#"}},
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [event_from_item(from_item(i)) for i in answer.get("Items", [])]
+
+    def history(self, lead_id: str) -> Iterator[TrackingEvent]:
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :e)",
+            "ExpressionAttributeValues": {":pk": {"S": lead_pk(lead_id)}, ":e": {"S": "EVENT#"}},
+        }
+        while True:
+            answer = self._client.query(**kwargs)
+            for item in answer.get("Items", []):
+                yield event_from_item(from_item(item))
+            if "LastEvaluatedKey" not in answer:
+                return
+            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+    def move_events(self, from_lead_id: str, to_lead_id: str) -> int:
+        """Re-home a merged visitor's events under the lead (same ids, new partition)."""
+        from dataclasses import replace
+
+        events = list(self.history(from_lead_id))
+        puts = [
+            {"PutRequest": {"Item": self.item(replace(e, lead_id=to_lead_id))}} for e in events
+        ]
+        _batch_write(self._client, self._table, puts)
+        self._delete(from_lead_id, events)
+        return len(events)
+
+    def _delete(self, lead_id: str, events: Sequence[TrackingEvent]) -> None:
+        from chalicelib.adapters.items import event_sk
+
+        deletes = [
+            {"DeleteRequest": {"Key": {"pk": {"S": lead_pk(lead_id)}, "sk": {"S": event_sk(e)}}}}
+            for e in events
+        ]
+        _batch_write(self._client, self._table, deletes)
+
+    def delete_events(self, lead_id: str) -> int:
+        events = list(self.history(lead_id))
+        self._delete(lead_id, events)
+        return len(events)
+
+
+class DynamoQuarantine:
+    """Rejected-after-accepted input, kept 30 days with the reason."""
+
+    def __init__(self, client: DynamoDBClient, table: str, retention_days: int) -> None:
+        self._client = client
+        self._table = table
+        self._retention_seconds = retention_days * 86_400
+
+    def put(self, source: str, reason: str, payload: Any, now: float) -> str:
+        quarantine_id = uuid.uuid4().hex
+        text = json.dumps(payload, default=str, separators=(",", ":"))
+        self._client.put_item(
+            TableName=self._table,
+            Item=to_item(
+                {
+                    "pk": f"Q#{iso(now)[:10]}",
+                    "sk": f"{iso(now)}#{quarantine_id}",
+                    "quarantine_id": quarantine_id,
+                    "source": source,
+                    "reason": reason[:1000],
+                    "payload": text[:100_000],
+                    "at": now,
+                    "expires_at": int(now + self._retention_seconds),
+                }
+            ),
+        )
+        return quarantine_id
+
+    def recent(self, limit: int) -> list[dict[str, Any]]:
+        answer = self._client.query(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"Q#{iso(time.time())[:10]}"}},
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [from_item(i) for i in answer.get("Items", [])]

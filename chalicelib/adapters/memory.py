@@ -1,0 +1,571 @@
+"""In-memory stores with the same contract as the DynamoDB ones (unit tests, benchmarks).
+
+They keep plain item dicts keyed like the tables, so the same item mapping code
+is exercised, and they count requests the way DynamoDB would bill them.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from chalicelib.adapters.dynamodb import decode_cursor, encode_cursor
+from chalicelib.adapters.items import (
+    FUNNEL_SHARDS,
+    PROFILE_SK,
+    event_from_item,
+    event_sk,
+    event_to_item,
+    lead_from_item,
+    lead_pk,
+    ledger_sk,
+    stage_sort_key,
+)
+from chalicelib.adapters.ports import (
+    AlreadyApplied,
+    AnnouncementClaim,
+    AnonymousLink,
+    CompanyRecord,
+    LeadPage,
+    LeadRecord,
+    ScoringCommit,
+    VersionConflict,
+)
+from chalicelib.domain.clock import iso
+from chalicelib.domain.events import TrackingEvent
+from chalicelib.domain.lead import PROFILE_FIELDS, Lead, Stage
+from chalicelib.domain.scoring.scorer import LedgerEntry
+from chalicelib.domain.scoring.state import CompanyState
+
+Key = tuple[str, str]
+
+
+class _Table:
+    """A sorted key-value table: enough of DynamoDB for the stores."""
+
+    def __init__(self) -> None:
+        self.items: dict[Key, dict[str, Any]] = {}
+        self.requests: Counter[str] = Counter()
+        self.lock = threading.RLock()
+
+    def get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        item = self.items.get((pk, sk))
+        return copy.deepcopy(item) if item is not None else None
+
+    def query(self, pk: str, prefix: str = "", reverse: bool = False) -> list[dict[str, Any]]:
+        keys = sorted(k for k in self.items if k[0] == pk and k[1].startswith(prefix))
+        if reverse:
+            keys.reverse()
+        return [copy.deepcopy(self.items[k]) for k in keys]
+
+
+class MemoryEventStore:
+    """The events table in memory."""
+
+    def __init__(self, retention_days: int = 395) -> None:
+        self.table = _Table()
+        self._retention_seconds = retention_days * 86_400
+
+    def _item(self, event: TrackingEvent) -> dict[str, Any]:
+        values = event_to_item(event, int(event.occurred_at + self._retention_seconds))
+        return {k: v for k, v in values.items() if v is not None}
+
+    def put_events(self, events: Sequence[TrackingEvent]) -> None:
+        with self.table.lock:
+            self.table.requests["PutItem" if len(events) == 1 else "BatchWriteItem"] += max(
+                1, -(-len(events) // 25)
+            )
+            for event in events:
+                item = self._item(event)
+                self.table.items[(item["pk"], item["sk"])] = item
+
+    def put_event_if_absent(self, event: TrackingEvent) -> bool:
+        with self.table.lock:
+            self.table.requests["PutItem"] += 1
+            item = self._item(event)
+            if (item["pk"], item["sk"]) in self.table.items:
+                return False
+            self.table.items[(item["pk"], item["sk"])] = item
+            return True
+
+    def timeline(self, lead_id: str, limit: int) -> list[TrackingEvent]:
+        self.table.requests["Query"] += 1
+        items = self.table.query(lead_pk(lead_id), "EVENT#", reverse=True)[:limit]
+        return [event_from_item(i) for i in items]
+
+    def history(self, lead_id: str) -> Iterator[TrackingEvent]:
+        self.table.requests["Query"] += 1
+        for item in self.table.query(lead_pk(lead_id), "EVENT#"):
+            yield event_from_item(item)
+
+    def move_events(self, from_lead_id: str, to_lead_id: str) -> int:
+        events = list(self.history(from_lead_id))
+        self.put_events([replace(e, lead_id=to_lead_id) for e in events])
+        with self.table.lock:
+            for event in events:
+                self.table.items.pop((lead_pk(from_lead_id), event_sk(event)), None)
+        return len(events)
+
+    def delete_events(self, lead_id: str) -> int:
+        events = list(self.history(lead_id))
+        with self.table.lock:
+            for event in events:
+                self.table.items.pop((lead_pk(lead_id), event_sk(event)), None)
+        return len(events)
+
+
+class MemoryLeadStore:
+    """The leads table in memory, with DynamoDB's conditional semantics."""
+
+    def __init__(self, events: MemoryEventStore) -> None:
+        self.table = _Table()
+        self._events = events
+        #: Called inside ``commit_scoring`` before it applies (tests inject crashes/races).
+        self.before_commit: list[Any] = []
+
+    # -- reads -----------------------------------------------------------------------
+
+    def get_lead(self, lead_id: str) -> LeadRecord | None:
+        self.table.requests["GetItem"] += 1
+        item = self.table.get(lead_pk(lead_id), PROFILE_SK)
+        return lead_from_item(item) if item and item.get("lead_id") else None
+
+    def get_for_scoring(
+        self, lead_id: str, company_domain: str | None
+    ) -> tuple[LeadRecord | None, CompanyRecord | None]:
+        self.table.requests["BatchGetItem"] += 1
+        item = self.table.get(lead_pk(lead_id), PROFILE_SK)
+        lead = lead_from_item(item) if item and item.get("lead_id") else None
+        company = None
+        if company_domain:
+            stored = self.table.get(f"COMPANY#{company_domain}", "STATE")
+            if stored:
+                state = CompanyState.from_dict(company_domain, json.loads(stored["state"]))
+                company = CompanyRecord(state, int(stored["version"]))
+            else:
+                company = CompanyRecord(CompanyState(company_domain), 0)
+        return lead, company
+
+    def lead_id_by_email(self, email: str) -> str | None:
+        self.table.requests["GetItem"] += 1
+        item = self.table.get(f"EMAIL#{email.lower()}", "LEAD")
+        return str(item["lead_id"]) if item else None
+
+    def anonymous_link(self, anonymous_id: str) -> AnonymousLink | None:
+        self.table.requests["GetItem"] += 1
+        item = self.table.get(f"ANON#{anonymous_id}", "LINK")
+        if item is None:
+            return None
+        return AnonymousLink(item.get("lead_id"), erased=bool(item.get("erased_at")))
+
+    # -- identity --------------------------------------------------------------------
+
+    def link_anonymous_id(self, anonymous_id: str, lead_id: str, *, replace: bool) -> str:
+        with self.table.lock:
+            self.table.requests["PutItem"] += 1
+            key = (f"ANON#{anonymous_id}", "LINK")
+            current = self.table.items.get(key)
+            if current is not None and (current.get("erased_at") or not replace):
+                return str(current.get("lead_id") or "")
+            self.table.items[key] = {"pk": key[0], "sk": key[1], "lead_id": lead_id}
+            self.table.requests["PutItem"] += 1
+            alias = (lead_pk(lead_id), f"ALIAS#{anonymous_id}")
+            self.table.items[alias] = {"pk": alias[0], "sk": alias[1], "anonymous_id": anonymous_id}
+            return lead_id
+
+    def create_lead(self, lead: Lead) -> bool:
+        email = lead.email
+        assert email is not None
+        with self.table.lock:
+            self.table.requests["TransactWriteItems"] += 1
+            email_key = (f"EMAIL#{email.lower()}", "LEAD")
+            lead_key = (lead_pk(lead.lead_id), PROFILE_SK)
+            if email_key in self.table.items or lead_key in self.table.items:
+                return False
+            self.table.items[email_key] = {
+                "pk": email_key[0],
+                "sk": email_key[1],
+                "lead_id": lead.lead_id,
+            }
+            values = {n: lead.profile[n] for n in PROFILE_FIELDS if lead.profile.get(n)}
+            values.update(
+                pk=lead_key[0],
+                sk=lead_key[1],
+                lead_id=lead.lead_id,
+                created_at=lead.created_at,
+                updated_at=lead.created_at,
+                stage=Stage.LEAD.value,
+                score=0,
+                fit_score=0,
+                engagement_score=0,
+                stage_pk=f"STAGE#{Stage.LEAD.value}",
+                stage_sk=stage_sort_key(0, lead.lead_id),
+                list_pk="LEADS",
+            )
+            if lead.company_domain:
+                values["company_domain"] = lead.company_domain
+            if lead.consent is not None:
+                values["consent"] = {k: v for k, v in lead.consent.__dict__.items() if v is not None}
+            self.table.items[lead_key] = values
+            return True
+
+    def claim_email(self, email: str, lead_id: str) -> str:
+        with self.table.lock:
+            self.table.requests["PutItem"] += 1
+            key = (f"EMAIL#{email.lower()}", "LEAD")
+            current = self.table.items.get(key)
+            if current is not None:
+                return str(current["lead_id"])
+            self.table.items[key] = {"pk": key[0], "sk": key[1], "lead_id": lead_id}
+            return lead_id
+
+    def update_profile(
+        self,
+        lead_id: str,
+        profile: Mapping[str, Any],
+        company_domain: str | None,
+        consent: Mapping[str, Any] | None,
+        now: float,
+    ) -> Lead:
+        with self.table.lock:
+            self.table.requests["UpdateItem"] += 1
+            key = (lead_pk(lead_id), PROFILE_SK)
+            item = self.table.items.setdefault(key, {"pk": key[0], "sk": key[1]})
+            if item.get("erased_at"):
+                raise RuntimeError("lead was erased")
+            for name in PROFILE_FIELDS:
+                if profile.get(name) not in (None, ""):
+                    item[name] = profile[name]
+            item["lead_id"] = lead_id
+            item["updated_at"] = now
+            item.setdefault("created_at", now)
+            item.setdefault("stage", Stage.LEAD.value)
+            if company_domain:
+                item["company_domain"] = company_domain
+            if consent is not None:
+                item["consent"] = {k: v for k, v in consent.items() if v is not None}
+            return lead_from_item(copy.deepcopy(item)).lead
+
+    def set_consent(self, lead_id: str, consent: Mapping[str, Any], now: float) -> None:
+        with self.table.lock:
+            self.table.requests["UpdateItem"] += 1
+            item = self.table.items[(lead_pk(lead_id), PROFILE_SK)]
+            item["consent"] = {k: v for k, v in consent.items() if v is not None}
+            item["updated_at"] = now
+
+    def mark_merged(self, lead_id: str, into_lead_id: str, now: float) -> None:
+        with self.table.lock:
+            self.table.requests["UpdateItem"] += 1
+            key = (lead_pk(lead_id), PROFILE_SK)
+            item = self.table.items.setdefault(key, {"pk": key[0], "sk": key[1]})
+            item.update(merged_into=into_lead_id, lead_id=lead_id, updated_at=now)
+            for name in ("stage_pk", "stage_sk", "list_pk"):
+                item.pop(name, None)
+
+    # -- scoring ---------------------------------------------------------------------
+
+    def commit_scoring(self, commit: ScoringCommit) -> None:
+        for hook in self.before_commit:
+            hook(commit)
+        with self.table.lock, self._events.table.lock:
+            self.table.requests["TransactWriteItems"] += 1
+            key = (lead_pk(commit.lead_id), PROFILE_SK)
+            item = self.table.items.get(key)
+            if item is not None and (item.get("erased_at") or item.get("merged_into")):
+                raise VersionConflict("lead erased or merged")
+            version = int(item.get("score_version", 0)) if item else 0
+            has_version = item is not None and "score_version" in item
+            if (commit.expected_version == 0 and has_version) or (
+                commit.expected_version != 0 and version != commit.expected_version
+            ):
+                raise VersionConflict(f"lead {commit.lead_id} changed")
+            applied = [
+                event_id
+                for event_id, (at, _) in commit.ledger.items()
+                if (lead_pk(commit.lead_id), ledger_sk(at, event_id)) in self.table.items
+            ]
+            if applied:
+                raise AlreadyApplied(applied)
+            if commit.company is not None:
+                stored = self.table.items.get((f"COMPANY#{commit.company.state.domain}", "STATE"))
+                stored_version = int(stored["version"]) if stored else 0
+                if stored_version != commit.company.version:
+                    raise VersionConflict("company changed")
+            # All conditions hold: apply every write.
+            item = self.table.items.setdefault(key, {"pk": key[0], "sk": key[1]})
+            item.update(
+                lead_id=commit.lead_id,
+                scoring_state=json.dumps(commit.state.to_dict()),
+                stage=commit.stage,
+                score=commit.score,
+                fit_score=commit.fit_score,
+                engagement_score=commit.engagement_score,
+                reasons=json.dumps(commit.reasons),
+                recommended_channel=commit.recommended_channel,
+                channel_reason=commit.channel_reason,
+                stage_pk=f"STAGE#{commit.stage}",
+                stage_sk=stage_sort_key(commit.score, commit.lead_id),
+                score_version=commit.expected_version + 1,
+                updated_at=commit.now,
+                qualifications=commit.state.qualifications,
+            )
+            item.setdefault("created_at", commit.now)
+            if commit.state.profile.get("email"):
+                item["list_pk"] = "LEADS"
+            for event_id, (at, entries) in commit.ledger.items():
+                ledger_key = (lead_pk(commit.lead_id), ledger_sk(at, event_id))
+                self.table.items[ledger_key] = {
+                    "pk": ledger_key[0],
+                    "sk": ledger_key[1],
+                    "event_id": event_id,
+                    "entries": json.dumps([e.to_dict() for e in entries]),
+                }
+            for event in commit.events:
+                values = self._events._item(event)
+                self._events.table.items[(values["pk"], values["sk"])] = values
+            if commit.company is not None:
+                domain = commit.company.state.domain
+                self.table.items[(f"COMPANY#{domain}", "STATE")] = {
+                    "pk": f"COMPANY#{domain}",
+                    "sk": "STATE",
+                    "state": json.dumps(commit.company.state.to_dict()),
+                    "version": commit.company.version + 1,
+                }
+            for sk, counters in commit.funnel.items():
+                funnel = self.table.items.setdefault(
+                    (commit.funnel_pk, sk), {"pk": commit.funnel_pk, "sk": sk}
+                )
+                for name, amount in counters.items():
+                    funnel[name] = int(funnel.get(name, 0)) + amount
+
+    def ledger(self, lead_id: str) -> list[LedgerEntry]:
+        self.table.requests["Query"] += 1
+        entries: list[LedgerEntry] = []
+        for item in self.table.query(lead_pk(lead_id), "LEDGER"):
+            entries.extend(LedgerEntry.from_dict(e) for e in json.loads(item["entries"]))
+        return entries
+
+    def write_replayed_ledger(
+        self, lead_id: str, version: str, ledger: Sequence[LedgerEntry]
+    ) -> None:
+        with self.table.lock:
+            by_event: dict[str, list[LedgerEntry]] = {}
+            for entry in ledger:
+                by_event.setdefault(entry.event_id, []).append(entry)
+            for event_id, entries in by_event.items():
+                key = (lead_pk(lead_id), f"LEDGERV#{version}#{ledger_sk(entries[0].at, event_id)}")
+                self.table.items[key] = {
+                    "pk": key[0],
+                    "sk": key[1],
+                    "event_id": event_id,
+                    "entries": json.dumps([e.to_dict() for e in entries]),
+                }
+
+    # -- lists -----------------------------------------------------------------------
+
+    def list_leads(self, stage: str | None, limit: int, cursor: str | None) -> LeadPage:
+        self.table.requests["Query"] += 1
+        with self.table.lock:
+            if stage:
+                rows = [i for i in self.table.items.values() if i.get("stage_pk") == f"STAGE#{stage}"]
+            else:
+                rows = [i for i in self.table.items.values() if i.get("list_pk") == "LEADS"]
+            rows = sorted(rows, key=lambda i: i["stage_sk"], reverse=True)
+        if cursor:
+            after = str(decode_cursor(cursor)["stage_sk"]["S"])
+            rows = [i for i in rows if i["stage_sk"] < after]
+        page = rows[:limit]
+        more = len(rows) > limit
+        next_cursor = encode_cursor({"stage_sk": {"S": page[-1]["stage_sk"]}}) if more and page else None
+        return LeadPage([lead_from_item(copy.deepcopy(i)) for i in page], next_cursor)
+
+    # -- announcements ---------------------------------------------------------------
+
+    def claim_announcement(
+        self, lead_id: str, number: int, now: float, lease_seconds: float
+    ) -> AnnouncementClaim:
+        with self.table.lock:
+            self.table.requests["UpdateItem"] += 1
+            key = (lead_pk(lead_id), f"ANNOUNCE#{number:06d}")
+            item = self.table.items.get(key)
+            if item is not None:
+                if item["status"] == "published":
+                    return AnnouncementClaim(False, True)
+                if item["claimed_until"] >= now:
+                    return AnnouncementClaim(False, False)
+            self.table.items[key] = {
+                "pk": key[0],
+                "sk": key[1],
+                "status": "pending",
+                "claimed_until": now + lease_seconds,
+            }
+            return AnnouncementClaim(True, False)
+
+    def mark_announced(self, lead_id: str, number: int, message_id: str, now: float) -> None:
+        with self.table.lock:
+            self.table.requests["UpdateItem"] += 1
+            key = (lead_pk(lead_id), f"ANNOUNCE#{number:06d}")
+            self.table.items[key].update(status="published", message_id=message_id, published_at=now)
+
+    # -- counters --------------------------------------------------------------------
+
+    def funnel_counters(
+        self, first_day: str, last_day: str
+    ) -> tuple[dict[str, int], dict[str, int]]:
+        self.table.requests["Query"] += FUNNEL_SHARDS
+        days: dict[str, int] = {}
+        totals: dict[str, int] = {}
+        with self.table.lock:
+            for (pk, sk), item in self.table.items.items():
+                if not pk.startswith("FUNNEL#"):
+                    continue
+                if sk == "TOTAL":
+                    target = totals
+                elif f"DAY#{first_day}" <= sk <= f"DAY#{last_day}":
+                    target = days
+                else:
+                    continue
+                for name, amount in item.items():
+                    if isinstance(amount, int):
+                        target[name] = target.get(name, 0) + amount
+        return days, totals
+
+    def bump_campaign(self, campaign_id: str, counter: str) -> None:
+        with self.table.lock:
+            self.table.requests["UpdateItem"] += 1
+            item = self.table.items.setdefault(
+                (f"CAMPAIGN#{campaign_id}", "COUNTS"), {"pk": f"CAMPAIGN#{campaign_id}", "sk": "COUNTS"}
+            )
+            item[counter] = int(item.get(counter, 0)) + 1
+
+    def campaign(self, campaign_id: str) -> dict[str, Any]:
+        self.table.requests["GetItem"] += 1
+        item = self.table.get(f"CAMPAIGN#{campaign_id}", "COUNTS") or {}
+        item.pop("pk", None)
+        item.pop("sk", None)
+        return item
+
+    def set_campaign_disabled(self, campaign_id: str, disabled: bool) -> None:
+        with self.table.lock:
+            item = self.table.items.setdefault(
+                (f"CAMPAIGN#{campaign_id}", "COUNTS"), {"pk": f"CAMPAIGN#{campaign_id}", "sk": "COUNTS"}
+            )
+            item["disabled"] = disabled
+
+    # -- privacy ---------------------------------------------------------------------
+
+    def erase(
+        self, lead_id: str, email_hash: str | None, anonymous_ids: Sequence[str], now: float
+    ) -> int:
+        with self.table.lock:
+            record = self.get_lead(lead_id)
+            partition = [k for k in self.table.items if k[0] == lead_pk(lead_id)]
+            aliases = {
+                str(self.table.items[k]["anonymous_id"]) for k in partition if k[1].startswith("ALIAS#")
+            }
+            for key in partition:
+                del self.table.items[key]
+            removed = len(partition)
+            if record is not None and record.lead.email:
+                if self.table.items.pop((f"EMAIL#{record.lead.email.lower()}", "LEAD"), None):
+                    removed += 1
+            self.table.items[(lead_pk(lead_id), PROFILE_SK)] = {
+                "pk": lead_pk(lead_id),
+                "sk": PROFILE_SK,
+                "erased_at": now,
+            }
+            for aid in aliases | set(anonymous_ids):
+                self.table.items[(f"ANON#{aid}", "LINK")] = {
+                    "pk": f"ANON#{aid}",
+                    "sk": "LINK",
+                    "erased_at": now,
+                }
+            if email_hash:
+                self.table.items[(f"ERASED#{email_hash}", "TOMBSTONE")] = {"erased_at": now}
+            if record is not None and record.lead.company_domain:
+                stored = self.table.items.get((f"COMPANY#{record.lead.company_domain}", "STATE"))
+                if stored:
+                    state = CompanyState.from_dict(record.lead.company_domain, json.loads(stored["state"]))
+                    state.readers = {
+                        t: {r: a for r, a in rs.items() if r != lead_id} for t, rs in state.readers.items()
+                    }
+                    state.credited = {
+                        t: {r: w for r, w in cs.items() if r != lead_id} for t, cs in state.credited.items()
+                    }
+                    stored["state"] = json.dumps(state.to_dict())
+                    stored["version"] = int(stored["version"]) + 1
+            return removed
+
+    def is_erased_email(self, email_hash: str) -> bool:
+        self.table.requests["GetItem"] += 1
+        return (f"ERASED#{email_hash}", "TOMBSTONE") in self.table.items
+
+    def clear_erased_email(self, email_hash: str) -> None:
+        self.table.items.pop((f"ERASED#{email_hash}", "TOMBSTONE"), None)
+
+    def audit(self, action: str, lead_id: str, detail: Mapping[str, Any], now: float) -> None:
+        with self.table.lock:
+            key = (f"AUDIT#{iso(now)[:7]}", f"{iso(now)}#{uuid.uuid4().hex[:12]}")
+            self.table.items[key] = {
+                "pk": key[0],
+                "sk": key[1],
+                "action": action,
+                "lead_id": lead_id,
+                "detail": json.dumps(dict(detail), default=str),
+                "at": now,
+            }
+
+    def export_items(self, lead_id: str) -> list[dict[str, Any]]:
+        return self.table.query(lead_pk(lead_id))
+
+    def audit_log(self) -> list[dict[str, Any]]:
+        return [copy.deepcopy(v) for k, v in sorted(self.table.items.items()) if k[0].startswith("AUDIT#")]
+
+
+class MemoryQuarantine:
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []
+        self._ids = itertools.count(1)
+
+    def put(self, source: str, reason: str, payload: Any, now: float) -> str:
+        quarantine_id = f"q{next(self._ids)}"
+        self.items.append(
+            {
+                "quarantine_id": quarantine_id,
+                "source": source,
+                "reason": reason,
+                "payload": json.dumps(payload, default=str),
+                "at": now,
+            }
+        )
+        return quarantine_id
+
+    def recent(self, limit: int) -> list[dict[str, Any]]:
+        return list(reversed(self.items))[:limit]
+
+
+class MemoryPublisher:
+    """Collects published messages; ``fail_next`` simulates an SNS outage."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+        self.fail_next = 0
+
+    def publish(
+        self, message: Mapping[str, Any], attributes: Mapping[str, str | float], subject: str
+    ) -> str:
+        if self.fail_next:
+            self.fail_next -= 1
+            raise ConnectionError("SNS unavailable (simulated)")
+        message_id = uuid.uuid4().hex
+        self.messages.append(
+            {"message": dict(message), "attributes": dict(attributes), "subject": subject, "id": message_id}
+        )
+        return message_id

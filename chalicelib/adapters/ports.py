@@ -1,0 +1,196 @@
+"""The small interfaces services depend on, and the records that cross them.
+
+Two implementations each: DynamoDB/SNS (``dynamodb.py``, ``sns.py``) and in
+memory (``memory.py``), held to the same contract by ``tests/contract``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from chalicelib.domain.events import TrackingEvent
+from chalicelib.domain.lead import Lead
+from chalicelib.domain.scoring.scorer import LedgerEntry
+from chalicelib.domain.scoring.state import CompanyState, LeadScoreState
+
+
+class VersionConflict(Exception):
+    """Someone else changed the lead (or company) since it was read: read again."""
+
+
+class AlreadyApplied(Exception):
+    """Some events of a scoring commit were applied before (stream redelivery)."""
+
+    def __init__(self, event_ids: Sequence[str]) -> None:
+        super().__init__(f"already applied: {', '.join(event_ids)}")
+        self.event_ids = tuple(event_ids)
+
+
+@dataclass(slots=True)
+class LeadRecord:
+    """A stored lead with its score state and optimistic-lock version."""
+
+    lead: Lead
+    state: LeadScoreState
+    version: int = 0
+    merged_into: str | None = None
+    erased: bool = False
+
+
+@dataclass(slots=True)
+class CompanyRecord:
+    state: CompanyState
+    version: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class AnonymousLink:
+    lead_id: str | None
+    erased: bool = False
+
+
+@dataclass(slots=True)
+class ScoringCommit:
+    """Everything one scoring pass writes for one lead, atomically.
+
+    ``expected_version`` 0 means the lead item must not have score state yet.
+    ``ledger`` maps event id to that event's entries and time: one ledger item
+    per applied event, written only if absent (this is what makes redelivery
+    harmless). ``events`` are new timeline events (stage changes).
+    """
+
+    lead_id: str
+    expected_version: int
+    state: LeadScoreState
+    stage: str
+    score: int
+    fit_score: int
+    engagement_score: int
+    reasons: list[dict[str, Any]]
+    recommended_channel: str
+    channel_reason: str
+    ledger: dict[str, tuple[float, list[LedgerEntry]]]
+    events: list[TrackingEvent] = field(default_factory=list)
+    company: CompanyRecord | None = None
+    funnel: dict[str, dict[str, int]] = field(default_factory=dict)
+    funnel_pk: str = "FUNNEL#00"
+    now: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class LeadPage:
+    items: list[LeadRecord]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AnnouncementClaim:
+    """Whether this worker may publish qualification ``number`` of a lead."""
+
+    granted: bool
+    already_published: bool
+
+
+class LeadStore(Protocol):
+    """The leads table: profiles and score state, identities, ledger, counters."""
+
+    def get_lead(self, lead_id: str) -> LeadRecord | None: ...
+
+    def get_for_scoring(
+        self, lead_id: str, company_domain: str | None
+    ) -> tuple[LeadRecord | None, CompanyRecord | None]: ...
+
+    def lead_id_by_email(self, email: str) -> str | None: ...
+
+    def anonymous_link(self, anonymous_id: str) -> AnonymousLink | None: ...
+
+    def link_anonymous_id(self, anonymous_id: str, lead_id: str, *, replace: bool) -> str: ...
+
+    def create_lead(self, lead: Lead) -> bool: ...
+
+    def claim_email(self, email: str, lead_id: str) -> str: ...
+
+    def update_profile(
+        self,
+        lead_id: str,
+        profile: Mapping[str, Any],
+        company_domain: str | None,
+        consent: Mapping[str, Any] | None,
+        now: float,
+    ) -> Lead: ...
+
+    def set_consent(self, lead_id: str, consent: Mapping[str, Any], now: float) -> None: ...
+
+    def mark_merged(self, lead_id: str, into_lead_id: str, now: float) -> None: ...
+
+    def commit_scoring(self, commit: ScoringCommit) -> None: ...
+
+    def list_leads(self, stage: str | None, limit: int, cursor: str | None) -> LeadPage: ...
+
+    def ledger(self, lead_id: str) -> list[LedgerEntry]: ...
+
+    def write_replayed_ledger(
+        self, lead_id: str, version: str, ledger: Sequence[LedgerEntry]
+    ) -> None: ...
+
+    def claim_announcement(
+        self, lead_id: str, number: int, now: float, lease_seconds: float
+    ) -> AnnouncementClaim: ...
+
+    def mark_announced(self, lead_id: str, number: int, message_id: str, now: float) -> None: ...
+
+    def funnel_counters(
+        self, first_day: str, last_day: str
+    ) -> tuple[dict[str, int], dict[str, int]]: ...
+
+    def bump_campaign(self, campaign_id: str, counter: str) -> None: ...
+
+    def campaign(self, campaign_id: str) -> dict[str, Any]: ...
+
+    def set_campaign_disabled(self, campaign_id: str, disabled: bool) -> None: ...
+
+    def erase(
+        self, lead_id: str, email_hash: str | None, anonymous_ids: Sequence[str], now: float
+    ) -> int: ...
+
+    def is_erased_email(self, email_hash: str) -> bool: ...
+
+    def clear_erased_email(self, email_hash: str) -> None: ...
+
+    def audit(self, action: str, lead_id: str, detail: Mapping[str, Any], now: float) -> None: ...
+
+    def export_items(self, lead_id: str) -> list[dict[str, Any]]: ...
+
+
+class EventStore(Protocol):
+    """The events table: the append-only timeline that feeds the scorer."""
+
+    def put_events(self, events: Sequence[TrackingEvent]) -> None: ...
+
+    def put_event_if_absent(self, event: TrackingEvent) -> bool: ...
+
+    def timeline(self, lead_id: str, limit: int) -> list[TrackingEvent]: ...
+
+    def history(self, lead_id: str) -> Iterator[TrackingEvent]: ...
+
+    def move_events(self, from_lead_id: str, to_lead_id: str) -> int: ...
+
+    def delete_events(self, lead_id: str) -> int: ...
+
+
+class Quarantine(Protocol):
+    """Where accepted-then-rejected input goes, with its reason, for 30 days."""
+
+    def put(self, source: str, reason: str, payload: Any, now: float) -> str: ...
+
+    def recent(self, limit: int) -> list[dict[str, Any]]: ...
+
+
+class Publisher(Protocol):
+    """The hot-lead topic."""
+
+    def publish(
+        self, message: Mapping[str, Any], attributes: Mapping[str, str | float], subject: str
+    ) -> str: ...

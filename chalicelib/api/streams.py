@@ -1,0 +1,64 @@
+"""Stream handlers' bodies: hand the records to a service, report partial failures.
+
+Powertools' batch processor builds the ``batchItemFailures`` answer, so the
+event source mapping (ReportBatchItemFailures, bisect, bounded retries, an
+on-failure queue; see infra/) retries only what failed, and never blocks the
+shard on one bad record: poison records go to the quarantine instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
+from chalicelib.observability import logger, metrics
+from chalicelib.services.container import get_services
+
+
+class RetryLater(RuntimeError):
+    """This record's lead could not be written now; the stream delivers it again."""
+
+
+def _partial_response(event: dict[str, Any], failed: Collection[str], context: Any) -> dict[str, Any]:
+    def check(record: DynamoDBRecord) -> None:
+        if record.dynamodb is not None and record.dynamodb.sequence_number in failed:
+            raise RetryLater(f"sequence {record.dynamodb.sequence_number} will be retried")
+
+    processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
+    return process_partial_response(event=event, record_handler=check, processor=processor, context=context)
+
+
+def score_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The events stream: score every new event on its lead."""
+    result = get_services().scoring.process_records(event.get("Records", []))
+    metrics.add_metric(name="EventsScored", unit="Count", value=result.applied)
+    metrics.add_metric(name="RedeliveriesSkipped", unit="Count", value=result.duplicates)
+    metrics.add_metric(name="RecordsQuarantined", unit="Count", value=result.quarantined)
+    metrics.add_metric(name="ScoringConflicts", unit="Count", value=result.conflicts)
+    metrics.add_metric(name="StreamLagSeconds", unit="Seconds", value=result.lag_seconds)
+    logger.info(
+        "scored batch",
+        extra={"applied": result.applied, "duplicates": result.duplicates, "failed": len(result.failed)},
+    )
+    return _partial_response(event, set(result.failed), context)
+
+
+def notify_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The leads stream: announce leads that entered SQL."""
+    result = get_services().notifier.process_records(event.get("Records", []))
+    metrics.add_metric(name="HotLeadsPublished", unit="Count", value=result.published)
+    metrics.add_metric(name="DuplicateNotificationsSuppressed", unit="Count", value=result.suppressed)
+    metrics.add_metric(name="RecordsQuarantined", unit="Count", value=result.quarantined)
+    metrics.add_metric(name="StreamLagSeconds", unit="Seconds", value=result.lag_seconds)
+    logger.info(
+        "notification batch",
+        extra={"published": result.published, "suppressed": result.suppressed, "failed": len(result.failed)},
+    )
+    return _partial_response(event, set(result.failed), context)

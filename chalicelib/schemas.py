@@ -1,0 +1,279 @@
+"""The HTTP API's request and response models: one source for the routes and the OpenAPI."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+ANONYMOUS_ID_PATTERN = r"^[A-Za-z0-9._:-]{8,64}$"
+TRACKER_TYPES = ("page_view", "link_click", "download", "site_search", "newsletter_unsubscribe")
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _http_url(value: str | None) -> str | None:
+    if value is not None and value != "" and not value.startswith(("http://", "https://")):
+        raise ValueError("must be an http(s) URL")
+    return value or None
+
+
+# -- errors --------------------------------------------------------------------------------
+
+
+class FieldProblem(_Out):
+    field: str = Field(description="The offending field, dotted for nested ones (events.2.url).")
+    message: str
+
+
+class ErrorBody(_Out):
+    """Every 4xx: a sentence naming the field(s), and one entry per field."""
+
+    message: str
+    errors: list[FieldProblem] = Field(default_factory=list)
+
+
+# -- capture -------------------------------------------------------------------------------
+
+
+class FormSubmissionBody(BaseModel):
+    """A form post (JSON or form-encoded). Validated in the domain, per form."""
+
+    model_config = ConfigDict(extra="allow")
+
+    email: str = Field(description="Required. A valid e-mail address.")
+    first_name: str | None = None
+    last_name: str | None = None
+    company: str | None = None
+    job_title: str | None = None
+    phone: str | None = Field(default=None, description="Normalised to E.164 where it parses.")
+    country: str | None = Field(default=None, description="ISO 3166-1 alpha-2.")
+    company_size: int | str | None = Field(default=None, description="Number of employees.")
+    industry: str | None = None
+    consent_marketing: bool | str | None = Field(default=None, description="true, on or 1.")
+    anonymous_id: str | None = Field(default=None, description="The tracker's id.")
+    page_url: str | None = None
+    referrer: str | None = None
+    utm_source: str | None = None
+    utm_medium: str | None = None
+    utm_campaign: str | None = None
+    utm_term: str | None = None
+    utm_content: str | None = None
+    website: str | None = Field(default=None, description="Honeypot: must stay empty.")
+    rendered_at: int | float | str | None = Field(
+        default=None, description="When the page rendered (epoch ms): a time trap for bots."
+    )
+
+
+class SubmissionAccepted(_Out):
+    lead_id: str
+    redirect_url: str
+
+
+class TrackerEvent(_In):
+    type: Literal["page_view", "link_click", "download", "site_search", "newsletter_unsubscribe"]
+    url: str | None = Field(default=None, max_length=2048)
+    ts: str | None = Field(default=None, max_length=40, description="ISO 8601; optional.")
+    title: str | None = Field(default=None, max_length=500)
+    referrer: str | None = Field(default=None, max_length=2048)
+    properties: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
+
+    _url = field_validator("url", "referrer")(_http_url)
+
+    @field_validator("properties")
+    @classmethod
+    def _small_properties(
+        cls, value: dict[str, str | int | float | bool | None]
+    ) -> dict[str, str | int | float | bool | None]:
+        if len(value) > 20:
+            raise ValueError("at most 20 properties")
+        for key, item in value.items():
+            if len(key) > 64:
+                raise ValueError("property names are at most 64 characters")
+            if isinstance(item, str) and len(item) > 2048:
+                raise ValueError(f"property {key} is over 2048 characters")
+        return value
+
+
+class TrackerBatch(_In):
+    """A JS tracker beacon. ``events`` are checked one by one (202 with per-event rejects)."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    anonymous_id: str = Field(pattern=ANONYMOUS_ID_PATTERN)
+    sent_at: str | None = Field(default=None, max_length=40)
+    events: list[Any] = Field(min_length=1, max_length=100)
+
+
+class EventRejected(_Out):
+    index: int
+    message: str
+
+
+class TrackerAccepted(_Out):
+    accepted: int
+    rejected: list[EventRejected]
+
+
+class TrackingLinksRequest(_In):
+    email: str | None = Field(default=None, max_length=254)
+    lead_id: str | None = Field(default=None, max_length=64)
+    campaign_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")
+    message_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$")
+    links: list[str] = Field(default_factory=list, max_length=200)
+    personal: bool = Field(
+        default=False, description="A personal follow-up mail from sales (a buying signal)."
+    )
+
+    @field_validator("links")
+    @classmethod
+    def _urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not url.startswith(("http://", "https://")) or len(url) > 2048:
+                raise ValueError("every link must be an http(s) URL of at most 2048 characters")
+        return value
+
+
+class TrackingLinksResponse(_Out):
+    lead_id: str
+    open_pixel_url: str
+    links: dict[str, str]
+
+
+# -- sales ---------------------------------------------------------------------------------
+
+
+class ReasonOut(_Out):
+    rule: str
+    points: int
+    text: str
+
+
+class MachineOut(_Out):
+    label: str
+    reason: str
+
+
+class TimelineEntry(_Out):
+    event_id: str
+    type: str
+    ts: str
+    source: str
+    url: str | None = None
+    title: str | None = None
+    referrer: str | None = None
+    properties: dict[str, Any] = Field(default_factory=dict)
+    machine: MachineOut | None = None
+    anonymous_id: str | None = None
+    campaign_id: str | None = None
+    form_id: str | None = None
+
+
+class ConsentOut(_Out):
+    granted: bool
+    at: str
+    form_id: str | None = None
+    page_url: str | None = None
+    text_version: str | None = None
+
+
+class LeadSummary(_Out):
+    lead_id: str
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    company: str | None = None
+    company_domain: str | None = None
+    job_title: str | None = None
+    country: str | None = None
+    stage: str
+    score: int
+    fit_score: int
+    engagement_score: int
+    recommended_channel: Literal["phone", "email"]
+    updated_at: str
+
+
+class LeadList(_Out):
+    items: list[LeadSummary]
+    next_cursor: str | None = None
+
+
+class LeadView(_Out):
+    lead_id: str
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    company: str | None = None
+    company_domain: str | None = None
+    job_title: str | None = None
+    phone: str | None = None
+    country: str | None = None
+    company_size: int | None = None
+    industry: str | None = None
+    stage: str
+    score: int
+    fit_score: int
+    engagement_score: int
+    reasons: list[ReasonOut]
+    fit_reasons: list[ReasonOut] = Field(default_factory=list)
+    recommended_channel: Literal["phone", "email"]
+    recommended_channel_reason: str
+    sales_status: str | None = None
+    qualifications: int = 0
+    consent: ConsentOut | None = None
+    model_version: str | None = None
+    created_at: str
+    updated_at: str
+    timeline: list[TimelineEntry]
+
+
+class FeedbackRequest(_In):
+    outcome: Literal["accepted", "rejected", "won", "lost"]
+    note: str | None = Field(default=None, max_length=2000)
+    by: str | None = Field(default=None, max_length=200, description="Who gives the feedback.")
+
+
+class ConsentRequest(_In):
+    granted: bool
+    text_version: str | None = Field(default=None, max_length=64)
+
+
+class StageConversion(_Out):
+    from_stage: str
+    to_stage: str
+    rate: float | None
+
+
+class FunnelReport(_Out):
+    from_date: str
+    to_date: str
+    current: dict[str, int]
+    entered: dict[str, int]
+    conversion: list[StageConversion]
+    median_hours_lead_to_mql: float | None
+    median_hours_mql_to_sql: float | None
+    hits: int
+    machine_hits: int
+    machine_share: float | None
+
+
+class LeadExport(_Out):
+    """Everything Trechter holds about one person (GDPR art. 15 and 20)."""
+
+    lead: dict[str, Any]
+    events: list[dict[str, Any]]
+    ledger: list[dict[str, Any]]
+    identities: list[str]
+    announcements: list[dict[str, Any]]
+    exported_at: str
+
+
+class Health(_Out):
+    status: Literal["ok"]

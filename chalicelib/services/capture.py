@@ -1,0 +1,539 @@
+"""Capture: form submissions, tracker beacons, pixels, tracked links.
+
+Everything a landing page, an e-mail or a mail tool sends lands here, is
+validated, classified (person or machine), tied to a lead, and stored as events
+that the scorer picks up from the stream.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from pydantic import ValidationError
+
+from chalicelib.adapters.ports import EventStore, LeadStore, Quarantine
+from chalicelib.domain.clock import EventTimeError, event_time, parse_instant
+from chalicelib.domain.errors import FieldError, Gone, InvalidInput, NotFound
+from chalicelib.domain.events import EventType, MachineVerdict, TrackingEvent
+from chalicelib.domain.forms import FormDefinition
+from chalicelib.domain.identity import (
+    IdentityOutcome,
+    KnownLead,
+    company_domain,
+    decide_identity,
+)
+from chalicelib.domain.lead import Consent, Lead
+from chalicelib.domain.scoring.model import ScoringModel
+from chalicelib.domain.submissions import FormSubmission, errors_from_validation, parse_submission
+from chalicelib.domain.tokens import TokenKind, TrackingToken, sign_token, verify_token
+from chalicelib.domain.traffic import HitContext, classify_hit
+from chalicelib.schemas import (
+    EventRejected,
+    SubmissionAccepted,
+    TrackerAccepted,
+    TrackerBatch,
+    TrackerEvent,
+    TrackingLinksRequest,
+    TrackingLinksResponse,
+)
+from chalicelib.services.context import RequestContext
+from chalicelib.services.secrets import SecretSet
+from chalicelib.settings import Settings
+
+
+def email_hash(email: str) -> str:
+    """The tombstone key for an erased person: a hash, never the address."""
+    return hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True, slots=True)
+class ClickResult:
+    target_url: str
+
+
+class CaptureService:
+    """Turns what the outside world sends into leads and events."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        model: ScoringModel,
+        leads: LeadStore,
+        events: EventStore,
+        quarantine: Quarantine,
+        signing_secrets: SecretSet,
+    ) -> None:
+        self._settings = settings
+        self._model = model
+        self._leads = leads
+        self._events = events
+        self._quarantine = quarantine
+        self._secrets = signing_secrets
+
+    # -- forms -----------------------------------------------------------------------
+
+    def form(self, form_id: str) -> FormDefinition:
+        form = self._model.forms_by_id.get(form_id)
+        if form is None:
+            raise NotFound(f"form_id: no form named '{form_id[:64]}'")
+        return form
+
+    def submit_form(
+        self, form_id: str, raw: Mapping[str, Any], ctx: RequestContext
+    ) -> SubmissionAccepted:
+        """Validate a submission and record it on the right lead (created if new).
+
+        A bot (honeypot filled, or posted faster than a person can type) gets the
+        same answer as a person, but its payload goes to the quarantine instead.
+
+        Raises
+        ------
+        NotFound
+            the form does not exist.
+        InvalidInput
+            naming every bad field.
+        """
+        form = self.form(form_id)
+        submission = parse_submission(raw, form)
+        redirect_url = self._redirect_url(form, submission.page_url, ctx)
+        bot_reason = self._bot_reason(submission, ctx)
+        if bot_reason is not None:
+            self._quarantine.put(f"form:{form_id}", bot_reason, dict(raw), ctx.received_at)
+            return SubmissionAccepted(lead_id=new_id(), redirect_url=redirect_url)
+        lead_id = self._record_submission(form, submission, ctx)
+        return SubmissionAccepted(lead_id=lead_id, redirect_url=redirect_url)
+
+    def _bot_reason(self, submission: FormSubmission, ctx: RequestContext) -> str | None:
+        if submission.website:
+            return "honeypot field 'website' was filled in"
+        if submission.rendered_at is not None:
+            elapsed = ctx.received_at - submission.rendered_at
+            if 0 <= elapsed < self._settings.bot_min_fill_seconds:
+                return f"submitted {elapsed:.2f} s after the page rendered (time trap)"
+        return None
+
+    def _redirect_url(
+        self, form: FormDefinition, page_url: str | None, ctx: RequestContext
+    ) -> str:
+        """The form's redirect; a path is resolved on the submitting page's allowed origin."""
+        target = form.redirect_url
+        if target.startswith(("http://", "https://")):
+            return target
+        for candidate in (ctx.origin, page_url, ctx.referer):
+            if not candidate:
+                continue
+            parts = urlsplit(candidate)
+            origin = f"{parts.scheme}://{parts.netloc}"
+            if origin in self._settings.allowed_origins:
+                return urljoin(origin + "/", target)
+        if self._settings.allowed_origins:
+            return urljoin(self._settings.allowed_origins[0] + "/", target)
+        return target
+
+    def _known(self, lead_id: str | None) -> KnownLead | None:
+        if not lead_id:
+            return None
+        record = self._leads.get_lead(lead_id)
+        if record is None:
+            # A visitor not scored yet: its link exists, its item not.
+            return KnownLead(lead_id, identified=False)
+        if record.merged_into:
+            return self._known(record.merged_into)
+        return KnownLead(lead_id, identified=record.lead.is_identified)
+
+    def _record_submission(
+        self, form: FormDefinition, submission: FormSubmission, ctx: RequestContext
+    ) -> str:
+        now = ctx.received_at
+        email = submission.email
+        hashed = email_hash(email)
+        if self._leads.is_erased_email(hashed):
+            # A new form is a new, explicit act: the person may be a lead again.
+            self._leads.clear_erased_email(hashed)
+        domain = company_domain(email)
+        consent = None
+        if submission.consent_marketing:
+            consent = {
+                "granted": True,
+                "at": now,
+                "form_id": form.form_id,
+                "page_url": submission.page_url,
+                "text_version": form.consent_text_version,
+            }
+        aid = submission.anonymous_id
+        link = self._leads.anonymous_link(aid) if aid else None
+        if link is not None and link.erased:
+            aid, link = None, None
+        decision = decide_identity(
+            self._known(self._leads.lead_id_by_email(email)),
+            self._known(link.lead_id) if link is not None else None,
+        )
+        lead_id = decision.lead_id
+        merge_from = decision.merge_from
+        profile = submission.profile()
+        if decision.outcome is IdentityOutcome.VISITOR_IDENTIFIED and lead_id is not None:
+            owner = self._leads.claim_email(email, lead_id)
+            if owner != lead_id:  # another form for this e-mail won the race
+                merge_from, lead_id = lead_id, owner
+        if lead_id is None:
+            lead_id = self._create_lead(email, profile, domain, consent, now)
+            merged = profile
+        else:
+            merged = self._leads.update_profile(lead_id, profile, domain, consent, now).profile
+        if aid and decision.link_anonymous_id:
+            self._leads.link_anonymous_id(aid, lead_id, replace=True)
+        events = [
+            TrackingEvent(
+                event_id=new_id(),
+                lead_id=lead_id,
+                type=EventType.FORM_SUBMIT,
+                occurred_at=now,
+                received_at=now,
+                source="form",
+                url=submission.page_url or "",
+                title=form.title,
+                referrer=submission.referrer or "",
+                properties={
+                    **submission.utm(),
+                    "consent_marketing": submission.consent_marketing,
+                    **({"network": ctx.network} if ctx.network else {}),
+                    **({"message": submission.message} if submission.message else {}),
+                },
+                anonymous_id=aid,
+                form_id=form.form_id,
+                form_kind=form.kind.value,
+                profile=merged,
+            )
+        ]
+        if aid or merge_from:
+            events.append(
+                TrackingEvent(
+                    event_id=new_id(),
+                    lead_id=lead_id,
+                    type=EventType.IDENTITY_LINKED,
+                    occurred_at=now,
+                    received_at=now,
+                    source="system",
+                    properties={
+                        "anonymous_id": aid,
+                        "outcome": decision.outcome.value,
+                        **({"merge_from": merge_from} if merge_from else {}),
+                    },
+                    anonymous_id=aid,
+                )
+            )
+        self._events.put_events(events)
+        return lead_id
+
+    def _create_lead(
+        self,
+        email: str,
+        profile: dict[str, Any],
+        domain: str,
+        consent: dict[str, Any] | None,
+        now: float,
+    ) -> str:
+        lead_id = new_id()
+        lead = Lead(
+            lead_id=lead_id,
+            created_at=now,
+            profile=profile,
+            company_domain=domain,
+            consent=Consent(**consent) if consent else None,
+        )
+        if self._leads.create_lead(lead):
+            return lead_id
+        # Lost a race with a concurrent submission for the same e-mail: use its lead.
+        owner = self._leads.lead_id_by_email(email)
+        if owner is None:
+            raise RuntimeError("lead creation conflicted but no owner was found")
+        self._leads.update_profile(owner, profile, domain, consent, now)
+        return owner
+
+    # -- tracker ---------------------------------------------------------------------
+
+    def track(self, body: Any, ctx: RequestContext) -> TrackerAccepted:
+        """Store a tracker beacon's events; each bad event is rejected with its reason.
+
+        Raises
+        ------
+        InvalidInput
+            when the envelope itself (anonymous_id, sent_at, events) is unusable.
+        """
+        try:
+            batch = TrackerBatch.model_validate(body)
+        except ValidationError as error:
+            raise InvalidInput(errors_from_validation(error)) from None
+        sent_at = None
+        if batch.sent_at:
+            try:
+                sent_at = parse_instant(batch.sent_at)
+            except EventTimeError as error:
+                raise InvalidInput([FieldError("sent_at", str(error))]) from None
+        machine = classify_hit(ctx.user_agent, HitContext.PAGE, ctx.method, ctx.purpose)
+        rejected: list[EventRejected] = []
+        accepted: list[TrackingEvent] = []
+        lead_id: str | None = None
+        for index, raw in enumerate(batch.events):
+            try:
+                item = TrackerEvent.model_validate(raw)
+                ts = parse_instant(item.ts) if item.ts else None
+                occurred = event_time(ctx.received_at, ts, sent_at)
+            except ValidationError as error:
+                problems = errors_from_validation(error, prefix=f"events.{index}.")
+                message = "; ".join(f"{p.field}: {p.message}" for p in problems)
+                rejected.append(EventRejected(index=index, message=message))
+                continue
+            except EventTimeError as error:
+                rejected.append(EventRejected(index=index, message=f"events.{index}.ts: {error}"))
+                continue
+            if item.type == EventType.NEWSLETTER_UNSUBSCRIBE:
+                problem = self._unsubscribe(item, occurred, ctx, machine)
+                if problem:
+                    rejected.append(EventRejected(index=index, message=problem))
+                continue
+            if ctx.global_privacy_control:
+                continue  # counted as accepted, never attributed to a person
+            if lead_id is None:
+                lead_id = self._visitor(batch.anonymous_id)
+                if lead_id is None:
+                    continue  # an erased person: dropped
+            accepted.append(
+                TrackingEvent(
+                    event_id=new_id(),
+                    lead_id=lead_id,
+                    type=item.type,
+                    occurred_at=occurred,
+                    received_at=ctx.received_at,
+                    source="tracker",
+                    url=item.url or "",
+                    title=item.title or "",
+                    referrer=item.referrer or "",
+                    properties=item.properties,
+                    machine=machine,
+                    anonymous_id=batch.anonymous_id,
+                )
+            )
+        if accepted:
+            self._events.put_events(accepted)
+        return TrackerAccepted(accepted=len(batch.events) - len(rejected), rejected=rejected)
+
+    def _visitor(self, anonymous_id: str) -> str | None:
+        """The lead an anonymous id belongs to, a new visitor if none, None if erased."""
+        link = self._leads.anonymous_link(anonymous_id)
+        if link is not None:
+            return None if link.erased else link.lead_id
+        winner = self._leads.link_anonymous_id(anonymous_id, new_id(), replace=False)
+        return winner or None
+
+    def _unsubscribe(
+        self,
+        item: TrackerEvent,
+        occurred: float,
+        ctx: RequestContext,
+        machine: MachineVerdict | None,
+    ) -> str | None:
+        """A newsletter unsubscribe: recorded on the lead it names, and consent withdrawn."""
+        properties = item.properties
+        lead_id = None
+        if isinstance(properties.get("email"), str):
+            lead_id = self._leads.lead_id_by_email(str(properties["email"]).strip())
+        elif isinstance(properties.get("token"), str):
+            token = verify_token(str(properties["token"]), self._secrets.values(), TokenKind.CLICK)
+            token = token or verify_token(str(properties["token"]), self._secrets.values(), TokenKind.OPEN)
+            lead_id = token.lead_id if token else None
+        else:
+            return "properties.email or properties.token is required for newsletter_unsubscribe"
+        if lead_id is None or machine is not None:
+            # Unknown addresses are not revealed; machines cannot unsubscribe people.
+            return None
+        record = self._leads.get_lead(lead_id)
+        if record is None or record.erased:
+            return None
+        self._leads.set_consent(
+            lead_id,
+            {"granted": False, "at": occurred, "page_url": item.url, "text_version": None},
+            ctx.received_at,
+        )
+        self._events.put_events(
+            [
+                TrackingEvent(
+                    event_id=new_id(),
+                    lead_id=lead_id,
+                    type=EventType.NEWSLETTER_UNSUBSCRIBE,
+                    occurred_at=occurred,
+                    received_at=ctx.received_at,
+                    source="tracker",
+                    url=item.url or "",
+                    properties={"consent_withdrawn": True},
+                )
+            ]
+        )
+        return None
+
+    def page_pixel(self, params: Mapping[str, str], ctx: RequestContext) -> None:
+        """The no-JavaScript page view. Bad parameters are not stored; the GIF is always sent."""
+        aid = params.get("aid") or ""
+        url = params.get("url") or ""
+        try:
+            TrackerBatch.model_validate({"anonymous_id": aid, "events": [{}]})
+            item = TrackerEvent.model_validate(
+                {
+                    "type": "page_view",
+                    "url": url,
+                    "title": (params.get("title") or None),
+                    "referrer": (params.get("ref") or None),
+                }
+            )
+        except ValidationError:
+            return
+        if not item.url or ctx.global_privacy_control:
+            return
+        lead_id = self._visitor(aid)
+        if lead_id is None:
+            return
+        machine = classify_hit(ctx.user_agent, HitContext.PAGE, ctx.method, ctx.purpose)
+        self._events.put_events(
+            [
+                TrackingEvent(
+                    event_id=new_id(),
+                    lead_id=lead_id,
+                    type=EventType.PAGE_VIEW,
+                    occurred_at=ctx.received_at,
+                    received_at=ctx.received_at,
+                    source="pixel",
+                    url=item.url,
+                    title=item.title or "",
+                    referrer=item.referrer or "",
+                    machine=machine,
+                    anonymous_id=aid,
+                )
+            ]
+        )
+
+    # -- e-mail ----------------------------------------------------------------------
+
+    def email_open(self, token_text: str, ctx: RequestContext) -> None:
+        """An open pixel hit: counted for the campaign, attributed only with consent."""
+        token = verify_token(token_text, self._secrets.values(), TokenKind.OPEN)
+        if token is None:
+            return
+        machine = classify_hit(ctx.user_agent, HitContext.EMAIL_OPEN, ctx.method, ctx.purpose)
+        self._leads.bump_campaign(token.campaign_id, "machine_opens" if machine else "opens")
+        self._attribute(token, EventType.EMAIL_OPEN, machine, ctx)
+
+    def email_click(self, token_text: str, ctx: RequestContext) -> ClickResult:
+        """A tracked link: where to send the person. Anything not signed by us is a 404.
+
+        Raises
+        ------
+        NotFound
+            the token is tampered with or unknown, or the campaign's links are switched off.
+        """
+        token = verify_token(token_text, self._secrets.values(), TokenKind.CLICK)
+        if token is None or token.target_url is None:
+            raise NotFound("token: unknown or tampered tracking link")
+        campaign = self._leads.campaign(token.campaign_id)
+        if campaign.get("disabled"):
+            raise NotFound("token: this campaign's tracked links are switched off")
+        machine = classify_hit(ctx.user_agent, HitContext.EMAIL_CLICK, ctx.method, ctx.purpose)
+        self._leads.bump_campaign(token.campaign_id, "machine_clicks" if machine else "clicks")
+        self._attribute(token, EventType.EMAIL_CLICK, machine, ctx)
+        return ClickResult(token.target_url)
+
+    def _attribute(
+        self,
+        token: TrackingToken,
+        event_type: EventType,
+        machine: MachineVerdict | None,
+        ctx: RequestContext,
+    ) -> None:
+        if ctx.global_privacy_control:
+            return
+        record = self._leads.get_lead(token.lead_id)
+        if record is None or record.erased or not record.lead.may_attribute_email_tracking:
+            return
+        self._events.put_events(
+            [
+                TrackingEvent(
+                    event_id=new_id(),
+                    lead_id=token.lead_id,
+                    type=event_type,
+                    occurred_at=ctx.received_at,
+                    received_at=ctx.received_at,
+                    source="email",
+                    url=token.target_url or "",
+                    properties={
+                        "personal": _is_personal(token),
+                        **({"target_url": token.target_url} if token.target_url else {}),
+                    },
+                    machine=machine,
+                    campaign_id=token.campaign_id,
+                    message_id=token.message_id,
+                )
+            ]
+        )
+
+    def create_tracking_links(
+        self, request: TrackingLinksRequest, ctx: RequestContext
+    ) -> TrackingLinksResponse:
+        """Sign an open pixel and tracked links for one recipient of one message.
+
+        Raises
+        ------
+        InvalidInput
+            neither e-mail nor lead id, or an invalid e-mail.
+        NotFound
+            the lead id does not exist.
+        Gone
+            the e-mail belongs to an erased person.
+        """
+        lead_id = self._recipient(request, ctx)
+        secrets = self._secrets.values()
+        campaign = f"p:{request.campaign_id}" if request.personal else request.campaign_id
+        issued = int(ctx.received_at)
+        base = ctx.base_url.rstrip("/")
+
+        def signed(kind: TokenKind, url: str | None) -> str:
+            return sign_token(
+                TrackingToken(kind, lead_id, campaign, request.message_id, url, issued), secrets
+            )
+
+        return TrackingLinksResponse(
+            lead_id=lead_id,
+            open_pixel_url=f"{base}/v1/t/o/{signed(TokenKind.OPEN, None)}",
+            links={url: f"{base}/v1/t/c/{signed(TokenKind.CLICK, url)}" for url in request.links},
+        )
+
+    def _recipient(self, request: TrackingLinksRequest, ctx: RequestContext) -> str:
+        if request.lead_id:
+            record = self._leads.get_lead(request.lead_id)
+            if record is None or record.erased:
+                raise NotFound(f"lead_id: no lead '{request.lead_id}'")
+            return request.lead_id
+        if not request.email:
+            raise InvalidInput([FieldError("email", "email or lead_id is required")])
+        try:
+            email = FormSubmission.model_validate({"email": request.email}).email
+        except ValidationError as error:
+            raise InvalidInput(errors_from_validation(error)) from None
+        if self._leads.is_erased_email(email_hash(email)):
+            raise Gone("email: this person was erased; do not track them")
+        existing = self._leads.lead_id_by_email(email)
+        if existing:
+            return existing
+        # A mailing-list recipient Trechter has not seen yet becomes a lead (no consent).
+        return self._create_lead(email, {"email": email}, company_domain(email), None, ctx.received_at)
+
+
+def _is_personal(token: TrackingToken) -> bool:
+    return token.campaign_id.startswith("p:")

@@ -1,0 +1,95 @@
+"""The composition root: which store implementation each service gets.
+
+Built once per process (Lambda container) from the settings; tests build their
+own with the in-memory stores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from typing import Any
+
+from chalicelib.adapters.ports import EventStore, LeadStore, Publisher, Quarantine
+from chalicelib.domain.scoring.model import ScoringModel, load_scoring_model
+from chalicelib.services.capture import CaptureService
+from chalicelib.services.leads import LeadService
+from chalicelib.services.notify import HotLeadNotifier
+from chalicelib.services.reports import ReportService
+from chalicelib.services.rescore import RescoreService
+from chalicelib.services.scoring import ScoringService
+from chalicelib.services.secrets import SecretSet, api_keys, signing_secrets
+from chalicelib.settings import Settings, get_settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    model: ScoringModel
+    leads: LeadStore
+    events: EventStore
+    quarantine: Quarantine
+    publisher: Publisher
+    signing_secrets: SecretSet
+    api_keys: SecretSet
+    capture: CaptureService
+    sales: LeadService
+    scoring: ScoringService
+    notifier: HotLeadNotifier
+    reports: ReportService
+    rescore: RescoreService
+    idempotency: Any = None
+
+
+def build_services(
+    settings: Settings,
+    model: ScoringModel,
+    leads: LeadStore,
+    events: EventStore,
+    quarantine: Quarantine,
+    publisher: Publisher,
+    idempotency: Any = None,
+) -> Services:
+    """Wire every service to the given stores (``idempotency``: a Powertools persistence layer)."""
+    secrets = signing_secrets(settings)
+    return Services(
+        settings=settings,
+        model=model,
+        leads=leads,
+        events=events,
+        quarantine=quarantine,
+        publisher=publisher,
+        signing_secrets=secrets,
+        api_keys=api_keys(settings),
+        capture=CaptureService(settings, model, leads, events, quarantine, secrets),
+        sales=LeadService(model, leads, events),
+        scoring=ScoringService(model, leads, events, quarantine),
+        notifier=HotLeadNotifier(leads, publisher, quarantine),
+        reports=ReportService(leads),
+        rescore=RescoreService(model, leads, events),
+        idempotency=idempotency,
+    )
+
+
+@cache
+def get_services() -> Services:
+    """The process-wide services on DynamoDB and SNS (validated at first use)."""
+    from chalicelib.adapters.aws import dynamodb_client, sns_client
+    from chalicelib.adapters.dynamodb import DynamoEventStore, DynamoLeadStore, DynamoQuarantine
+    from chalicelib.adapters.sns import SnsPublisher
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    settings = get_settings()
+    model = load_scoring_model(settings.scoring_model_path or None)
+    client = dynamodb_client(settings.region)
+    events = DynamoEventStore(client, settings.events_table, settings.event_retention_days)
+    return build_services(
+        settings=settings,
+        model=model,
+        leads=DynamoLeadStore(client, settings.leads_table, events),
+        events=events,
+        quarantine=DynamoQuarantine(client, settings.quarantine_table, settings.quarantine_retention_days),
+        publisher=SnsPublisher(sns_client(settings.region), settings.hot_leads_topic_arn),
+        idempotency=DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=client),
+    )

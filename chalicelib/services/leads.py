@@ -1,0 +1,349 @@
+"""The sales side: lists, the lead with its reasons, feedback, consent, erasure and export."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from chalicelib.adapters.dynamodb import decode_cursor
+from chalicelib.adapters.items import funnel_pk, funnel_shard
+from chalicelib.adapters.ports import (
+    EventStore,
+    LeadRecord,
+    LeadStore,
+    ScoringCommit,
+    VersionConflict,
+)
+from chalicelib.domain.clock import iso
+from chalicelib.domain.errors import FieldError, InvalidInput, NotFound
+from chalicelib.domain.events import EventType, TrackingEvent
+from chalicelib.domain.lead import Stage
+from chalicelib.domain.lifecycle import Outcome, apply_feedback
+from chalicelib.domain.scoring.explain import (
+    current_scores,
+    fit_reasons,
+    reasons,
+    recommend_channel,
+)
+from chalicelib.domain.scoring.model import ScoringModel
+from chalicelib.domain.scoring.scorer import LedgerEntry
+from chalicelib.domain.submissions import FormSubmission
+from chalicelib.schemas import (
+    ConsentOut,
+    ConsentRequest,
+    FeedbackRequest,
+    LeadExport,
+    LeadList,
+    LeadSummary,
+    LeadView,
+    MachineOut,
+    ReasonOut,
+    TimelineEntry,
+)
+from chalicelib.services.capture import email_hash, new_id
+from chalicelib.services.scoring import funnel_counters
+
+TIMELINE_LENGTH = 50
+MAX_PAGE = 100
+
+
+def timeline_entry(event: TrackingEvent) -> TimelineEntry:
+    return TimelineEntry(
+        event_id=event.event_id,
+        type=event.type,
+        ts=iso(event.occurred_at),
+        source=event.source,
+        url=event.url or None,
+        title=event.title or None,
+        referrer=event.referrer or None,
+        properties=dict(event.properties or {}),
+        machine=MachineOut(label=event.machine.label.value, reason=event.machine.reason)
+        if event.machine
+        else None,
+        anonymous_id=event.anonymous_id,
+        campaign_id=event.campaign_id,
+        form_id=event.form_id,
+    )
+
+
+class LeadService:
+    """What sales tools read and write about leads."""
+
+    def __init__(
+        self,
+        model: ScoringModel,
+        leads: LeadStore,
+        events: EventStore,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._model = model
+        self._leads = leads
+        self._events = events
+        self._clock = clock
+
+    def _record(self, lead_id: str) -> LeadRecord:
+        record = self._leads.get_lead(lead_id) if len(lead_id) <= 64 else None
+        if record is None or record.erased:
+            raise NotFound(f"lead_id: no lead '{lead_id[:64]}'")
+        if record.merged_into:
+            return self._record(record.merged_into)
+        return record
+
+    def summary(self, record: LeadRecord, now: float) -> LeadSummary:
+        lead, state = record.lead, record.state
+        scores = current_scores(state, self._model, now)
+        channel, _ = recommend_channel(state)
+        return LeadSummary(
+            lead_id=lead.lead_id,
+            email=lead.email,
+            first_name=lead.profile.get("first_name"),
+            last_name=lead.profile.get("last_name"),
+            company=lead.profile.get("company"),
+            company_domain=lead.company_domain,
+            job_title=lead.profile.get("job_title"),
+            country=lead.profile.get("country"),
+            stage=lead.stage.value,
+            score=scores.score,
+            fit_score=scores.fit_score,
+            engagement_score=scores.engagement_score,
+            recommended_channel=channel.value,
+            updated_at=iso(lead.updated_at or lead.created_at),
+        )
+
+    def list_leads(
+        self, stage: str | None, email: str | None, limit: int | None, cursor: str | None
+    ) -> LeadList:
+        """Leads highest score first (by stage), or the one lead with this e-mail.
+
+        Raises
+        ------
+        InvalidInput
+            an unknown stage, a limit outside 1..100, a cursor this API did not issue.
+        """
+        problems = []
+        if stage is not None and stage not in {s.value for s in Stage}:
+            problems.append(FieldError("stage", f"must be one of {', '.join(s.value for s in Stage)}"))
+        if limit is not None and not 1 <= limit <= MAX_PAGE:
+            problems.append(FieldError("limit", f"must be between 1 and {MAX_PAGE}"))
+        if cursor is not None:
+            try:
+                decode_cursor(cursor)
+            except ValueError:
+                problems.append(FieldError("cursor", "not a cursor this API returned"))
+        if problems:
+            raise InvalidInput(problems)
+        now = self._clock()
+        if email is not None:
+            try:
+                normalised = FormSubmission.model_validate({"email": email}).email
+            except ValueError:
+                raise InvalidInput([FieldError("email", "not a valid e-mail address")]) from None
+            lead_id = self._leads.lead_id_by_email(normalised)
+            record = self._leads.get_lead(lead_id) if lead_id else None
+            if record is None or record.erased or (stage and record.lead.stage != stage):
+                return LeadList(items=[], next_cursor=None)
+            return LeadList(items=[self.summary(record, now)], next_cursor=None)
+        page = self._leads.list_leads(stage, limit or 25, cursor)
+        return LeadList(
+            items=[self.summary(r, now) for r in page.items if not r.merged_into],
+            next_cursor=page.next_cursor,
+        )
+
+    def view(self, lead_id: str) -> LeadView:
+        """The lead with scores decayed to now, its reasons and its recent timeline."""
+        record = self._record(lead_id)
+        now = self._clock()
+        lead, state = record.lead, record.state
+        scores = current_scores(state, self._model, now)
+        channel, channel_reason = recommend_channel(state)
+        consent = None
+        if lead.consent is not None:
+            consent = ConsentOut(
+                granted=lead.consent.granted,
+                at=iso(lead.consent.at),
+                form_id=lead.consent.form_id,
+                page_url=lead.consent.page_url,
+                text_version=lead.consent.text_version,
+            )
+        profile = lead.profile
+        return LeadView(
+            lead_id=lead.lead_id,
+            email=lead.email,
+            first_name=profile.get("first_name"),
+            last_name=profile.get("last_name"),
+            company=profile.get("company"),
+            company_domain=lead.company_domain,
+            job_title=profile.get("job_title"),
+            phone=profile.get("phone"),
+            country=profile.get("country"),
+            company_size=profile.get("company_size"),
+            industry=profile.get("industry"),
+            stage=lead.stage.value,
+            score=scores.score,
+            fit_score=scores.fit_score,
+            engagement_score=scores.engagement_score,
+            reasons=[ReasonOut(rule=r.rule, points=r.points, text=r.text) for r in reasons(state, self._model, now)],
+            fit_reasons=[ReasonOut(rule=r.rule, points=r.points, text=r.text) for r in fit_reasons(state)],
+            recommended_channel=channel.value,
+            recommended_channel_reason=channel_reason,
+            sales_status=state.sales_status,
+            qualifications=state.qualifications,
+            consent=consent,
+            model_version=state.model_version or None,
+            created_at=iso(lead.created_at),
+            updated_at=iso(lead.updated_at or lead.created_at),
+            timeline=[timeline_entry(e) for e in self._events.timeline(lead.lead_id, TIMELINE_LENGTH)],
+        )
+
+    def feedback(self, lead_id: str, request: FeedbackRequest) -> LeadView:
+        """Apply sales feedback now (a conditional write) and put it on the timeline.
+
+        Raises
+        ------
+        NotFound
+            no such lead.
+        Conflict
+            the outcome does not fit the lead's stage.
+        """
+        outcome = Outcome(request.outcome)
+        for attempt in range(5):
+            record = self._record(lead_id)
+            now = self._clock()
+            state = record.state.clone()
+            transition = apply_feedback(state, outcome, now, request.note)
+            event = TrackingEvent(
+                event_id=new_id(),
+                lead_id=record.lead.lead_id,
+                type=EventType.SALES_FEEDBACK,
+                occurred_at=now,
+                received_at=now,
+                source="sales",
+                properties={
+                    "outcome": outcome.value,
+                    "note": request.note,
+                    "by": request.by,
+                    "stage_before": record.state.stage,
+                    "stage_after": state.stage,
+                },
+            )
+            events = [event]
+            if transition is not None:
+                events.append(
+                    TrackingEvent(
+                        event_id=new_id(),
+                        lead_id=record.lead.lead_id,
+                        type=EventType.STAGE_CHANGED,
+                        occurred_at=now,
+                        received_at=now,
+                        source="sales",
+                        properties={
+                            "from": transition.from_stage,
+                            "to": transition.to_stage,
+                            "reason": transition.reason,
+                            "by": request.by,
+                        },
+                    )
+                )
+            scores = current_scores(state, self._model, now)
+            channel, channel_reason = recommend_channel(state)
+            outcome_entry = LedgerEntry(
+                event.event_id, f"sales_{outcome.value}", 0.0, now, self._model.version, "outcome", None,
+                f"Sales: {outcome.value}" + (f" ({request.note})" if request.note else ""),
+            )
+            commit = ScoringCommit(
+                lead_id=record.lead.lead_id,
+                expected_version=record.version,
+                state=state,
+                stage=state.stage,
+                score=scores.score,
+                fit_score=scores.fit_score,
+                engagement_score=scores.engagement_score,
+                reasons=[{"rule": r.rule, "points": r.points, "text": r.text} for r in reasons(state, self._model, now)],
+                recommended_channel=channel.value,
+                channel_reason=channel_reason,
+                ledger={event.event_id: (now, [outcome_entry])},
+                events=events,
+                funnel=funnel_counters(record.state, [transition] if transition else [], 0, 0),
+                funnel_pk=funnel_pk(funnel_shard(record.lead.lead_id)),
+                now=now,
+            )
+            try:
+                self._leads.commit_scoring(commit)
+            except VersionConflict:
+                time.sleep(0.01 * 2**attempt)
+                continue
+            return self.view(record.lead.lead_id)
+        raise VersionConflict("the lead kept changing; try again")
+
+    def set_consent(self, lead_id: str, request: ConsentRequest) -> LeadView:
+        """Record consent given or withdrawn (attribution stops from this moment)."""
+        record = self._record(lead_id)
+        now = self._clock()
+        self._leads.set_consent(
+            record.lead.lead_id,
+            {"granted": request.granted, "at": now, "text_version": request.text_version, "form_id": "api"},
+            now,
+        )
+        self._events.put_events(
+            [
+                TrackingEvent(
+                    event_id=new_id(),
+                    lead_id=record.lead.lead_id,
+                    type=EventType.CONSENT_CHANGED,
+                    occurred_at=now,
+                    received_at=now,
+                    source="api",
+                    properties={"granted": request.granted, "text_version": request.text_version},
+                )
+            ]
+        )
+        self._leads.audit("consent_changed", record.lead.lead_id, {"granted": request.granted}, now)
+        return self.view(record.lead.lead_id)
+
+    def erase(self, lead_id: str) -> None:
+        """GDPR art. 17: remove the person everywhere; tombstones stop re-creation."""
+        record = self._record(lead_id)
+        now = self._clock()
+        email = record.lead.email
+        removed_events = self._events.delete_events(record.lead.lead_id)
+        removed_items = self._leads.erase(
+            record.lead.lead_id, email_hash(email) if email else None, [], now
+        )
+        self._leads.audit(
+            "erased",
+            record.lead.lead_id,
+            {"events_removed": removed_events, "items_removed": removed_items},
+            now,
+        )
+
+    def export(self, lead_id: str) -> LeadExport:
+        """GDPR art. 15/20: everything held about the person, as JSON."""
+        record = self._record(lead_id)
+        now = self._clock()
+        items = self._leads.export_items(record.lead.lead_id)
+        profile = next((i for i in items if i.get("sk") == "PROFILE"), {})
+        lead = {k: v for k, v in profile.items() if k not in ("pk", "sk", "scoring_state")}
+        for name in ("reasons",):
+            if isinstance(lead.get(name), str):
+                lead[name] = json.loads(lead[name])
+        events = [timeline_entry(e).model_dump() for e in self._events.history(record.lead.lead_id)]
+        ledger = [e.to_dict() for e in self._leads.ledger(record.lead.lead_id)]
+        self._leads.audit("exported", record.lead.lead_id, {"events": len(events)}, now)
+        return LeadExport(
+            lead=_jsonable(lead),
+            events=events,
+            ledger=ledger,
+            identities=sorted(str(i["anonymous_id"]) for i in items if str(i.get("sk", "")).startswith("ALIAS#")),
+            announcements=[
+                _jsonable({k: v for k, v in i.items() if k not in ("pk",)})
+                for i in items
+                if str(i.get("sk", "")).startswith("ANNOUNCE#")
+            ],
+            exported_at=iso(now),
+        )
+
+
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: (sorted(v) if isinstance(v, set) else v) for k, v in values.items()}

@@ -1,0 +1,168 @@
+"""Hand-over to sales: announce each qualification once on the hot-lead topic.
+
+Exactly once, per qualification: a conditional write claims the announcement
+(with a lease) before publishing and marks it published after. A stream retry
+finds it published and stays silent; a worker that crashed between claim and
+publish leaves a lease that expires, and the retry publishes. The one window
+left, a crash after SNS accepted the message and before the mark, is closed for
+subscribers by ``notification_id``: the same id is sent again, never a new one.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib.adapters.attributes import from_item
+from chalicelib.adapters.ports import LeadStore, Publisher, Quarantine
+from chalicelib.domain.clock import iso
+from chalicelib.domain.lead import Stage
+
+LEASE_SECONDS = 60.0
+MESSAGE_TYPE = "lead.sales_qualified"
+
+
+class AnnouncementInProgress(RuntimeError):
+    """Another worker holds the lease on this announcement; retry after it expires."""
+
+
+@dataclass(slots=True)
+class NotifyResult:
+    failed: list[str] = field(default_factory=list)
+    published: int = 0
+    suppressed: int = 0
+    quarantined: int = 0
+    lag_seconds: float = 0.0
+
+
+def qualification(record: Mapping[str, Any]) -> tuple[dict[str, Any], int] | None:
+    """The new lead image and qualification number if this record is a lead entering SQL.
+
+    Raises
+    ------
+    ValueError
+        the record is corrupt.
+    """
+    if record.get("eventName") not in ("INSERT", "MODIFY"):
+        return None
+    images = record["dynamodb"]
+    keys = from_item(images["Keys"])
+    if keys.get("sk") != "PROFILE":
+        return None
+    new = from_item(images.get("NewImage", {}))
+    old = from_item(images.get("OldImage", {})) if images.get("OldImage") else {}
+    if new.get("stage") != Stage.SQL:
+        return None
+    number = int(new.get("qualifications") or 0)
+    if number < 1:
+        raise ValueError("lead in sql without a qualification number")
+    if old.get("stage") == Stage.SQL and int(old.get("qualifications") or 0) == number:
+        return None
+    return new, number
+
+
+def hot_lead_message(lead: Mapping[str, Any], number: int) -> dict[str, Any]:
+    """The contract's ``lead.sales_qualified`` message (section 4), plus its id."""
+    reasons = json.loads(lead.get("reasons") or "[]")
+    return {
+        "type": MESSAGE_TYPE,
+        "version": 1,
+        "notification_id": f"{lead['lead_id']}:{number}",
+        "lead_id": lead["lead_id"],
+        "email": lead.get("email"),
+        "first_name": lead.get("first_name"),
+        "last_name": lead.get("last_name"),
+        "company": lead.get("company"),
+        "company_domain": lead.get("company_domain"),
+        "job_title": lead.get("job_title"),
+        "phone": lead.get("phone"),
+        "country": lead.get("country"),
+        "score": int(lead.get("score") or 0),
+        "fit_score": int(lead.get("fit_score") or 0),
+        "engagement_score": int(lead.get("engagement_score") or 0),
+        "reasons": reasons,
+        "recommended_channel": lead.get("recommended_channel") or "email",
+        "recommended_channel_reason": lead.get("channel_reason"),
+        "qualification": number,
+        "qualified_at": iso(float(lead.get("updated_at") or time.time())),
+    }
+
+
+def subject_line(message: Mapping[str, Any]) -> str:
+    name = " ".join(p for p in (message.get("first_name"), message.get("last_name")) if p)
+    who = name or message.get("email") or message["lead_id"]
+    at = f" ({message['company']})" if message.get("company") else ""
+    return f"Hot lead: {who}{at}, score {message['score']}, call by {message['recommended_channel']}"
+
+
+class HotLeadNotifier:
+    """Publishes qualifications from the leads stream, once each."""
+
+    def __init__(
+        self,
+        leads: LeadStore,
+        publisher: Publisher,
+        quarantine: Quarantine,
+        clock: Callable[[], float] = time.time,
+        lease_seconds: float = LEASE_SECONDS,
+    ) -> None:
+        self._leads = leads
+        self._publisher = publisher
+        self._quarantine = quarantine
+        self._clock = clock
+        self._lease = lease_seconds
+
+    def process_records(self, records: Sequence[Mapping[str, Any]]) -> NotifyResult:
+        result = NotifyResult()
+        now = self._clock()
+        for record in records:
+            sequence = str(record.get("dynamodb", {}).get("SequenceNumber", ""))
+            created = record.get("dynamodb", {}).get("ApproximateCreationDateTime")
+            if isinstance(created, int | float):
+                result.lag_seconds = max(result.lag_seconds, now - float(created))
+            try:
+                found = qualification(record)
+            except (KeyError, ValueError, TypeError, AttributeError) as error:
+                self._quarantine.put("stream:leads", f"corrupt lead record: {error}", dict(record), now)
+                result.quarantined += 1
+                continue
+            if found is None:
+                continue
+            try:
+                published = self.announce(*found)
+            except Exception:
+                result.failed.append(sequence)
+                continue
+            if published:
+                result.published += 1
+            else:
+                result.suppressed += 1
+        return result
+
+    def announce(self, lead: Mapping[str, Any], number: int) -> bool:
+        """Publish qualification ``number`` unless it already was; True if published now.
+
+        Raises
+        ------
+        AnnouncementInProgress
+            another worker's lease is still running: the stream retries later.
+        """
+        lead_id = str(lead["lead_id"])
+        claim = self._leads.claim_announcement(lead_id, number, self._clock(), self._lease)
+        if claim.already_published:
+            return False
+        if not claim.granted:
+            raise AnnouncementInProgress(f"announcement {lead_id}:{number} is being published")
+        message = hot_lead_message(lead, number)
+        attributes: dict[str, str | float] = {
+            "type": MESSAGE_TYPE,
+            "score": message["score"],
+            "recommended_channel": message["recommended_channel"],
+            "country": message.get("country") or "",
+        }
+        message_id = self._publisher.publish(message, attributes, subject_line(message))
+        self._leads.mark_announced(lead_id, number, message_id, self._clock())
+        return True

@@ -1,0 +1,102 @@
+"""Rescore: replay leads' events under a (new) model version.
+
+Safe while events keep arriving: a lead is rewritten with the same conditional
+version check the stream scorer uses, so a concurrent stream write makes the
+rescore of that lead start over. Resumable: it walks the lead list in score
+order with a cursor and skips leads already on the target model version.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from chalicelib.adapters.items import funnel_pk, funnel_shard
+from chalicelib.adapters.ports import EventStore, LeadStore, ScoringCommit, VersionConflict
+from chalicelib.domain.scoring.explain import current_scores, reasons, recommend_channel
+from chalicelib.domain.scoring.model import ScoringModel
+from chalicelib.domain.scoring.scorer import LedgerEntry, replay
+
+
+@dataclass(slots=True)
+class RescoreProgress:
+    rescored: int = 0
+    skipped: int = 0
+    cursor: str | None = None
+
+
+class RescoreService:
+    def __init__(
+        self,
+        model: ScoringModel,
+        leads: LeadStore,
+        events: EventStore,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._model = model
+        self._leads = leads
+        self._events = events
+        self._clock = clock
+
+    def rescore_lead(self, lead_id: str) -> bool:
+        """Replay one lead under the current model; False if it does not exist."""
+        for attempt in range(6):
+            record = self._leads.get_lead(lead_id)
+            if record is None or record.erased or record.merged_into:
+                return False
+            history = sorted(self._events.history(lead_id), key=lambda e: (e.occurred_at, e.event_id))
+            state, ledger, _transitions = replay(history, self._model, self._clock())
+            self._leads.write_replayed_ledger(
+                lead_id, self._model.version, [replace(e, replayed=True) for e in ledger]
+            )
+            # Lifecycle set by sales is not the scorer's to undo; qualifications keep counting.
+            previous = record.state
+            state.sales_status = previous.sales_status
+            state.qualifications = max(state.qualifications, previous.qualifications)
+            if previous.stage in ("sql", "customer", "recycled") and state.stage != "sql":
+                state.stage, state.stage_since = previous.stage, previous.stage_since
+            now = self._clock()
+            scores = current_scores(state, self._model, now)
+            channel, channel_reason = recommend_channel(state)
+            marker = LedgerEntry(
+                f"rescore-{int(now)}", "rescore", 0.0, now, self._model.version, "outcome", None,
+                f"Rescored under model {self._model.version}",
+            )
+            commit = ScoringCommit(
+                lead_id=lead_id,
+                expected_version=record.version,
+                state=state,
+                stage=state.stage,
+                score=scores.score,
+                fit_score=scores.fit_score,
+                engagement_score=scores.engagement_score,
+                reasons=[{"rule": r.rule, "points": r.points, "text": r.text} for r in reasons(state, self._model, now)],
+                recommended_channel=channel.value,
+                channel_reason=channel_reason,
+                ledger={marker.event_id: (now, [marker])},
+                funnel_pk=funnel_pk(funnel_shard(lead_id)),
+                now=now,
+            )
+            try:
+                self._leads.commit_scoring(commit)
+            except VersionConflict:
+                time.sleep(0.01 * 2**attempt)
+                continue
+            return True
+        raise VersionConflict(f"lead {lead_id} kept changing during the rescore")
+
+    def rescore_all(self, stage: str | None = None, cursor: str | None = None, page_size: int = 100) -> RescoreProgress:
+        """Rescore every lead (optionally one stage), resuming from ``cursor``."""
+        progress = RescoreProgress(cursor=cursor)
+        while True:
+            page = self._leads.list_leads(stage, page_size, progress.cursor)
+            for record in page.items:
+                if record.state.model_version == self._model.version:
+                    progress.skipped += 1
+                    continue
+                if self.rescore_lead(record.lead.lead_id):
+                    progress.rescored += 1
+            progress.cursor = page.next_cursor
+            if page.next_cursor is None:
+                return progress

@@ -1,0 +1,357 @@
+"""Stream scoring: apply new events to their leads, once each, in constant work per event.
+
+Records are grouped per lead, so a batch costs one read and one conditional
+transaction per lead. Redelivered events are recognised by their ledger item and
+skipped; a concurrent writer makes the transaction fail and the lead is re-read.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from chalicelib.adapters.attributes import from_item
+from chalicelib.adapters.items import event_from_item, funnel_pk, funnel_shard
+from chalicelib.adapters.ports import (
+    AlreadyApplied,
+    CompanyRecord,
+    EventStore,
+    LeadRecord,
+    LeadStore,
+    Quarantine,
+    ScoringCommit,
+    VersionConflict,
+)
+from chalicelib.domain.events import EventType, TrackingEvent
+from chalicelib.domain.identity import company_domain
+from chalicelib.domain.lead import Stage
+from chalicelib.domain.scoring.explain import current_scores, reasons, recommend_channel
+from chalicelib.domain.scoring.model import ScoringModel
+from chalicelib.domain.scoring.scorer import (
+    AccountSurge,
+    LedgerEntry,
+    StageTransition,
+    score_event,
+)
+from chalicelib.domain.scoring.state import CompanyState, LeadScoreState
+
+MAX_ATTEMPTS = 6
+CHUNK = 40
+DURATION_BUCKETS = 16
+
+
+class PoisonRecord(ValueError):
+    """A stream record that can never be applied (corrupt or foreign item)."""
+
+
+@dataclass(slots=True)
+class BatchResult:
+    """Which records failed (to retry) and what happened, for metrics."""
+
+    failed: list[str] = field(default_factory=list)
+    applied: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    conflicts: int = 0
+    lag_seconds: float = 0.0
+
+
+def day_of(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%d")
+
+
+def duration_bucket(seconds: float) -> int:
+    """Log2 buckets of hours: 0 is under an hour, k is [2^(k-1), 2^k) hours."""
+    hours = max(seconds / 3600.0, 0.0)
+    bucket = 0
+    while hours >= 1.0 and bucket < DURATION_BUCKETS - 1:
+        hours /= 2.0
+        bucket += 1
+    return bucket
+
+
+def funnel_counters(
+    state_before: LeadScoreState,
+    transitions: Sequence[StageTransition],
+    hits: int,
+    machine_hits: int,
+) -> dict[str, dict[str, int]]:
+    """Counter increments for the funnel report (day and all-time), from transitions."""
+    increments: dict[str, dict[str, int]] = {}
+
+    def add(sk: str, name: str, amount: int = 1) -> None:
+        bucket = increments.setdefault(sk, {})
+        bucket[name] = bucket.get(name, 0) + amount
+
+    entered = dict(state_before.stage_entered)
+    for transition in transitions:
+        day = f"DAY#{day_of(transition.at)}"
+        for sk in (day, "TOTAL"):
+            add(sk, f"entered_{transition.to_stage}")
+            add(sk, f"left_{transition.from_stage}")
+        entered[transition.to_stage] = transition.at
+        if transition.to_stage == Stage.MQL and Stage.LEAD in entered:
+            add(day, f"lead_to_mql_b{duration_bucket(transition.at - entered[Stage.LEAD])}")
+        if transition.to_stage == Stage.SQL and Stage.MQL in entered:
+            add(day, f"mql_to_sql_b{duration_bucket(transition.at - entered[Stage.MQL])}")
+    if hits:
+        today = f"DAY#{day_of(time.time())}"
+        add(today, "hits", hits)
+        if machine_hits:
+            add(today, "machine_hits", machine_hits)
+    return increments
+
+
+def parse_event_record(record: Mapping[str, Any]) -> TrackingEvent | None:
+    """A Lambda stream record to an event; None for removals (TTL expiry, moves).
+
+    Raises
+    ------
+    PoisonRecord
+        the item is not an event Trechter wrote.
+    """
+    if record.get("eventName") == "REMOVE":
+        return None
+    try:
+        image = record["dynamodb"]["NewImage"]
+        values = from_item(image)
+        if not str(values.get("sk", "")).startswith("EVENT#"):
+            raise PoisonRecord(f"not an event item (sk={values.get('sk')!r})")
+        return event_from_item(values)
+    except PoisonRecord:
+        raise
+    except (KeyError, ValueError, TypeError, AttributeError) as error:
+        raise PoisonRecord(f"corrupt event record: {type(error).__name__}: {error}") from None
+
+
+class ScoringService:
+    """Applies events to leads; the scorer itself is the pure ``score_event``."""
+
+    def __init__(
+        self,
+        model: ScoringModel,
+        leads: LeadStore,
+        events: EventStore,
+        quarantine: Quarantine,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._model = model
+        self._leads = leads
+        self._events = events
+        self._quarantine = quarantine
+        self._clock = clock
+        self._domains: OrderedDict[str, str | None] = OrderedDict()
+
+    def process_records(self, records: Sequence[Mapping[str, Any]]) -> BatchResult:
+        """Score a batch of events-stream records; returns the sequence numbers to retry."""
+        result = BatchResult()
+        groups: dict[str, list[tuple[str, TrackingEvent]]] = {}
+        now = self._clock()
+        for record in records:
+            sequence = str(record.get("dynamodb", {}).get("SequenceNumber", ""))
+            created = record.get("dynamodb", {}).get("ApproximateCreationDateTime")
+            if isinstance(created, int | float):
+                result.lag_seconds = max(result.lag_seconds, now - float(created))
+            try:
+                event = parse_event_record(record)
+            except PoisonRecord as error:
+                self._quarantine.put("stream:events", str(error), dict(record), now)
+                result.quarantined += 1
+                continue
+            if event is not None:
+                groups.setdefault(event.lead_id, []).append((sequence, event))
+        for lead_id, items in groups.items():
+            try:
+                applied, duplicates, conflicts = self.apply(lead_id, [e for _, e in items])
+            except Exception:
+                result.failed.extend(seq for seq, _ in items)
+                continue
+            result.applied += applied
+            result.duplicates += duplicates
+            result.conflicts += conflicts
+        return result
+
+    def apply(self, lead_id: str, events: Sequence[TrackingEvent]) -> tuple[int, int, int]:
+        """Apply events to one lead; (applied, duplicates skipped, conflicts retried)."""
+        applied = duplicates = conflicts = 0
+        for merge in (e for e in events if e.type == EventType.IDENTITY_LINKED):
+            source = (merge.properties or {}).get("merge_from")
+            if isinstance(source, str) and source != lead_id:
+                self._merge_visitor(source, lead_id)
+        for start in range(0, len(events), CHUNK):
+            a, d, c = self._apply_chunk(lead_id, list(events[start : start + CHUNK]))
+            applied, duplicates, conflicts = applied + a, duplicates + d, conflicts + c
+        return applied, duplicates, conflicts
+
+    def _merge_visitor(self, visitor_id: str, lead_id: str) -> None:
+        """Move a merged visitor's events under the lead; they re-enter the stream and score."""
+        self._events.move_events(visitor_id, lead_id)
+        self._leads.mark_merged(visitor_id, lead_id, self._clock())
+
+    def _domain_for(self, lead_id: str, events: Sequence[TrackingEvent]) -> str | None:
+        for event in events:
+            if event.profile and event.profile.get("email"):
+                return company_domain(str(event.profile["email"]))
+        return self._domains.get(lead_id)
+
+    def _remember_domain(self, lead_id: str, domain: str | None) -> None:
+        self._domains[lead_id] = domain
+        self._domains.move_to_end(lead_id)
+        while len(self._domains) > 10_000:
+            self._domains.popitem(last=False)
+
+    def _apply_chunk(self, lead_id: str, events: list[TrackingEvent]) -> tuple[int, int, int]:
+        duplicates = conflicts = 0
+        pending = list(events)
+        for _attempt in range(MAX_ATTEMPTS):
+            if not pending:
+                return 0, duplicates, conflicts
+            domain = self._domain_for(lead_id, pending)
+            record, company = self._leads.get_for_scoring(lead_id, self._business(domain))
+            if record is not None and record.erased:
+                return 0, duplicates + len(pending), conflicts
+            if record is not None and record.merged_into:
+                self._events.move_events(lead_id, record.merged_into)
+                return 0, duplicates, conflicts
+            known = self._known_domain(record)
+            if known != domain:
+                domain = known
+                self._remember_domain(lead_id, domain)
+                if domain and company is None and self._needs_company(pending):
+                    _, company = self._leads.get_for_scoring("-", self._business(domain))
+            commit, surges = self._score(lead_id, record, company, pending)
+            try:
+                self._leads.commit_scoring(commit)
+            except AlreadyApplied as error:
+                done = set(error.event_ids)
+                duplicates += sum(1 for e in pending if e.event_id in done)
+                pending = [e for e in pending if e.event_id not in done]
+                continue
+            except VersionConflict:
+                conflicts += 1
+                time.sleep(0.01 * 2**_attempt)
+                continue
+            self._remember_domain(lead_id, domain)
+            for surge in surges:
+                self._emit_account_signals(surge)
+            return len(pending), duplicates, conflicts
+        raise VersionConflict(f"lead {lead_id} kept changing; the stream will retry")
+
+    @staticmethod
+    def _known_domain(record: LeadRecord | None) -> str | None:
+        if record is None:
+            return None
+        email = record.state.profile.get("email") or record.lead.email
+        return company_domain(str(email)) if email else None
+
+    def _business(self, domain: str | None) -> str | None:
+        if domain is None or domain in self._model.free_mail_domains:
+            return None
+        return domain
+
+    @staticmethod
+    def _needs_company(events: Iterable[TrackingEvent]) -> bool:
+        return any(e.type == EventType.PAGE_VIEW for e in events)
+
+    def _score(
+        self,
+        lead_id: str,
+        record: LeadRecord | None,
+        company: CompanyRecord | None,
+        events: Sequence[TrackingEvent],
+    ) -> tuple[ScoringCommit, list[AccountSurge]]:
+        now = self._clock()
+        before = record.state if record is not None else LeadScoreState()
+        state = before
+        company_state: CompanyState | None = company.state if company is not None else None
+        ledger: dict[str, tuple[float, list[LedgerEntry]]] = {}
+        transitions: list[StageTransition] = []
+        surges: list[AccountSurge] = []
+        hits = machine_hits = 0
+        for event in events:
+            outcome = score_event(state, company_state, event, self._model, now)
+            state = outcome.lead
+            company_state = outcome.company
+            ledger[event.event_id] = (event.occurred_at, outcome.ledger)
+            transitions.extend(outcome.transitions)
+            if outcome.account_surge is not None:
+                surges.append(outcome.account_surge)
+            if event.source in ("tracker", "pixel", "email"):
+                hits += 1
+                machine_hits += event.machine is not None
+        scores = current_scores(state, self._model, now)
+        channel, channel_reason = recommend_channel(state)
+        company_changed = company is not None and company_state is not company.state
+        commit = ScoringCommit(
+            lead_id=lead_id,
+            expected_version=record.version if record is not None else 0,
+            state=state,
+            stage=state.stage,
+            score=scores.score,
+            fit_score=scores.fit_score,
+            engagement_score=scores.engagement_score,
+            reasons=[
+                {"rule": r.rule, "points": r.points, "text": r.text}
+                for r in reasons(state, self._model, now)
+            ],
+            recommended_channel=channel.value,
+            channel_reason=channel_reason,
+            ledger=ledger,
+            events=[self._transition_event(lead_id, t) for t in transitions],
+            company=CompanyRecord(company_state, company.version)
+            if company_changed and company is not None and company_state is not None
+            else None,
+            funnel=funnel_counters(before, transitions, hits, machine_hits),
+            funnel_pk=funnel_pk(funnel_shard(lead_id)),
+            now=now,
+        )
+        return commit, surges
+
+    @staticmethod
+    def _transition_event(lead_id: str, transition: StageTransition) -> TrackingEvent:
+        # Deterministic id: a retried commit writes the same timeline entry.
+        event_id = uuid.uuid5(
+            uuid.NAMESPACE_URL,
+            f"stage:{lead_id}:{transition.from_stage}:{transition.to_stage}:{transition.at}",
+        ).hex
+        return TrackingEvent(
+            event_id=event_id,
+            lead_id=lead_id,
+            type=EventType.STAGE_CHANGED,
+            occurred_at=transition.at,
+            received_at=transition.at,
+            source="system",
+            properties={
+                "from": transition.from_stage,
+                "to": transition.to_stage,
+                "reason": transition.reason,
+            },
+        )
+
+    def _emit_account_signals(self, surge: AccountSurge) -> None:
+        """One account_signal event per colleague, idempotent by a deterministic id."""
+        for colleague in surge.lead_ids:
+            event_id = uuid.uuid5(
+                uuid.NAMESPACE_URL,
+                f"account:{surge.domain}:{surge.topic}:{surge.window}:{colleague}",
+            ).hex
+            self._events.put_event_if_absent(
+                TrackingEvent(
+                    event_id=event_id,
+                    lead_id=colleague,
+                    type=EventType.ACCOUNT_SIGNAL,
+                    occurred_at=surge.at,
+                    received_at=surge.at,
+                    source="system",
+                    properties={
+                        "domain": surge.domain,
+                        "topic": surge.topic,
+                        "readers": surge.readers,
+                    },
+                )
+            )

@@ -1,0 +1,480 @@
+"""The local stack behind `make run`: the same app and stream handlers as in AWS.
+
+- an AWS emulator (moto server) on EMULATOR_PORT, or the one at AWS_ENDPOINT_URL;
+- tables, streams, the hot-lead topic and queues created from infra/template.yaml;
+- the Chalice app on API_PORT (chalice's local server, threaded);
+- stream workers that read the emulator's DynamoDB Streams and call the real
+  handlers with Lambda-shaped events, with partial-batch retries like Lambda's;
+- landing_pages/ on PAGES_PORT (its own origin, so CORS is real);
+- the sales inbox: an SQS queue on the topic, each notification printed.
+
+Ctrl-C stops all of it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import mimetypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import types
+import urllib.request
+from collections.abc import Callable
+from datetime import datetime
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+STAGE = "local"
+REGION = "eu-west-1"
+LOCAL_SIGNING_SECRET = "local-dev-signing-secret-not-for-production"  # noqa: S105 (local only)
+
+
+def _say(message: str) -> None:
+    print(f"[trechter] {message}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_http(url: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 (loopback only)
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+# -- the emulator -----------------------------------------------------------------------
+
+
+def start_emulator(port: int) -> subprocess.Popen[bytes]:
+    """moto in server mode, in its own process (it then has a core of its own)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_http(f"http://127.0.0.1:{port}/moto-api/", timeout=30)
+    except OSError:
+        process.kill()
+        raise SystemExit(f"the AWS emulator did not start on port {port}") from None
+    return process
+
+
+def create_resources(stage: str = STAGE) -> dict[str, str]:
+    """Tables, streams, topic and queues from the infra/ definitions; returns the env."""
+    import boto3
+
+    from infra import definitions
+
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    existing = set(dynamodb.list_tables().get("TableNames", []))
+    for kwargs in definitions.dynamodb_tables(stage):
+        if kwargs["TableName"] not in existing:
+            dynamodb.create_table(**kwargs)
+    for table, attribute in definitions.ttl_attributes(stage).items():
+        with contextlib.suppress(Exception):  # already enabled on a reused emulator
+            dynamodb.update_time_to_live(
+                TableName=table,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute},
+            )
+    names = definitions.table_names(stage)
+    sns = boto3.client("sns", region_name=REGION)
+    sqs = boto3.client("sqs", region_name=REGION)
+    topic_arn = sns.create_topic(Name=definitions.topic_names(stage)["hot_leads"])["TopicArn"]
+    queues = {key: sqs.create_queue(QueueName=name)["QueueUrl"] for key, name in definitions.queue_names(stage).items()}
+    inbox_arn = sqs.get_queue_attributes(QueueUrl=queues["sales_inbox"], AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic_arn).get("Subscriptions", [])
+    if not any(s.get("Endpoint") == inbox_arn for s in subscriptions):
+        sns.subscribe(
+            TopicArn=topic_arn,
+            Protocol="sqs",
+            Endpoint=inbox_arn,
+            Attributes={"RawMessageDelivery": "true"},
+        )
+
+    def stream_of(table: str) -> str:
+        return str(dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"])
+
+    return {
+        "LEADS_TABLE": names["leads"],
+        "EVENTS_TABLE": names["events"],
+        "QUARANTINE_TABLE": names["quarantine"],
+        "IDEMPOTENCY_TABLE": names["idempotency"],
+        "HOT_LEADS_TOPIC_ARN": topic_arn,
+        "EVENTS_STREAM_ARN": stream_of(names["events"]),
+        "LEADS_STREAM_ARN": stream_of(names["leads"]),
+        "SALES_INBOX_URL": queues["sales_inbox"],
+        "SCORE_EVENTS_FAILURE_URL": queues["score_events_failures"],
+        "NOTIFY_HOT_LEADS_FAILURE_URL": queues["notify_hot_leads_failures"],
+    }
+
+
+# -- stream workers ---------------------------------------------------------------------
+
+
+class FakeLambdaContext:
+    """What Powertools reads from a Lambda context."""
+
+    def __init__(self, name: str) -> None:
+        self.function_name = f"trechter-{STAGE}-{name}"
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:123456789012:function:{self.function_name}"
+        self.memory_limit_in_mb = 512
+        self.aws_request_id = ""
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self.log_stream_name = "local"
+        self._deadline = time.monotonic() + 30
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
+    """A DynamoDB Streams API record as Lambda delivers it (epoch creation time, source ARN)."""
+    body = dict(record["dynamodb"])
+    created = body.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        body["ApproximateCreationDateTime"] = created.timestamp()
+    return {
+        "eventID": record.get("eventID"),
+        "eventName": record.get("eventName"),
+        "eventVersion": record.get("eventVersion", "1.1"),
+        "eventSource": "aws:dynamodb",
+        "awsRegion": REGION,
+        "dynamodb": body,
+        "eventSourceARN": stream_arn,
+    }
+
+
+class StreamWorker(threading.Thread):
+    """Polls one DynamoDB stream and invokes a handler like Lambda's event source mapping.
+
+    Batches of up to ``batch_size``; a ``batchItemFailures`` answer makes it retry
+    from the first failed record (up to ``max_retries``, then the batch goes to
+    the on-failure queue, as MaximumRetryAttempts and OnFailure do in AWS).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        stream_arn: str,
+        handler: Callable[[dict[str, Any], Any], Any],
+        failure_queue_url: str | None = None,
+        batch_size: int = 100,
+        poll_seconds: float = 0.1,
+        max_retries: int = 3,
+    ) -> None:
+        super().__init__(name=f"stream-{name}", daemon=True)
+        self.function = name
+        self.stream_arn = stream_arn
+        self.handler = handler
+        self.failure_queue_url = failure_queue_url
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self.max_retries = max_retries
+        self.stopping = threading.Event()
+        self.invocations = 0
+        self.records_delivered = 0
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def run(self) -> None:
+        import boto3
+
+        streams = boto3.client("dynamodbstreams", region_name=REGION)
+        iterators: dict[str, str | None] = {}
+        while not self.stopping.is_set():
+            try:
+                shards = streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
+                for shard in shards:
+                    if shard["ShardId"] not in iterators:
+                        iterators[shard["ShardId"]] = streams.get_shard_iterator(
+                            StreamArn=self.stream_arn,
+                            ShardId=shard["ShardId"],
+                            ShardIteratorType="TRIM_HORIZON",
+                        )["ShardIterator"]
+                busy = False
+                for shard_id, iterator in list(iterators.items()):
+                    if iterator is None:
+                        continue
+                    answer = streams.get_records(ShardIterator=iterator, Limit=self.batch_size)
+                    records = answer.get("Records", [])
+                    if records:
+                        busy = True
+                        self._deliver(records)
+                    iterators[shard_id] = answer.get("NextShardIterator")
+                if not busy:
+                    self.stopping.wait(self.poll_seconds)
+            except Exception as error:  # keep the worker alive through emulator hiccups
+                _say(f"{self.function}: stream read failed ({type(error).__name__}: {error}); retrying")
+                self.stopping.wait(1.0)
+
+    def _deliver(self, records: list[dict[str, Any]]) -> None:
+        pending = [lambda_record(r, self.stream_arn) for r in records]
+        attempt = 0
+        while pending and not self.stopping.is_set():
+            self.invocations += 1
+            try:
+                answer = self.handler({"Records": pending}, FakeLambdaContext(self.function))
+                failures = [f["itemIdentifier"] for f in (answer or {}).get("batchItemFailures", [])]
+            except Exception as error:
+                _say(f"{self.function}: handler raised {type(error).__name__}: {error}")
+                failures = [pending[0]["dynamodb"]["SequenceNumber"]]
+            if not failures:
+                self.records_delivered += len(pending)
+                return
+            first = min(failures, key=int)
+            index = next(i for i, r in enumerate(pending) if r["dynamodb"]["SequenceNumber"] == first)
+            self.records_delivered += index
+            pending = pending[index:]
+            attempt += 1
+            if attempt > self.max_retries:
+                self._to_failure_queue(pending)
+                return
+            self.stopping.wait(min(0.2 * 2**attempt, 2.0))
+
+    def _to_failure_queue(self, records: list[dict[str, Any]]) -> None:
+        _say(f"{self.function}: {len(records)} record(s) failed {self.max_retries} retries: to the on-failure queue")
+        if not self.failure_queue_url:
+            return
+        import boto3
+
+        boto3.client("sqs", region_name=REGION).send_message(
+            QueueUrl=self.failure_queue_url,
+            MessageBody=json.dumps(
+                {
+                    "function": self.function,
+                    "streamArn": self.stream_arn,
+                    "firstSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
+                    "lastSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
+                    "batchSize": len(records),
+                }
+            ),
+        )
+
+
+# -- landing pages ----------------------------------------------------------------------
+
+
+def pages_handler(api_url: str, consent: str) -> type[SimpleHTTPRequestHandler]:
+    """Serves landing_pages/, with the API base URL and consent mode filled in."""
+
+    class PagesHandler(SimpleHTTPRequestHandler):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, directory=str(ROOT / "landing_pages"), **kwargs)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+        def send_head(self) -> Any:
+            path = Path(self.translate_path(self.path))
+            if path.is_dir():
+                path = path / "index.html"
+            if path.suffix in (".html", ".js") and path.is_file():
+                body = path.read_text(encoding="utf-8")
+                body = body.replace("__TRECHTER_API__", api_url).replace("__TRECHTER_CONSENT__", consent)
+                data = body.encode("utf-8")
+                self.send_response(200)
+                kind = mimetypes.guess_type(path.name)[0] or "text/html"
+                self.send_header("Content-Type", f"{kind}; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Cache-Control", "no-cache")
+                self.end_headers()
+                import io
+
+                return io.BytesIO(data)
+            return super().send_head()
+
+    return PagesHandler
+
+
+# -- the sales inbox --------------------------------------------------------------------
+
+
+def format_notification(body: str) -> str:
+    """A hot-lead message as a readable block for the console."""
+    try:
+        message = json.loads(body)
+    except json.JSONDecodeError:
+        return f"(unreadable message) {body[:200]}"
+    name = " ".join(p for p in (message.get("first_name"), message.get("last_name")) if p) or "?"
+    lines = [
+        "=" * 72,
+        f" HOT LEAD  {name} <{message.get('email')}>",
+        f"   company  {message.get('company') or '?'} ({message.get('company_domain') or '?'}), "
+        f"{message.get('job_title') or '?'}, {message.get('country') or '?'}",
+        f"   score    {message.get('score')} (fit {message.get('fit_score')}, "
+        f"engagement {message.get('engagement_score')})",
+        f"   channel  {message.get('recommended_channel')}: {message.get('recommended_channel_reason') or ''}",
+        "   reasons",
+    ]
+    lines += [f"     +{r.get('points')}  {r.get('text')}" for r in message.get("reasons", [])]
+    lines += [f"   lead     {message.get('lead_id')}  qualified at {message.get('qualified_at')}", "=" * 72]
+    return "\n".join(lines)
+
+
+class SalesInbox(threading.Thread):
+    def __init__(self, queue_url: str) -> None:
+        super().__init__(name="sales-inbox", daemon=True)
+        self.queue_url = queue_url
+        self.stopping = threading.Event()
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def run(self) -> None:
+        import boto3
+
+        sqs = boto3.client("sqs", region_name=REGION)
+        while not self.stopping.is_set():
+            try:
+                answer = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+            except Exception:
+                self.stopping.wait(1.0)
+                continue
+            for message in answer.get("Messages", []):
+                print(format_notification(message["Body"]), flush=True)
+                # Left in the queue would print twice; sales tools read their own subscriptions.
+                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+# -- the whole stack --------------------------------------------------------------------
+
+
+class LocalStack:
+    """Starts and stops every part; usable from `make run` and from the e2e tests."""
+
+    def __init__(self, emulator_port: int, api_port: int, pages_port: int, api_key: str) -> None:
+        self.emulator_port = emulator_port
+        self.api_port = api_port
+        self.pages_port = pages_port
+        self.api_key = api_key
+        self.api_url = f"http://127.0.0.1:{api_port}"
+        self.pages_url = f"http://127.0.0.1:{pages_port}"
+        self.emulator: subprocess.Popen[bytes] | None = None
+        self.threads: list[Any] = []
+        self.servers: list[Any] = []
+
+    def start(self) -> None:
+        started = time.monotonic()
+        endpoint = os.environ.get("AWS_ENDPOINT_URL")
+        if not endpoint:
+            self.emulator = start_emulator(self.emulator_port)
+            endpoint = f"http://127.0.0.1:{self.emulator_port}"
+            os.environ["AWS_ENDPOINT_URL"] = endpoint
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+        os.environ["AWS_DEFAULT_REGION"] = REGION
+        os.environ["AWS_REGION"] = REGION
+        resources = create_resources()
+        os.environ.update(resources)
+        os.environ.update(
+            {
+                "TRECHTER_STAGE": STAGE,
+                "API_KEYS": self.api_key,
+                "LINK_SIGNING_SECRETS": os.environ.get("LINK_SIGNING_SECRETS", LOCAL_SIGNING_SECRET),
+                "ALLOWED_ORIGINS": f"{self.pages_url},http://localhost:{self.pages_port}",
+                "PUBLIC_BASE_URL": self.api_url,
+                "POWERTOOLS_TRACE_DISABLED": "true",
+                "POWERTOOLS_METRICS_DISABLED": "true",
+                "POWERTOOLS_DEV": "false",
+            }
+        )
+        # Import only now: the stream ARNs are read when app.py is imported.
+        sys.path.insert(0, str(ROOT))
+        import app as application
+
+        self._start_api(application.app)
+        self._start_pages()
+        self.threads = [
+            StreamWorker("score_events", resources["EVENTS_STREAM_ARN"], application.score_events,
+                         resources["SCORE_EVENTS_FAILURE_URL"]),
+            StreamWorker("notify_hot_leads", resources["LEADS_STREAM_ARN"], application.notify_hot_leads,
+                         resources["NOTIFY_HOT_LEADS_FAILURE_URL"], batch_size=50),
+            SalesInbox(resources["SALES_INBOX_URL"]),
+        ]
+        for thread in self.threads:
+            thread.start()
+        wait_http(f"{self.api_url}/v1/health", timeout=30)
+        wait_http(f"{self.pages_url}/", timeout=10)
+        _say(f"ready in {time.monotonic() - started:.1f} s")
+        _say(f"HTTP API       {self.api_url}   (x-api-key: {self.api_key})")
+        _say(f"landing pages  {self.pages_url}")
+        _say(f"AWS emulator   {endpoint}   (region {REGION})")
+        _say(f"hot leads      {resources['HOT_LEADS_TOPIC_ARN']} -> sales inbox (printed here)")
+        _say("stream workers score_events, notify_hot_leads: running. Ctrl-C stops everything.")
+
+    def _start_api(self, app_object: Any) -> None:
+        from chalice.cli.factory import CLIFactory
+        from chalice.local import create_local_server
+
+        config = CLIFactory(str(ROOT)).create_config_obj(chalice_stage_name="dev")
+        server = create_local_server(app_object, config, "127.0.0.1", self.api_port)
+        self.servers.append(server.server)
+        threading.Thread(target=server.server.serve_forever, name="api", daemon=True).start()
+
+    def _start_pages(self) -> None:
+        handler = pages_handler(self.api_url, os.environ.get("TRECHTER_CONSENT", "not-required"))
+        server = ThreadingHTTPServer(("127.0.0.1", self.pages_port), handler)
+        self.servers.append(server)
+        threading.Thread(target=server.serve_forever, name="pages", daemon=True).start()
+
+    def stop(self) -> None:
+        for thread in self.threads:
+            thread.stop()
+        for server in self.servers:
+            server.shutdown()
+        if self.emulator is not None:
+            self.emulator.terminate()
+            try:
+                self.emulator.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.emulator.kill()
+
+
+def main() -> None:
+    stack = LocalStack(
+        emulator_port=int(os.environ.get("EMULATOR_PORT", "4566")),
+        api_port=int(os.environ.get("API_PORT", "8000")),
+        pages_port=int(os.environ.get("PAGES_PORT", "8080")),
+        api_key=os.environ.get("API_KEY", "local-dev-key"),
+    )
+    stopped = threading.Event()
+
+    def on_signal(signum: int, frame: types.FrameType | None) -> None:
+        stopped.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        stack.start()
+        while not stopped.wait(0.5):
+            pass
+    finally:
+        _say("stopping")
+        stack.stop()
+        _say("stopped")
+
+
+if __name__ == "__main__":
+    main()
