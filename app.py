@@ -10,8 +10,7 @@ import os
 import threading
 from typing import Any
 
-from chalice import Chalice, ConvertToMiddleware, Response
-from chalice.app import DynamoDBEvent, Request
+from chalice.app import Chalice, ConvertToMiddleware, DynamoDBEvent, Request, Response
 
 from chalicelib.api import streams
 from chalicelib.api.errors import error_response
@@ -41,7 +40,7 @@ class TrechterApp(Chalice):
 
     # Chalice keeps the current request on the app object; the local server is
     # threaded, so each thread gets its own (one request per container in Lambda).
-    @property  # type: ignore[override]
+    @property
     def current_request(self) -> Request | None:
         return getattr(self._per_thread, "request", None)
 
@@ -49,7 +48,7 @@ class TrechterApp(Chalice):
     def current_request(self, value: Request | None) -> None:
         self._per_thread.request = value
 
-    @property  # type: ignore[override]
+    @property
     def lambda_context(self) -> Any:
         return getattr(self._per_thread, "context", None)
 
@@ -60,7 +59,9 @@ class TrechterApp(Chalice):
     def __call__(self, event: dict[str, Any], context: Any) -> Any:
         context_path = (event.get("requestContext") or {}).get("resourcePath")
         if context_path in PIXEL_PATHS:
-            headers = {k: v for k, v in (event.get("headers") or {}).items() if k.lower() != "accept"}
+            headers = {
+                k: v for k, v in (event.get("headers") or {}).items() if k.lower() != "accept"
+            }
             headers["accept"] = "image/gif"
             event = {**event, "headers": headers}
         return super().__call__(event, context)
@@ -79,7 +80,7 @@ def http_boundary(request: Request, get_response: Any) -> Response:
     path = (request.context or {}).get("resourcePath", "")
     cors = cors_headers(request.headers.get("origin"), services.settings.allowed_origins)
     if request.method == "OPTIONS":
-        return Response(body="", status_code=204 if cors else 403, headers=cors)
+        return Response(body="", status_code=204 if cors else 403, headers={**cors})
     try:
         if path.startswith(AUTHENTICATED_PREFIXES):
             require_api_key(request, services.api_keys)

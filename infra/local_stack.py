@@ -51,7 +51,7 @@ def wait_http(url: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 (loopback only)
+            with urllib.request.urlopen(url, timeout=1):
                 return
         except OSError:
             if time.monotonic() > deadline:
@@ -98,10 +98,13 @@ def create_resources(stage: str = STAGE) -> dict[str, str]:
     sns = boto3.client("sns", region_name=REGION)
     sqs = boto3.client("sqs", region_name=REGION)
     topic_arn = sns.create_topic(Name=definitions.topic_names(stage)["hot_leads"])["TopicArn"]
-    queues = {key: sqs.create_queue(QueueName=name)["QueueUrl"] for key, name in definitions.queue_names(stage).items()}
-    inbox_arn = sqs.get_queue_attributes(QueueUrl=queues["sales_inbox"], AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
+    queues = {
+        key: sqs.create_queue(QueueName=name)["QueueUrl"]
+        for key, name in definitions.queue_names(stage).items()
+    }
+    inbox_arn = sqs.get_queue_attributes(
+        QueueUrl=queues["sales_inbox"], AttributeNames=["QueueArn"]
+    )["Attributes"]["QueueArn"]
     subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic_arn).get("Subscriptions", [])
     if not any(s.get("Endpoint") == inbox_arn for s in subscriptions):
         sns.subscribe(
@@ -137,7 +140,9 @@ class FakeLambdaContext:
     def __init__(self, name: str) -> None:
         self.function_name = f"trechter-{STAGE}-{name}"
         self.function_version = "$LATEST"
-        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:123456789012:function:{self.function_name}"
+        self.invoked_function_arn = (
+            f"arn:aws:lambda:{REGION}:123456789012:function:{self.function_name}"
+        )
         self.memory_limit_in_mb = 512
         self.aws_request_id = ""
         self.log_group_name = f"/aws/lambda/{self.function_name}"
@@ -205,7 +210,9 @@ class StreamWorker(threading.Thread):
         iterators: dict[str, str | None] = {}
         while not self.stopping.is_set():
             try:
-                shards = streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
+                shards = streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"][
+                    "Shards"
+                ]
                 for shard in shards:
                     if shard["ShardId"] not in iterators:
                         iterators[shard["ShardId"]] = streams.get_shard_iterator(
@@ -221,12 +228,13 @@ class StreamWorker(threading.Thread):
                     records = answer.get("Records", [])
                     if records:
                         busy = True
-                        self._deliver(records)
+                        self._deliver([dict(r) for r in records])
                     iterators[shard_id] = answer.get("NextShardIterator")
                 if not busy:
                     self.stopping.wait(self.poll_seconds)
             except Exception as error:  # keep the worker alive through emulator hiccups
-                _say(f"{self.function}: stream read failed ({type(error).__name__}: {error}); retrying")
+                kind = type(error).__name__
+                _say(f"{self.function}: stream read failed ({kind}: {error}); retrying")
                 self.stopping.wait(1.0)
 
     def _deliver(self, records: list[dict[str, Any]]) -> None:
@@ -236,7 +244,9 @@ class StreamWorker(threading.Thread):
             self.invocations += 1
             try:
                 answer = self.handler({"Records": pending}, FakeLambdaContext(self.function))
-                failures = [f["itemIdentifier"] for f in (answer or {}).get("batchItemFailures", [])]
+                failures = [
+                    f["itemIdentifier"] for f in (answer or {}).get("batchItemFailures", [])
+                ]
             except Exception as error:
                 _say(f"{self.function}: handler raised {type(error).__name__}: {error}")
                 failures = [pending[0]["dynamodb"]["SequenceNumber"]]
@@ -244,7 +254,9 @@ class StreamWorker(threading.Thread):
                 self.records_delivered += len(pending)
                 return
             first = min(failures, key=int)
-            index = next(i for i, r in enumerate(pending) if r["dynamodb"]["SequenceNumber"] == first)
+            index = next(
+                i for i, r in enumerate(pending) if r["dynamodb"]["SequenceNumber"] == first
+            )
             self.records_delivered += index
             pending = pending[index:]
             attempt += 1
@@ -254,7 +266,10 @@ class StreamWorker(threading.Thread):
             self.stopping.wait(min(0.2 * 2**attempt, 2.0))
 
     def _to_failure_queue(self, records: list[dict[str, Any]]) -> None:
-        _say(f"{self.function}: {len(records)} record(s) failed {self.max_retries} retries: to the on-failure queue")
+        _say(
+            f"{self.function}: {len(records)} record(s) failed {self.max_retries} retries: "
+            "sent to the on-failure queue"
+        )
         if not self.failure_queue_url:
             return
         import boto3
@@ -292,7 +307,9 @@ def pages_handler(api_url: str, consent: str) -> type[SimpleHTTPRequestHandler]:
                 path = path / "index.html"
             if path.suffix in (".html", ".js") and path.is_file():
                 body = path.read_text(encoding="utf-8")
-                body = body.replace("__TRECHTER_API__", api_url).replace("__TRECHTER_CONSENT__", consent)
+                body = body.replace("__TRECHTER_API__", api_url).replace(
+                    "__TRECHTER_CONSENT__", consent
+                )
                 data = body.encode("utf-8")
                 self.send_response(200)
                 kind = mimetypes.guess_type(path.name)[0] or "text/html"
@@ -325,11 +342,15 @@ def format_notification(body: str) -> str:
         f"{message.get('job_title') or '?'}, {message.get('country') or '?'}",
         f"   score    {message.get('score')} (fit {message.get('fit_score')}, "
         f"engagement {message.get('engagement_score')})",
-        f"   channel  {message.get('recommended_channel')}: {message.get('recommended_channel_reason') or ''}",
+        f"   channel  {message.get('recommended_channel')}: "
+        f"{message.get('recommended_channel_reason') or ''}",
         "   reasons",
     ]
     lines += [f"     +{r.get('points')}  {r.get('text')}" for r in message.get("reasons", [])]
-    lines += [f"   lead     {message.get('lead_id')}  qualified at {message.get('qualified_at')}", "=" * 72]
+    lines += [
+        f"   lead     {message.get('lead_id')}  qualified at {message.get('qualified_at')}",
+        "=" * 72,
+    ]
     return "\n".join(lines)
 
 
@@ -348,7 +369,9 @@ class SalesInbox(threading.Thread):
         sqs = boto3.client("sqs", region_name=REGION)
         while not self.stopping.is_set():
             try:
-                answer = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+                answer = sqs.receive_message(
+                    QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+                )
             except Exception:
                 self.stopping.wait(1.0)
                 continue
@@ -392,7 +415,9 @@ class LocalStack:
             {
                 "TRECHTER_STAGE": STAGE,
                 "API_KEYS": self.api_key,
-                "LINK_SIGNING_SECRETS": os.environ.get("LINK_SIGNING_SECRETS", LOCAL_SIGNING_SECRET),
+                "LINK_SIGNING_SECRETS": os.environ.get(
+                    "LINK_SIGNING_SECRETS", LOCAL_SIGNING_SECRET
+                ),
                 "ALLOWED_ORIGINS": f"{self.pages_url},http://localhost:{self.pages_port}",
                 "PUBLIC_BASE_URL": self.api_url,
                 "POWERTOOLS_TRACE_DISABLED": "true",
@@ -407,10 +432,19 @@ class LocalStack:
         self._start_api(application.app)
         self._start_pages()
         self.threads = [
-            StreamWorker("score_events", resources["EVENTS_STREAM_ARN"], application.score_events,
-                         resources["SCORE_EVENTS_FAILURE_URL"]),
-            StreamWorker("notify_hot_leads", resources["LEADS_STREAM_ARN"], application.notify_hot_leads,
-                         resources["NOTIFY_HOT_LEADS_FAILURE_URL"], batch_size=50),
+            StreamWorker(
+                "score_events",
+                resources["EVENTS_STREAM_ARN"],
+                application.score_events,
+                resources["SCORE_EVENTS_FAILURE_URL"],
+            ),
+            StreamWorker(
+                "notify_hot_leads",
+                resources["LEADS_STREAM_ARN"],
+                application.notify_hot_leads,
+                resources["NOTIFY_HOT_LEADS_FAILURE_URL"],
+                batch_size=50,
+            ),
             SalesInbox(resources["SALES_INBOX_URL"]),
         ]
         for thread in self.threads:

@@ -41,7 +41,11 @@ def from_attr(attr: Mapping[str, Any]) -> Any:
         return value
     if kind == "N":
         number = Decimal(value)
-        return int(number) if number == number.to_integral_value() and "." not in value else float(number)
+        return (
+            int(number)
+            if number == number.to_integral_value() and "." not in value
+            else float(number)
+        )
     if kind == "BOOL":
         return bool(value)
     if kind == "NULL":

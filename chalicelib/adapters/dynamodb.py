@@ -16,12 +16,12 @@ from botocore.exceptions import ClientError
 
 from chalicelib.adapters.attributes import from_item, to_attr, to_item
 from chalicelib.adapters.items import (
+    FUNNEL_SHARDS,
     PROFILE_SK,
     event_from_item,
     event_to_item,
-    lead_from_item,
-    FUNNEL_SHARDS,
     funnel_pk,
+    lead_from_item,
     lead_pk,
     ledger_sk,
     stage_sort_key,
@@ -127,7 +127,9 @@ class DynamoLeadStore:
             if values["sk"] == PROFILE_SK and values.get("lead_id"):
                 lead = lead_from_item(values)
             elif values["sk"] == "STATE" and company_domain:
-                state = CompanyState.from_dict(company_domain, json.loads(values.get("state", "{}")))
+                state = CompanyState.from_dict(
+                    company_domain, json.loads(values.get("state", "{}"))
+                )
                 company = CompanyRecord(state, int(values.get("version", 0)))
         if company is None and company_domain:
             company = CompanyRecord(CompanyState(company_domain), 0)
@@ -156,7 +158,12 @@ class DynamoLeadStore:
             self._client.put_item(
                 TableName=self._table,
                 Item=to_item(
-                    {"pk": f"ANON#{anonymous_id}", "sk": "LINK", "lead_id": lead_id, "linked_at": time.time()}
+                    {
+                        "pk": f"ANON#{anonymous_id}",
+                        "sk": "LINK",
+                        "lead_id": lead_id,
+                        "linked_at": time.time(),
+                    }
                 ),
                 ConditionExpression=condition,
             )
@@ -167,7 +174,13 @@ class DynamoLeadStore:
             return str(current.get("lead_id") or "")
         self._client.put_item(
             TableName=self._table,
-            Item=to_item({"pk": lead_pk(lead_id), "sk": f"ALIAS#{anonymous_id}", "anonymous_id": anonymous_id}),
+            Item=to_item(
+                {
+                    "pk": lead_pk(lead_id),
+                    "sk": f"ALIAS#{anonymous_id}",
+                    "anonymous_id": anonymous_id,
+                }
+            ),
         )
         return lead_id
 
@@ -202,7 +215,11 @@ class DynamoLeadStore:
                         "Put": {
                             "TableName": self._table,
                             "Item": to_item(
-                                {"pk": f"EMAIL#{email.lower()}", "sk": "LEAD", "lead_id": lead.lead_id}
+                                {
+                                    "pk": f"EMAIL#{email.lower()}",
+                                    "sk": "LEAD",
+                                    "lead_id": lead.lead_id,
+                                }
                             ),
                             "ConditionExpression": "attribute_not_exists(pk)",
                         }
@@ -239,7 +256,9 @@ class DynamoLeadStore:
 
     @staticmethod
     def _profile_values(profile: Mapping[str, Any]) -> dict[str, Any]:
-        return {name: profile[name] for name in PROFILE_FIELDS if profile.get(name) not in (None, "")}
+        return {
+            name: profile[name] for name in PROFILE_FIELDS if profile.get(name) not in (None, "")
+        }
 
     def update_profile(
         self,
@@ -346,7 +365,9 @@ class DynamoLeadStore:
             ]
             if applied:
                 raise AlreadyApplied(applied) from error
-            raise VersionConflict(f"scoring commit for {commit.lead_id} cancelled: {codes}") from error
+            raise VersionConflict(
+                f"scoring commit for {commit.lead_id} cancelled: {codes}"
+            ) from error
 
     def _lead_update(self, commit: ScoringCommit) -> dict[str, Any]:
         identified = bool(commit.state.profile.get("email"))
@@ -454,7 +475,9 @@ class DynamoLeadStore:
                             "pk": lead_pk(lead_id),
                             "sk": f"LEDGERV#{version}#{ledger_sk(entries[0].at, event_id)}",
                             "event_id": event_id,
-                            "entries": json.dumps([e.to_dict() for e in entries], separators=(",", ":")),
+                            "entries": json.dumps(
+                                [e.to_dict() for e in entries], separators=(",", ":")
+                            ),
                         }
                     )
                 }
@@ -483,7 +506,11 @@ class DynamoLeadStore:
 
     def list_leads(self, stage: str | None, limit: int, cursor: str | None) -> LeadPage:
         """Highest score first, from a GSI (never a scan)."""
-        kwargs: dict[str, Any] = {"TableName": self._table, "ScanIndexForward": False, "Limit": limit}
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
         if stage:
             kwargs["IndexName"] = "by_stage"
             kwargs["KeyConditionExpression"] = "stage_pk = :p"
@@ -630,8 +657,13 @@ class DynamoLeadStore:
             if company is None or company.version == 0:
                 return
             state = company.state
-            state.readers = {t: {r: at for r, at in rs.items() if r != lead_id} for t, rs in state.readers.items()}
-            state.credited = {t: {r: w for r, w in cs.items() if r != lead_id} for t, cs in state.credited.items()}
+            state.readers = {
+                t: {r: at for r, at in rs.items() if r != lead_id}
+                for t, rs in state.readers.items()
+            }
+            state.credited = {
+                t: {r: w for r, w in cs.items() if r != lead_id} for t, cs in state.credited.items()
+            }
             try:
                 self._client.transact_write_items(TransactItems=[self._company_put(company, now)])  # type: ignore[list-item]
             except ClientError as error:
@@ -746,9 +778,7 @@ class DynamoEventStore:
         from dataclasses import replace
 
         events = list(self.history(from_lead_id))
-        puts = [
-            {"PutRequest": {"Item": self.item(replace(e, lead_id=to_lead_id))}} for e in events
-        ]
+        puts = [{"PutRequest": {"Item": self.item(replace(e, lead_id=to_lead_id))}} for e in events]
         _batch_write(self._client, self._table, puts)
         self._delete(from_lead_id, events)
         return len(events)

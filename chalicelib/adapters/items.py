@@ -84,7 +84,9 @@ def event_from_item(values: Mapping[str, Any]) -> TrackingEvent:
     """The inverse of ``event_to_item``; raises KeyError/ValueError on a corrupt item."""
     machine = None
     if values.get("machine"):
-        machine = MachineVerdict(MachineLabel(values["machine"]), str(values.get("machine_reason", "")))
+        machine = MachineVerdict(
+            MachineLabel(values["machine"]), str(values.get("machine_reason", ""))
+        )
     properties = json.loads(values["properties"]) if values.get("properties") else {}
     profile = json.loads(values["profile"]) if values.get("profile") else None
     if not isinstance(properties, dict) or (profile is not None and not isinstance(profile, dict)):
@@ -125,7 +127,11 @@ def consent_from(values: Mapping[str, Any] | None) -> Consent | None:
 def lead_from_item(values: Mapping[str, Any]) -> LeadRecord:
     """A lead profile item (as plain values) to a record."""
     profile = {name: values[name] for name in PROFILE_FIELDS if values.get(name) not in (None, "")}
-    state = LeadScoreState.from_dict(json.loads(values["scoring_state"])) if values.get("scoring_state") else LeadScoreState()
+    state = (
+        LeadScoreState.from_dict(json.loads(values["scoring_state"]))
+        if values.get("scoring_state")
+        else LeadScoreState()
+    )
     lead = Lead(
         lead_id=str(values["lead_id"]),
         created_at=float(values.get("created_at", 0.0)),

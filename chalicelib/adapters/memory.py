@@ -212,7 +212,9 @@ class MemoryLeadStore:
             if lead.company_domain:
                 values["company_domain"] = lead.company_domain
             if lead.consent is not None:
-                values["consent"] = {k: v for k, v in lead.consent.__dict__.items() if v is not None}
+                values["consent"] = {
+                    k: v for k, v in lead.consent.__dict__.items() if v is not None
+                }
             self.table.items[lead_key] = values
             return True
 
@@ -374,7 +376,9 @@ class MemoryLeadStore:
         self.table.requests["Query"] += 1
         with self.table.lock:
             if stage:
-                rows = [i for i in self.table.items.values() if i.get("stage_pk") == f"STAGE#{stage}"]
+                rows = [
+                    i for i in self.table.items.values() if i.get("stage_pk") == f"STAGE#{stage}"
+                ]
             else:
                 rows = [i for i in self.table.items.values() if i.get("list_pk") == "LEADS"]
             rows = sorted(rows, key=lambda i: i["stage_sk"], reverse=True)
@@ -383,7 +387,9 @@ class MemoryLeadStore:
             rows = [i for i in rows if i["stage_sk"] < after]
         page = rows[:limit]
         more = len(rows) > limit
-        next_cursor = encode_cursor({"stage_sk": {"S": page[-1]["stage_sk"]}}) if more and page else None
+        next_cursor = (
+            encode_cursor({"stage_sk": {"S": page[-1]["stage_sk"]}}) if more and page else None
+        )
         return LeadPage([lead_from_item(copy.deepcopy(i)) for i in page], next_cursor)
 
     # -- announcements ---------------------------------------------------------------
@@ -412,7 +418,9 @@ class MemoryLeadStore:
         with self.table.lock:
             self.table.requests["UpdateItem"] += 1
             key = (lead_pk(lead_id), f"ANNOUNCE#{number:06d}")
-            self.table.items[key].update(status="published", message_id=message_id, published_at=now)
+            self.table.items[key].update(
+                status="published", message_id=message_id, published_at=now
+            )
 
     # -- counters --------------------------------------------------------------------
 
@@ -441,7 +449,8 @@ class MemoryLeadStore:
         with self.table.lock:
             self.table.requests["UpdateItem"] += 1
             item = self.table.items.setdefault(
-                (f"CAMPAIGN#{campaign_id}", "COUNTS"), {"pk": f"CAMPAIGN#{campaign_id}", "sk": "COUNTS"}
+                (f"CAMPAIGN#{campaign_id}", "COUNTS"),
+                {"pk": f"CAMPAIGN#{campaign_id}", "sk": "COUNTS"},
             )
             item[counter] = int(item.get(counter, 0)) + 1
 
@@ -455,7 +464,8 @@ class MemoryLeadStore:
     def set_campaign_disabled(self, campaign_id: str, disabled: bool) -> None:
         with self.table.lock:
             item = self.table.items.setdefault(
-                (f"CAMPAIGN#{campaign_id}", "COUNTS"), {"pk": f"CAMPAIGN#{campaign_id}", "sk": "COUNTS"}
+                (f"CAMPAIGN#{campaign_id}", "COUNTS"),
+                {"pk": f"CAMPAIGN#{campaign_id}", "sk": "COUNTS"},
             )
             item["disabled"] = disabled
 
@@ -468,14 +478,16 @@ class MemoryLeadStore:
             record = self.get_lead(lead_id)
             partition = [k for k in self.table.items if k[0] == lead_pk(lead_id)]
             aliases = {
-                str(self.table.items[k]["anonymous_id"]) for k in partition if k[1].startswith("ALIAS#")
+                str(self.table.items[k]["anonymous_id"])
+                for k in partition
+                if k[1].startswith("ALIAS#")
             }
             for key in partition:
                 del self.table.items[key]
             removed = len(partition)
-            if record is not None and record.lead.email:
-                if self.table.items.pop((f"EMAIL#{record.lead.email.lower()}", "LEAD"), None):
-                    removed += 1
+            email = record.lead.email if record is not None else None
+            if email and self.table.items.pop((f"EMAIL#{email.lower()}", "LEAD"), None):
+                removed += 1
             self.table.items[(lead_pk(lead_id), PROFILE_SK)] = {
                 "pk": lead_pk(lead_id),
                 "sk": PROFILE_SK,
@@ -492,12 +504,16 @@ class MemoryLeadStore:
             if record is not None and record.lead.company_domain:
                 stored = self.table.items.get((f"COMPANY#{record.lead.company_domain}", "STATE"))
                 if stored:
-                    state = CompanyState.from_dict(record.lead.company_domain, json.loads(stored["state"]))
+                    state = CompanyState.from_dict(
+                        record.lead.company_domain, json.loads(stored["state"])
+                    )
                     state.readers = {
-                        t: {r: a for r, a in rs.items() if r != lead_id} for t, rs in state.readers.items()
+                        t: {r: a for r, a in rs.items() if r != lead_id}
+                        for t, rs in state.readers.items()
                     }
                     state.credited = {
-                        t: {r: w for r, w in cs.items() if r != lead_id} for t, cs in state.credited.items()
+                        t: {r: w for r, w in cs.items() if r != lead_id}
+                        for t, cs in state.credited.items()
                     }
                     stored["state"] = json.dumps(state.to_dict())
                     stored["version"] = int(stored["version"]) + 1
@@ -526,7 +542,11 @@ class MemoryLeadStore:
         return self.table.query(lead_pk(lead_id))
 
     def audit_log(self) -> list[dict[str, Any]]:
-        return [copy.deepcopy(v) for k, v in sorted(self.table.items.items()) if k[0].startswith("AUDIT#")]
+        return [
+            copy.deepcopy(v)
+            for k, v in sorted(self.table.items.items())
+            if k[0].startswith("AUDIT#")
+        ]
 
 
 class MemoryQuarantine:
@@ -566,6 +586,11 @@ class MemoryPublisher:
             raise ConnectionError("SNS unavailable (simulated)")
         message_id = uuid.uuid4().hex
         self.messages.append(
-            {"message": dict(message), "attributes": dict(attributes), "subject": subject, "id": message_id}
+            {
+                "message": dict(message),
+                "attributes": dict(attributes),
+                "subject": subject,
+                "id": message_id,
+            }
         )
         return message_id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Response
+from chalice.app import Response
 from pydantic import ValidationError
 
 from chalicelib.domain.errors import (
@@ -44,7 +44,10 @@ def error_response(error: TrechterError, headers: dict[str, str] | None = None) 
         message=error.message,
         errors=[FieldProblem(field=p.field, message=p.message) for p in problems],
     )
-    all_headers = {"Content-Type": "application/json", **(headers or {})}
+    all_headers: dict[str, str | list[str]] = {
+        "Content-Type": "application/json",
+        **(headers or {}),
+    }
     if isinstance(error, RateLimited):
         all_headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, Unauthorized):

@@ -42,6 +42,8 @@ def media_type(request: Request) -> str:
 def raw_body(request: Request) -> bytes:
     """The body, refused over 64 KiB."""
     body = request.raw_body or b""
+    if isinstance(body, str):
+        body = body.encode("utf-8")
     if len(body) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"body: {len(body)} bytes is over the limit of {MAX_BODY_BYTES}")
     return body
@@ -72,7 +74,9 @@ def form_or_json_body(request: Request) -> tuple[dict[str, Any], bool]:
     if kind == FORM_ENCODED:
         try:
             text = raw_body(request).decode("utf-8")
-            fields = parse_qs(text, keep_blank_values=True, strict_parsing=False, max_num_fields=100)
+            fields = parse_qs(
+                text, keep_blank_values=True, strict_parsing=False, max_num_fields=100
+            )
         except (UnicodeDecodeError, ValueError) as error:
             raise MalformedBody(f"body: not a readable form post ({error})") from None
         duplicated = sorted(name for name, values in fields.items() if len(values) > 1)
@@ -105,7 +109,9 @@ def request_context(request: Request, base_url: str = "") -> RequestContext:
 def public_base_url(request: Request) -> str:
     """Where this API is reachable, as the caller reached it (stage prefix included)."""
     host = header(request, "host") or "localhost"
-    proto = header(request, "x-forwarded-proto") or ("http" if host.startswith(("127.", "localhost")) else "https")
+    proto = header(request, "x-forwarded-proto") or (
+        "http" if host.startswith(("127.", "localhost")) else "https"
+    )
     stage = (request.context or {}).get("stage", "")
     prefix = f"/{stage}" if stage and "execute-api" in host else ""
     return f"{proto}://{host}{prefix}"

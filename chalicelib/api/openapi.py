@@ -42,7 +42,12 @@ def _operation(op: Operation, refs: dict[type[BaseModel], str]) -> dict[str, Any
     }
     for name in _path_params(op.path):
         doc["parameters"].append(
-            {"name": name, "in": "path", "required": True, "schema": {"type": "string", "maxLength": 4096}}
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "maxLength": 4096},
+            }
         )
     for param in op.query:
         doc["parameters"].append(
@@ -81,9 +86,14 @@ def _operation(op: Operation, refs: dict[type[BaseModel], str]) -> dict[str, Any
     codes = set(_ERRORS) if op.request is not None else {404, 422, 429}
     if op.authenticated:
         doc["security"] = [{"ApiKey": []}]
-        doc["responses"]["401"] = {"description": "Missing or wrong x-api-key.", "content": error_ref}
+        doc["responses"]["401"] = {
+            "description": "Missing or wrong x-api-key.",
+            "content": error_ref,
+        }
     for status in sorted(codes):
-        doc["responses"].setdefault(str(status), {"description": _ERRORS[status], "content": error_ref})
+        doc["responses"].setdefault(
+            str(status), {"description": _ERRORS[status], "content": error_ref}
+        )
     return doc
 
 
@@ -107,7 +117,9 @@ def openapi_document() -> dict[str, Any]:
         "info": {
             "title": "Trechter",
             "version": "1",
-            "description": "Lead capture, tracking and explainable scoring for B2B marketing and sales.",
+            "description": (
+                "Lead capture, tracking and explainable scoring for B2B marketing and sales."
+            ),
         },
         "paths": paths,
         "components": {

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from chalice import Blueprint, Response
+from chalice.app import Blueprint, Response
+from pydantic import BaseModel
 
 from chalicelib.api.http import (
     GIF_1X1,
@@ -26,30 +27,48 @@ from chalicelib.services.idempotency import run_once
 
 public = Blueprint(__name__)
 
-_GIF = {200: ("A 1x1 transparent GIF, always.", "gif")}
+_GIF: dict[int, tuple[str, type[BaseModel] | str | None]] = {
+    200: ("A 1x1 transparent GIF, always.", "gif")
+}
 
 
 def gif() -> Response:
-    return Response(body=GIF_1X1, status_code=200, headers={"Content-Type": "image/gif", **NO_STORE})
+    return Response(
+        body=GIF_1X1, status_code=200, headers={"Content-Type": "image/gif", **NO_STORE}
+    )
 
 
-@operation(public, "/v1/health", "GET", summary="Liveness", tag="public",
-           responses={200: ("Up.", Health)})
+@operation(
+    public, "/v1/health", "GET", summary="Liveness", tag="public", responses={200: ("Up.", Health)}
+)
 def health() -> dict[str, str]:
     return Health(status="ok").model_dump()
 
 
-@operation(public, "/v1/openapi.json", "GET", summary="This API as OpenAPI 3", tag="public",
-           responses={200: ("The OpenAPI document.", None)})
+@operation(
+    public,
+    "/v1/openapi.json",
+    "GET",
+    summary="This API as OpenAPI 3",
+    tag="public",
+    responses={200: ("The OpenAPI document.", None)},
+)
 def openapi() -> dict[str, object]:
     return openapi_document()
 
 
 @operation(
-    public, "/v1/forms/{form_id}/submissions", "POST",
-    summary="Submit a landing-page form (plain HTML form post: 303; JSON: 201)", tag="capture",
-    request=FormSubmissionBody, request_media=("application/x-www-form-urlencoded", "application/json"),
-    responses={201: ("The lead (JSON).", SubmissionAccepted), 303: ("Redirect to the form's page.", None)},
+    public,
+    "/v1/forms/{form_id}/submissions",
+    "POST",
+    summary="Submit a landing-page form (plain HTML form post: 303; JSON: 201)",
+    tag="capture",
+    request=FormSubmissionBody,
+    request_media=("application/x-www-form-urlencoded", "application/json"),
+    responses={
+        201: ("The lead (JSON).", SubmissionAccepted),
+        303: ("Redirect to the form's page.", None),
+    },
     headers=(Param("Idempotency-Key", "Retry safely: the same key returns the first answer."),),
 )
 def submit_form(form_id: str) -> Response:
@@ -59,20 +78,31 @@ def submit_form(form_id: str) -> Response:
     fields, plain_form = form_or_json_body(request)
     services.capture.form(form_id)
     accepted = run_once(
-        services.idempotency, services.settings.idempotency_ttl_seconds, ctx.idempotency_key,
-        f"form:{form_id}", fields, SubmissionAccepted,
+        services.idempotency,
+        services.settings.idempotency_ttl_seconds,
+        ctx.idempotency_key,
+        f"form:{form_id}",
+        fields,
+        SubmissionAccepted,
         lambda: services.capture.submit_form(form_id, fields, ctx),
     )
     if plain_form:
         return Response(
-            body="", status_code=303, headers={"Location": accepted.redirect_url, "Content-Type": "text/plain"}
+            body="",
+            status_code=303,
+            headers={"Location": accepted.redirect_url, "Content-Type": "text/plain"},
         )
     return Response(body=accepted.model_dump(), status_code=201)
 
 
 @operation(
-    public, "/v1/t/events", "POST", summary="Tracker beacon (sendBeacon text/plain or JSON)",
-    tag="tracking", request=TrackerBatch, request_media=("text/plain", "application/json"),
+    public,
+    "/v1/t/events",
+    "POST",
+    summary="Tracker beacon (sendBeacon text/plain or JSON)",
+    tag="tracking",
+    request=TrackerBatch,
+    request_media=("text/plain", "application/json"),
     responses={202: ("Accepted, with per-event rejections.", TrackerAccepted)},
 )
 def track_events() -> Response:
@@ -83,10 +113,18 @@ def track_events() -> Response:
 
 
 @operation(
-    public, "/v1/t/p.gif", "GET", summary="Page-view pixel for pages without JavaScript",
-    tag="tracking", responses=_GIF,
-    query=(Param("aid", "The visitor's anonymous id."), Param("url", "The page URL."),
-           Param("ref", "The referrer."), Param("title", "The page title.")),
+    public,
+    "/v1/t/p.gif",
+    "GET",
+    summary="Page-view pixel for pages without JavaScript",
+    tag="tracking",
+    responses=_GIF,
+    query=(
+        Param("aid", "The visitor's anonymous id."),
+        Param("url", "The page URL."),
+        Param("ref", "The referrer."),
+        Param("title", "The page title."),
+    ),
 )
 def page_pixel() -> Response:
     request = public.current_request
@@ -94,29 +132,46 @@ def page_pixel() -> Response:
     return gif()
 
 
-@operation(public, "/v1/t/o/{token}", "GET", summary="E-mail open pixel", tag="tracking",
-           responses=_GIF)
+@operation(
+    public, "/v1/t/o/{token}", "GET", summary="E-mail open pixel", tag="tracking", responses=_GIF
+)
 def email_open(token: str) -> Response:
     get_services().capture.email_open(token, request_context(public.current_request))
     return gif()
 
 
 @operation(
-    public, "/v1/t/c/{token}", "GET", summary="Tracked link: redirect to the signed URL",
-    tag="tracking", responses={302: ("Redirect to the link's target.", None)},
+    public,
+    "/v1/t/c/{token}",
+    "GET",
+    summary="Tracked link: redirect to the signed URL",
+    tag="tracking",
+    responses={302: ("Redirect to the link's target.", None)},
 )
 def email_click(token: str) -> Response:
     result = get_services().capture.email_click(token, request_context(public.current_request))
     return Response(body="", status_code=302, headers={"Location": result.target_url, **NO_STORE})
 
 
-@operation(public, "/v1/forms/{form_id}/submissions", "OPTIONS", summary="CORS preflight",
-           tag="public", responses={204: ("The origin may post.", None)})
+@operation(
+    public,
+    "/v1/forms/{form_id}/submissions",
+    "OPTIONS",
+    summary="CORS preflight",
+    tag="public",
+    responses={204: ("The origin may post.", None)},
+)
 def submit_form_preflight(form_id: str) -> Response:
     return Response(body="", status_code=204)
 
 
-@operation(public, "/v1/t/events", "OPTIONS", summary="CORS preflight", tag="public",
-           responses={204: ("The origin may post.", None)})
+@operation(
+    public,
+    "/v1/t/events",
+    "OPTIONS",
+    summary="CORS preflight",
+    tag="public",
+    responses={204: ("The origin may post.", None)},
+)
 def track_events_preflight() -> Response:
     return Response(body="", status_code=204)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalice import Blueprint
+from chalice.app import Blueprint
 from pydantic import BaseModel
 
 from chalicelib.api.errors import error_response

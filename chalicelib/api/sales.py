@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalice import Blueprint, Response
+from chalice.app import Blueprint, Response
 
 from chalicelib.api.errors import parse_model
 from chalicelib.api.http import json_body, query_params, request_context
@@ -35,10 +35,17 @@ def _limit(value: str | None) -> int | None:
 
 
 @operation(
-    sales, "/v1/tracking-links", "POST", summary="Sign an open pixel and tracked links",
-    tag="sales", authenticated=True, request=TrackingLinksRequest,
-    responses={201: ("The pixel and the tracked links.", TrackingLinksResponse),
-               410: ("The person was erased.", None)},
+    sales,
+    "/v1/tracking-links",
+    "POST",
+    summary="Sign an open pixel and tracked links",
+    tag="sales",
+    authenticated=True,
+    request=TrackingLinksRequest,
+    responses={
+        201: ("The pixel and the tracked links.", TrackingLinksResponse),
+        410: ("The person was erased.", None),
+    },
 )
 def create_tracking_links() -> Response:
     request = sales.current_request
@@ -48,12 +55,23 @@ def create_tracking_links() -> Response:
 
 
 @operation(
-    sales, "/v1/leads", "GET", summary="Leads, highest score first", tag="sales",
-    authenticated=True, responses={200: ("A page of leads.", LeadList)},
-    query=(Param("stage", "visitor, lead, mql, sql, customer or recycled."),
-           Param("email", "Find the lead with this e-mail address."),
-           Param("limit", "1 to 100 (default 25).", schema={"type": "integer", "minimum": 1, "maximum": 100}),
-           Param("cursor", "next_cursor of the previous page.")),
+    sales,
+    "/v1/leads",
+    "GET",
+    summary="Leads, highest score first",
+    tag="sales",
+    authenticated=True,
+    responses={200: ("A page of leads.", LeadList)},
+    query=(
+        Param("stage", "visitor, lead, mql, sql, customer or recycled."),
+        Param("email", "Find the lead with this e-mail address."),
+        Param(
+            "limit",
+            "1 to 100 (default 25).",
+            schema={"type": "integer", "minimum": 1, "maximum": 100},
+        ),
+        Param("cursor", "next_cursor of the previous page."),
+    ),
 )
 def list_leads() -> dict[str, object]:
     params = query_params(sales.current_request)
@@ -63,15 +81,27 @@ def list_leads() -> dict[str, object]:
     return found.model_dump()
 
 
-@operation(sales, "/v1/leads/{lead_id}", "GET", summary="A lead with reasons and timeline",
-           tag="sales", authenticated=True, responses={200: ("The lead.", LeadView)})
+@operation(
+    sales,
+    "/v1/leads/{lead_id}",
+    "GET",
+    summary="A lead with reasons and timeline",
+    tag="sales",
+    authenticated=True,
+    responses={200: ("The lead.", LeadView)},
+)
 def get_lead(lead_id: str) -> dict[str, object]:
     return get_services().sales.view(lead_id).model_dump()
 
 
 @operation(
-    sales, "/v1/leads/{lead_id}", "DELETE", summary="Erase a person (GDPR art. 17)", tag="privacy",
-    authenticated=True, responses={204: ("Erased.", None)},
+    sales,
+    "/v1/leads/{lead_id}",
+    "DELETE",
+    summary="Erase a person (GDPR art. 17)",
+    tag="privacy",
+    authenticated=True,
+    responses={204: ("Erased.", None)},
 )
 def erase_lead(lead_id: str) -> Response:
     get_services().sales.erase(lead_id)
@@ -79,10 +109,17 @@ def erase_lead(lead_id: str) -> Response:
 
 
 @operation(
-    sales, "/v1/leads/{lead_id}/feedback", "POST", summary="Sales feedback on a lead",
-    tag="sales", authenticated=True, request=FeedbackRequest,
-    responses={200: ("The lead after the transition.", LeadView),
-               409: ("The outcome does not fit the lead's stage.", None)},
+    sales,
+    "/v1/leads/{lead_id}/feedback",
+    "POST",
+    summary="Sales feedback on a lead",
+    tag="sales",
+    authenticated=True,
+    request=FeedbackRequest,
+    responses={
+        200: ("The lead after the transition.", LeadView),
+        409: ("The outcome does not fit the lead's stage.", None),
+    },
 )
 def lead_feedback(lead_id: str) -> dict[str, object]:
     body = parse_model(FeedbackRequest, json_body(sales.current_request))
@@ -90,8 +127,13 @@ def lead_feedback(lead_id: str) -> dict[str, object]:
 
 
 @operation(
-    sales, "/v1/leads/{lead_id}/consent", "POST", summary="Record consent given or withdrawn",
-    tag="privacy", authenticated=True, request=ConsentRequest,
+    sales,
+    "/v1/leads/{lead_id}/consent",
+    "POST",
+    summary="Record consent given or withdrawn",
+    tag="privacy",
+    authenticated=True,
+    request=ConsentRequest,
     responses={200: ("The lead.", LeadView)},
 )
 def lead_consent(lead_id: str) -> dict[str, object]:
@@ -100,18 +142,30 @@ def lead_consent(lead_id: str) -> dict[str, object]:
 
 
 @operation(
-    sales, "/v1/leads/{lead_id}/export", "GET", summary="Everything held about a person (GDPR art. 15, 20)",
-    tag="privacy", authenticated=True, responses={200: ("The export.", LeadExport)},
+    sales,
+    "/v1/leads/{lead_id}/export",
+    "GET",
+    summary="Everything held about a person (GDPR art. 15, 20)",
+    tag="privacy",
+    authenticated=True,
+    responses={200: ("The export.", LeadExport)},
 )
 def export_lead(lead_id: str) -> dict[str, object]:
     return get_services().sales.export(lead_id).model_dump()
 
 
 @operation(
-    sales, "/v1/reports/funnel", "GET", summary="Counts per stage and conversion", tag="reports",
-    authenticated=True, responses={200: ("The funnel.", FunnelReport)},
-    query=(Param("from", "First day (YYYY-MM-DD), default 30 days ago."),
-           Param("to", "Last day (YYYY-MM-DD), default today.")),
+    sales,
+    "/v1/reports/funnel",
+    "GET",
+    summary="Counts per stage and conversion",
+    tag="reports",
+    authenticated=True,
+    responses={200: ("The funnel.", FunnelReport)},
+    query=(
+        Param("from", "First day (YYYY-MM-DD), default 30 days ago."),
+        Param("to", "Last day (YYYY-MM-DD), default today."),
+    ),
 )
 def funnel_report() -> dict[str, object]:
     params = query_params(sales.current_request)

@@ -26,13 +26,20 @@ class RetryLater(RuntimeError):
     """This record's lead could not be written now; the stream delivers it again."""
 
 
-def _partial_response(event: dict[str, Any], failed: Collection[str], context: Any) -> dict[str, Any]:
+def _partial_response(
+    event: dict[str, Any], failed: Collection[str], context: Any
+) -> dict[str, Any]:
     def check(record: DynamoDBRecord) -> None:
         if record.dynamodb is not None and record.dynamodb.sequence_number in failed:
             raise RetryLater(f"sequence {record.dynamodb.sequence_number} will be retried")
 
-    processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
-    return process_partial_response(event=event, record_handler=check, processor=processor, context=context)
+    processor = BatchProcessor(
+        event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False
+    )
+    answer = process_partial_response(
+        event=event, record_handler=check, processor=processor, context=context
+    )
+    return dict(answer)
 
 
 def score_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -45,7 +52,11 @@ def score_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
     metrics.add_metric(name="StreamLagSeconds", unit="Seconds", value=result.lag_seconds)
     logger.info(
         "scored batch",
-        extra={"applied": result.applied, "duplicates": result.duplicates, "failed": len(result.failed)},
+        extra={
+            "applied": result.applied,
+            "duplicates": result.duplicates,
+            "failed": len(result.failed),
+        },
     )
     return _partial_response(event, set(result.failed), context)
 
@@ -54,11 +65,17 @@ def notify_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The leads stream: announce leads that entered SQL."""
     result = get_services().notifier.process_records(event.get("Records", []))
     metrics.add_metric(name="HotLeadsPublished", unit="Count", value=result.published)
-    metrics.add_metric(name="DuplicateNotificationsSuppressed", unit="Count", value=result.suppressed)
+    metrics.add_metric(
+        name="DuplicateNotificationsSuppressed", unit="Count", value=result.suppressed
+    )
     metrics.add_metric(name="RecordsQuarantined", unit="Count", value=result.quarantined)
     metrics.add_metric(name="StreamLagSeconds", unit="Seconds", value=result.lag_seconds)
     logger.info(
         "notification batch",
-        extra={"published": result.published, "suppressed": result.suppressed, "failed": len(result.failed)},
+        extra={
+            "published": result.published,
+            "suppressed": result.suppressed,
+            "failed": len(result.failed),
+        },
     )
     return _partial_response(event, set(result.failed), context)

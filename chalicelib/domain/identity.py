@@ -43,7 +43,9 @@ class IdentityDecision:
     merge_from: str | None = None
 
 
-def decide_identity(by_email: KnownLead | None, by_anonymous_id: KnownLead | None) -> IdentityDecision:
+def decide_identity(
+    by_email: KnownLead | None, by_anonymous_id: KnownLead | None
+) -> IdentityDecision:
     """Decide which lead a submission belongs to, from the leads found by e-mail and by id."""
     anon = by_anonymous_id
     if anon is None:

@@ -121,9 +121,7 @@ class CaptureService:
                 return f"submitted {elapsed:.2f} s after the page rendered (time trap)"
         return None
 
-    def _redirect_url(
-        self, form: FormDefinition, page_url: str | None, ctx: RequestContext
-    ) -> str:
+    def _redirect_url(self, form: FormDefinition, page_url: str | None, ctx: RequestContext) -> str:
         """The form's redirect; a path is resolved on the submitting page's allowed origin."""
         target = form.redirect_url
         if target.startswith(("http://", "https://")):
@@ -296,7 +294,7 @@ class CaptureService:
             except EventTimeError as error:
                 rejected.append(EventRejected(index=index, message=f"events.{index}.ts: {error}"))
                 continue
-            if item.type == EventType.NEWSLETTER_UNSUBSCRIBE:
+            if item.type == "newsletter_unsubscribe":
                 problem = self._unsubscribe(item, occurred, ctx, machine)
                 if problem:
                     rejected.append(EventRejected(index=index, message=problem))
@@ -349,7 +347,9 @@ class CaptureService:
             lead_id = self._leads.lead_id_by_email(str(properties["email"]).strip())
         elif isinstance(properties.get("token"), str):
             token = verify_token(str(properties["token"]), self._secrets.values(), TokenKind.CLICK)
-            token = token or verify_token(str(properties["token"]), self._secrets.values(), TokenKind.OPEN)
+            token = token or verify_token(
+                str(properties["token"]), self._secrets.values(), TokenKind.OPEN
+            )
             lead_id = token.lead_id if token else None
         else:
             return "properties.email or properties.token is required for newsletter_unsubscribe"
@@ -532,7 +532,9 @@ class CaptureService:
         if existing:
             return existing
         # A mailing-list recipient Trechter has not seen yet becomes a lead (no consent).
-        return self._create_lead(email, {"email": email}, company_domain(email), None, ctx.received_at)
+        return self._create_lead(
+            email, {"email": email}, company_domain(email), None, ctx.received_at
+        )
 
 
 def _is_personal(token: TrackingToken) -> bool:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-
 from typing import Any
 
 from chalicelib.adapters.ports import EventStore, LeadStore, Publisher, Quarantine
@@ -75,10 +74,11 @@ def build_services(
 @cache
 def get_services() -> Services:
     """The process-wide services on DynamoDB and SNS (validated at first use)."""
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
     from chalicelib.adapters.aws import dynamodb_client, sns_client
     from chalicelib.adapters.dynamodb import DynamoEventStore, DynamoLeadStore, DynamoQuarantine
     from chalicelib.adapters.sns import SnsPublisher
-    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
     settings = get_settings()
     model = load_scoring_model(settings.scoring_model_path or None)
@@ -89,7 +89,11 @@ def get_services() -> Services:
         model=model,
         leads=DynamoLeadStore(client, settings.leads_table, events),
         events=events,
-        quarantine=DynamoQuarantine(client, settings.quarantine_table, settings.quarantine_retention_days),
+        quarantine=DynamoQuarantine(
+            client, settings.quarantine_table, settings.quarantine_retention_days
+        ),
         publisher=SnsPublisher(sns_client(settings.region), settings.hot_leads_topic_arn),
-        idempotency=DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=client),
+        idempotency=DynamoDBPersistenceLayer(
+            table_name=settings.idempotency_table, boto3_client=client
+        ),
     )

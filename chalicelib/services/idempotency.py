@@ -61,7 +61,7 @@ def run_once(
         use_local_cache=False,
     )
 
-    @idempotent_function(
+    @idempotent_function(  # type: ignore[untyped-decorator]
         data_keyword_argument="request",
         persistence_store=persistence,
         config=config,
@@ -77,14 +77,16 @@ def run_once(
             [FieldError("Idempotency-Key", "was used before with a different request body")]
         ) from None
     except IdempotencyAlreadyInProgressError:
-        raise Conflict("Idempotency-Key: the first request with this key is still in progress") from None
+        raise Conflict(
+            "Idempotency-Key: the first request with this key is still in progress"
+        ) from None
 
 
 class MemoryPersistenceLayer(BasePersistenceLayer):
     """Powertools idempotency records in memory (unit tests, benchmarks)."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.records: dict[str, DataRecord] = {}
         self._lock = threading.Lock()
 

@@ -124,7 +124,9 @@ class LeadService:
         """
         problems = []
         if stage is not None and stage not in {s.value for s in Stage}:
-            problems.append(FieldError("stage", f"must be one of {', '.join(s.value for s in Stage)}"))
+            problems.append(
+                FieldError("stage", f"must be one of {', '.join(s.value for s in Stage)}")
+            )
         if limit is not None and not 1 <= limit <= MAX_PAGE:
             problems.append(FieldError("limit", f"must be between 1 and {MAX_PAGE}"))
         if cursor is not None:
@@ -184,8 +186,13 @@ class LeadService:
             score=scores.score,
             fit_score=scores.fit_score,
             engagement_score=scores.engagement_score,
-            reasons=[ReasonOut(rule=r.rule, points=r.points, text=r.text) for r in reasons(state, self._model, now)],
-            fit_reasons=[ReasonOut(rule=r.rule, points=r.points, text=r.text) for r in fit_reasons(state)],
+            reasons=[
+                ReasonOut(rule=r.rule, points=r.points, text=r.text)
+                for r in reasons(state, self._model, now)
+            ],
+            fit_reasons=[
+                ReasonOut(rule=r.rule, points=r.points, text=r.text) for r in fit_reasons(state)
+            ],
             recommended_channel=channel.value,
             recommended_channel_reason=channel_reason,
             sales_status=state.sales_status,
@@ -194,7 +201,9 @@ class LeadService:
             model_version=state.model_version or None,
             created_at=iso(lead.created_at),
             updated_at=iso(lead.updated_at or lead.created_at),
-            timeline=[timeline_entry(e) for e in self._events.timeline(lead.lead_id, TIMELINE_LENGTH)],
+            timeline=[
+                timeline_entry(e) for e in self._events.timeline(lead.lead_id, TIMELINE_LENGTH)
+            ],
         )
 
     def feedback(self, lead_id: str, request: FeedbackRequest) -> LeadView:
@@ -249,7 +258,13 @@ class LeadService:
             scores = current_scores(state, self._model, now)
             channel, channel_reason = recommend_channel(state)
             outcome_entry = LedgerEntry(
-                event.event_id, f"sales_{outcome.value}", 0.0, now, self._model.version, "outcome", None,
+                event.event_id,
+                f"sales_{outcome.value}",
+                0.0,
+                now,
+                self._model.version,
+                "outcome",
+                None,
                 f"Sales: {outcome.value}" + (f" ({request.note})" if request.note else ""),
             )
             commit = ScoringCommit(
@@ -260,7 +275,10 @@ class LeadService:
                 score=scores.score,
                 fit_score=scores.fit_score,
                 engagement_score=scores.engagement_score,
-                reasons=[{"rule": r.rule, "points": r.points, "text": r.text} for r in reasons(state, self._model, now)],
+                reasons=[
+                    {"rule": r.rule, "points": r.points, "text": r.text}
+                    for r in reasons(state, self._model, now)
+                ],
                 recommended_channel=channel.value,
                 channel_reason=channel_reason,
                 ledger={event.event_id: (now, [outcome_entry])},
@@ -283,7 +301,12 @@ class LeadService:
         now = self._clock()
         self._leads.set_consent(
             record.lead.lead_id,
-            {"granted": request.granted, "at": now, "text_version": request.text_version, "form_id": "api"},
+            {
+                "granted": request.granted,
+                "at": now,
+                "text_version": request.text_version,
+                "form_id": "api",
+            },
             now,
         )
         self._events.put_events(
@@ -335,7 +358,9 @@ class LeadService:
             lead=_jsonable(lead),
             events=events,
             ledger=ledger,
-            identities=sorted(str(i["anonymous_id"]) for i in items if str(i.get("sk", "")).startswith("ALIAS#")),
+            identities=sorted(
+                str(i["anonymous_id"]) for i in items if str(i.get("sk", "")).startswith("ALIAS#")
+            ),
             announcements=[
                 _jsonable({k: v for k, v in i.items() if k not in ("pk",)})
                 for i in items

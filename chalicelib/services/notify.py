@@ -95,7 +95,9 @@ def subject_line(message: Mapping[str, Any]) -> str:
     name = " ".join(p for p in (message.get("first_name"), message.get("last_name")) if p)
     who = name or message.get("email") or message["lead_id"]
     at = f" ({message['company']})" if message.get("company") else ""
-    return f"Hot lead: {who}{at}, score {message['score']}, call by {message['recommended_channel']}"
+    return (
+        f"Hot lead: {who}{at}, score {message['score']}, call by {message['recommended_channel']}"
+    )
 
 
 class HotLeadNotifier:
@@ -126,7 +128,9 @@ class HotLeadNotifier:
             try:
                 found = qualification(record)
             except (KeyError, ValueError, TypeError, AttributeError) as error:
-                self._quarantine.put("stream:leads", f"corrupt lead record: {error}", dict(record), now)
+                self._quarantine.put(
+                    "stream:leads", f"corrupt lead record: {error}", dict(record), now
+                )
                 result.quarantined += 1
                 continue
             if found is None:

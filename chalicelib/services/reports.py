@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 
 from chalicelib.adapters.ports import LeadStore
 from chalicelib.domain.errors import FieldError, InvalidInput
@@ -38,7 +39,7 @@ def median_hours(counters: dict[str, int], prefix: str) -> float | None:
             if bucket == 0:
                 return 0.5
             low, high = 2 ** (bucket - 1), 2**bucket
-            return round((low * high) ** 0.5, 1)
+            return round(float((low * high) ** 0.5), 1)
     return None
 
 
@@ -61,7 +62,9 @@ class ReportService:
         if first > last:
             raise InvalidInput([FieldError("from", "must not be after 'to'")])
         if (last - first).days > MAX_RANGE_DAYS:
-            raise InvalidInput([FieldError("from", f"the range may span at most {MAX_RANGE_DAYS} days")])
+            raise InvalidInput(
+                [FieldError("from", f"the range may span at most {MAX_RANGE_DAYS} days")]
+            )
         days, totals = self._leads.funnel_counters(first.isoformat(), last.isoformat())
         stages = [*FUNNEL_ORDER, Stage.RECYCLED]
         current = {
@@ -70,10 +73,12 @@ class ReportService:
         }
         entered = {s.value: days.get(f"entered_{s.value}", 0) for s in stages}
         conversion = []
-        for before, after in zip(FUNNEL_ORDER, FUNNEL_ORDER[1:], strict=False):
+        for before, after in pairwise(FUNNEL_ORDER):
             base = entered[before.value]
             rate = round(entered[after.value] / base, 4) if base else None
-            conversion.append(StageConversion(from_stage=before.value, to_stage=after.value, rate=rate))
+            conversion.append(
+                StageConversion(from_stage=before.value, to_stage=after.value, rate=rate)
+            )
         hits = days.get("hits", 0)
         machine = days.get("machine_hits", 0)
         return FunnelReport(

@@ -45,7 +45,9 @@ class RescoreService:
             record = self._leads.get_lead(lead_id)
             if record is None or record.erased or record.merged_into:
                 return False
-            history = sorted(self._events.history(lead_id), key=lambda e: (e.occurred_at, e.event_id))
+            history = sorted(
+                self._events.history(lead_id), key=lambda e: (e.occurred_at, e.event_id)
+            )
             state, ledger, _transitions = replay(history, self._model, self._clock())
             self._leads.write_replayed_ledger(
                 lead_id, self._model.version, [replace(e, replayed=True) for e in ledger]
@@ -60,7 +62,13 @@ class RescoreService:
             scores = current_scores(state, self._model, now)
             channel, channel_reason = recommend_channel(state)
             marker = LedgerEntry(
-                f"rescore-{int(now)}", "rescore", 0.0, now, self._model.version, "outcome", None,
+                f"rescore-{int(now)}",
+                "rescore",
+                0.0,
+                now,
+                self._model.version,
+                "outcome",
+                None,
                 f"Rescored under model {self._model.version}",
             )
             commit = ScoringCommit(
@@ -71,7 +79,10 @@ class RescoreService:
                 score=scores.score,
                 fit_score=scores.fit_score,
                 engagement_score=scores.engagement_score,
-                reasons=[{"rule": r.rule, "points": r.points, "text": r.text} for r in reasons(state, self._model, now)],
+                reasons=[
+                    {"rule": r.rule, "points": r.points, "text": r.text}
+                    for r in reasons(state, self._model, now)
+                ],
                 recommended_channel=channel.value,
                 channel_reason=channel_reason,
                 ledger={marker.event_id: (now, [marker])},
@@ -86,7 +97,9 @@ class RescoreService:
             return True
         raise VersionConflict(f"lead {lead_id} kept changing during the rescore")
 
-    def rescore_all(self, stage: str | None = None, cursor: str | None = None, page_size: int = 100) -> RescoreProgress:
+    def rescore_all(
+        self, stage: str | None = None, cursor: str | None = None, page_size: int = 100
+    ) -> RescoreProgress:
         """Rescore every lead (optionally one stage), resuming from ``cursor``."""
         progress = RescoreProgress(cursor=cursor)
         while True:

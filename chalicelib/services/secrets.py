@@ -18,7 +18,9 @@ _REFRESH_SECONDS = 300.0
 class SecretSet:
     """A list of currently valid values (the first one signs), refreshed periodically."""
 
-    def __init__(self, literal: tuple[str, ...], loader: Callable[[], tuple[str, ...]] | None) -> None:
+    def __init__(
+        self, literal: tuple[str, ...], loader: Callable[[], tuple[str, ...]] | None
+    ) -> None:
         self._literal = literal
         self._loader = loader
         self._values: tuple[str, ...] = literal
@@ -56,7 +58,11 @@ def _ssm_loader(settings: Settings, name: str) -> Callable[[], tuple[str, ...]]:
 
 
 def signing_secrets(settings: Settings) -> SecretSet:
-    loader = _ssm_loader(settings, settings.link_signing_secret_param) if settings.link_signing_secret_param else None
+    loader = (
+        _ssm_loader(settings, settings.link_signing_secret_param)
+        if settings.link_signing_secret_param
+        else None
+    )
     return SecretSet(settings.link_signing_secrets, loader)
 
 

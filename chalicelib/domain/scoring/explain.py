@@ -8,7 +8,6 @@ from chalicelib.domain.lead import Channel, Stage
 from chalicelib.domain.scoring.model import ScoringModel
 from chalicelib.domain.scoring.state import LeadScoreState
 
-
 FIT_REASON_RULE = "fit_profile"
 
 
@@ -75,7 +74,8 @@ def recommend_channel(state: LeadScoreState) -> tuple[Channel, str]:
     trigger = state.rules.get(state.last_signal_rule or "")
     if trigger is not None and trigger.advise_email:
         return Channel.EMAIL, (
-            f"E-mail: the trigger was content ({trigger.text}); verify the assumption in writing first"
+            f"E-mail: the trigger was content ({trigger.text}); "
+            "verify the assumption in writing first"
         )
     if state.stage != Stage.SQL:
         return Channel.EMAIL, "E-mail: not sales-qualified yet, keep nurturing"

@@ -194,7 +194,8 @@ class ScoringModel(_Strict):
     @model_validator(mode="after")
     def _references_resolve(self) -> ScoringModel:
         classes = {c.name for c in self.content_classes}
-        ids = [rule.id for rule in (*self.fit_rules, *self.engagement_rules)] + [self.account.id]
+        ids = [r.id for r in self.fit_rules] + [r.id for r in self.engagement_rules]
+        ids.append(self.account.id)
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"rule ids must be unique; repeated: {', '.join(duplicates)}")
@@ -225,7 +226,8 @@ class ScoringModel(_Strict):
 
     @cached_property
     def rule_texts(self) -> dict[str, str]:
-        texts = {rule.id: rule.text for rule in (*self.fit_rules, *self.engagement_rules)}
+        texts = {rule.id: rule.text for rule in self.fit_rules}
+        texts.update({rule.id: rule.text for rule in self.engagement_rules})
         texts[self.account.id] = self.account.text
         return texts
 

@@ -201,7 +201,9 @@ def _apply_fit(
     for rule_id in sorted(set(state.fit) | set(new_points)):
         delta = new_points.get(rule_id, 0.0) - state.fit.get(rule_id, 0.0)
         if delta != 0.0:
-            text = new_texts.get(rule_id) or f"No longer applies: {state.fit_texts.get(rule_id, '')}"
+            text = (
+                new_texts.get(rule_id) or f"No longer applies: {state.fit_texts.get(rule_id, '')}"
+            )
             ledger.append(
                 LedgerEntry(
                     event.event_id,
@@ -291,7 +293,9 @@ def _matches(
                 return False
     if rule.query_words is not None:
         query = rule._query
-        if query is None or not query.search(str((event.properties or {}).get("query", "")).lower()):
+        if query is None or not query.search(
+            str((event.properties or {}).get("query", "")).lower()
+        ):
             return False
     if rule.prior_content_class is not None and rule.prior_content_class not in state.classes_seen:
         return False
@@ -349,7 +353,14 @@ def _credit(
     previous = state.rules.get(rule_id)
     if previous is None:
         tally = RuleTally(
-            points, 1, at, text, decay, Accumulator().add(points, at, half_life), signal, advise_email
+            points,
+            1,
+            at,
+            text,
+            decay,
+            Accumulator().add(points, at, half_life),
+            signal,
+            advise_email,
         )
     else:
         newer = at >= previous.last_at
@@ -418,7 +429,9 @@ def _track_company(
     }
     readers[lead_id] = max(readers.get(lead_id, at), at)
     if len(readers) > rule.max_colleagues_tracked:
-        keep = sorted(readers, key=lambda r: readers[r], reverse=True)[: rule.max_colleagues_tracked]
+        keep = sorted(readers, key=lambda r: readers[r], reverse=True)[
+            : rule.max_colleagues_tracked
+        ]
         readers = {r: readers[r] for r in keep}
     updated = CompanyState(
         domain=company.domain,
@@ -443,7 +456,9 @@ def _track_company(
 
 def is_complete(profile: Mapping[str, Any]) -> bool:
     """Completeness (seed 001): at least a name and an e-mail address."""
-    return bool(profile.get("email")) and bool(profile.get("first_name") or profile.get("last_name"))
+    return bool(profile.get("email")) and bool(
+        profile.get("first_name") or profile.get("last_name")
+    )
 
 
 def evaluate_stage(state: LeadScoreState, model: ScoringModel, at: float) -> tuple[str, str]:
@@ -463,10 +478,11 @@ def evaluate_stage(state: LeadScoreState, model: ScoringModel, at: float) -> tup
         and engagement >= sql.min_engagement
         and signals >= sql.min_buying_signals
     ):
+        latest = state.rules.get(state.last_signal_rule or "")
         return Stage.SQL, (
             f"fit {fit:.0f} ≥ {sql.min_fit:.0f}, engagement {engagement:.0f} ≥ "
             f"{sql.min_engagement:.0f}, {signals} buying signal(s), latest: "
-            f"{state.rules[state.last_signal_rule].text if state.last_signal_rule in state.rules else '?'}"
+            f"{latest.text if latest else '?'}"
         )
     if current in (Stage.MQL, Stage.RECYCLED):
         return current, ""
@@ -598,9 +614,24 @@ def _account_signal(
         return
     text = render(
         rule.text,
-        {"n": properties.get("readers", "?"), "domain": properties.get("domain", "?"), "topic": topic},
+        {
+            "n": properties.get("readers", "?"),
+            "domain": properties.get("domain", "?"),
+            "topic": topic,
+        },
     )
-    _credit(state, model, rule.id, rule.points, rule.decay, rule.buying_signal, False, text, event, ledger)
+    _credit(
+        state,
+        model,
+        rule.id,
+        rule.points,
+        rule.decay,
+        rule.buying_signal,
+        False,
+        text,
+        event,
+        ledger,
+    )
 
 
 def replay(
@@ -645,5 +676,3 @@ def scores_from_ledger(
             half_life = half_lives.get(entry.decay)
             engagement += Accumulator(entry.points, entry.at).at(at, half_life)
     return fit, engagement
-
-

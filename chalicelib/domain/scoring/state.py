@@ -150,7 +150,9 @@ class LeadScoreState:
             },
             "g": {name: [a.value, a.ref_at] for name, a in self.groups.items()},
             "se": self.static_engagement,
-            "c": {key: {str(b): n for b, n in windows.items()} for key, windows in self.caps.items()},
+            "c": {
+                key: {str(b): n for b, n in windows.items()} for key, windows in self.caps.items()
+            },
             "fo": self.forms,
             "ns": int(self.newsletter_subscribed),
             "t": {topic: list(value) for topic, value in self.topics.items()},
@@ -200,9 +202,7 @@ class LeadScoreState:
             },
             forms=int(data.get("fo", 0)),
             newsletter_subscribed=bool(data.get("ns", 0)),
-            topics={
-                k: (int(v[0]), float(v[1]), float(v[2])) for k, v in data.get("t", {}).items()
-            },
+            topics={k: (int(v[0]), float(v[1]), float(v[2])) for k, v in data.get("t", {}).items()},
             classes_seen=tuple(data.get("cs", ())),
             email_clicks=tuple(float(x) for x in data.get("ec", ())),
             first_seen=float(data.get("fs", 0.0)),
