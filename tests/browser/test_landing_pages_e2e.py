@@ -1,0 +1,208 @@
+"""A person on the landing pages, end to end: Chromium, the local stack's page server and API,
+the stream workers, and the lead that comes out of it.
+
+Needs the ``local_stack`` fixture (``tests/conftest.py``), which starts ``make run``'s stack.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.browser.helpers import PERSON_USER_AGENT, screenshot, unique_email
+
+pytestmark = pytest.mark.browser
+
+SECURITY_ARTICLE = "/articles/informatiebeveiliging/iso-27001-gap-analysis/"
+ITIL_ARTICLE = "/articles/itsm/why-itil/"
+GUIDE = "/guides/itsm-in-practice/"
+GUIDE_PDF = "/whitepapers/itsm-in-practice.pdf"
+TIME_TRAP_SECONDS = 2.5  # the API treats a form sent under 2 s after render as a bot
+
+
+def person(new_context: Any, **options: Any) -> Any:
+    """A browser context that looks like a person's Chrome (not HeadlessChrome)."""
+    return new_context(user_agent=PERSON_USER_AGENT, **options)
+
+
+def api_traffic(page: Any, api_url: str) -> list[Any]:
+    """Record every request the page sends to the API's origin."""
+    seen: list[Any] = []
+    page.on("request", lambda r: seen.append(r) if r.url.startswith(api_url) else None)
+    return seen
+
+
+def tracker_bodies(requests: list[Any]) -> list[dict[str, Any]]:
+    return [json.loads(r.post_data) for r in requests if r.url.endswith("/v1/t/events")]
+
+
+def lead_for(local_stack: Any, email: str, until: Any = bool, timeout: float = 10) -> dict:
+    """The lead with this e-mail, once ``until(lead)`` holds."""
+    holder: dict[str, Any] = {}
+
+    def ready() -> bool:
+        lead = local_stack.get_lead_by_email(email)
+        holder["lead"] = lead
+        return bool(lead) and bool(until(lead))
+
+    local_stack.wait_for(ready, timeout=timeout)
+    return holder["lead"]
+
+
+def path_of(event: dict[str, Any]) -> str:
+    return urlsplit(event.get("url") or "").path
+
+
+def fill_whitepaper(page: Any, email: str) -> None:
+    page.get_by_label("First name").fill("Marieke")
+    page.get_by_label("Last name").fill("Jansen")
+    page.get_by_label("Work e-mail").fill(email)
+    page.get_by_label("Organisation").fill("Waterschap Rivierenland")
+    page.get_by_label("Job title").fill("IT manager")
+
+
+def test_a_reader_becomes_a_lead_with_their_earlier_reading_on_the_timeline(
+    local_stack: Any, new_context: Any
+) -> None:
+    # Given a person who reads two articles and clicks through inside the second
+    page = person(new_context).new_page()
+    traffic = api_traffic(page, local_stack.api_url)
+    page.goto(local_stack.pages_url + SECURITY_ARTICLE)
+    page.goto(local_stack.pages_url + ITIL_ARTICLE)
+    anonymous_id = page.evaluate("trechter.id()")
+    page.locator(f'article a[href="{GUIDE}"]').click()
+    page.wait_for_url("**" + GUIDE)
+    page.wait_for_timeout(TIME_TRAP_SECONDS * 1000)
+
+    # When they ask for the guide with a mistyped address
+    email = unique_email("reader")
+    fill_whitepaper(page, email.replace(".com", ""))
+    page.get_by_role("button", name="Send me the guide").click()
+    # Then the API's error shows next to the e-mail field
+    error = page.locator("#whitepaper-email-trechter-error")
+    error.wait_for()
+    field = page.get_by_label("Work e-mail")
+    assert field.get_attribute("aria-invalid") == "true"
+    assert "whitepaper-email-trechter-error" in field.get_attribute("aria-describedby")
+    assert field.evaluate("e => e === document.activeElement")
+    screenshot(page, "e2e-whitepaper-invalid-email")
+
+    # When they correct it
+    field.fill(email)
+    page.get_by_role("button", name="Send me the guide").click()
+    # Then the thank-you page delivers the guide
+    page.wait_for_url("**/thank-you/?asset=whitepaper")
+    download = page.get_by_role("link", name="Download the guide (PDF, 40 pages)")
+    assert download.get_attribute("href") == GUIDE_PDF
+    screenshot(page, "e2e-thank-you-whitepaper")
+
+    # And every tracker body went out under one anonymous id
+    bodies = tracker_bodies(traffic)
+    assert bodies
+    assert {b["anonymous_id"] for b in bodies} == {anonymous_id}
+
+    # And the person is a lead whose timeline holds the reading done before the form
+    def has_history(lead: dict[str, Any]) -> bool:
+        viewed = {path_of(e) for e in lead.get("timeline", []) if e.get("type") == "page_view"}
+        return {SECURITY_ARTICLE, ITIL_ARTICLE} <= viewed
+
+    lead = lead_for(local_stack, email, until=has_history)
+    assert lead["email"] == email
+    assert lead["first_name"] == "Marieke"
+    timeline = lead["timeline"]
+    stamps = [e["ts"] for e in timeline]
+    assert stamps == sorted(stamps, reverse=True), "timeline is newest first"
+    clicks = [e for e in timeline if e["type"] == "link_click"]
+    assert any(e.get("properties", {}).get("in_article") is True for e in clicks) or not any(
+        "properties" in e for e in timeline
+    )
+
+
+def test_without_javascript_the_plain_form_post_makes_a_lead(
+    local_stack: Any, new_context: Any
+) -> None:
+    # Given a person whose browser runs no JavaScript
+    page = person(new_context, java_script_enabled=False).new_page()
+    responses: list[Any] = []
+    page.on("response", responses.append)
+    page.goto(local_stack.pages_url + ITIL_ARTICLE)
+    page.goto(local_stack.pages_url + GUIDE)
+
+    # When they submit the whitepaper form
+    email = unique_email("nojs")
+    fill_whitepaper(page, email)
+    page.get_by_role("button", name="Send me the guide").click()
+
+    # Then the API answers the plain post with 303 to the thank-you page
+    page.wait_for_url("**/thank-you/**")
+    posts = [r for r in responses if r.request.method == "POST" and "/v1/forms/" in r.url]
+    assert [r.status for r in posts] == [303]
+    assert urlsplit(posts[0].headers["location"]).path == "/thank-you/"
+    # And the page still offers the guide
+    assert page.locator(f'a[href="{GUIDE_PDF}"]').first.is_visible()
+    screenshot(page, "e2e-thank-you-without-javascript")
+    # And the lead exists
+    lead = lead_for(local_stack, email)
+    assert lead["last_name"] == "Jansen"
+    assert lead["company"] == "Waterschap Rivierenland"
+
+
+def test_with_consent_required_nothing_reaches_the_api_until_the_visitor_accepts(
+    local_stack: Any, new_context: Any
+) -> None:
+    # Given a page that requires consent
+    context = person(new_context)
+    page = context.new_page()
+    traffic = api_traffic(page, local_stack.api_url)
+    page.goto(local_stack.pages_url + ITIL_ARTICLE + "?trechter_consent=required")
+    banner = page.get_by_role("region", name="Cookies on the Kennisbank")
+    banner.wait_for()
+
+    # When the visitor reads and scrolls without answering
+    page.mouse.wheel(0, 1200)
+    page.wait_for_timeout(2000)
+    # Then no request leaves the page for the API, and no id is stored
+    assert [r.url for r in traffic] == []
+    assert not [c for c in context.cookies() if c["name"] == "trechter_aid"]
+
+    # When they accept
+    with page.expect_request(lambda r: r.url.endswith("/v1/t/events")) as sent:
+        banner.get_by_role("button", name="Accept").click()
+    # Then the page view flows to the API, and it is accepted
+    body = json.loads(sent.value.post_data)
+    assert [e["type"] for e in body["events"]] == ["page_view"]
+    answer = sent.value.response()
+    assert answer is not None
+    assert answer.status == 202
+
+
+@pytest.mark.parametrize(
+    "signal",
+    [
+        "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true});",
+        "Object.defineProperty(Navigator.prototype, 'doNotTrack', {get: () => '1'});",
+    ],
+    ids=["global-privacy-control", "do-not-track"],
+)
+def test_a_privacy_signal_means_no_tracking_requests(
+    local_stack: Any, new_context: Any, signal: str
+) -> None:
+    # Given a browser that sends a privacy signal
+    context = person(new_context)
+    context.add_init_script(signal)
+    page = context.new_page()
+    traffic = api_traffic(page, local_stack.api_url)
+
+    # When the visitor reads, clicks inside an article, downloads and searches
+    page.goto(local_stack.pages_url + ITIL_ARTICLE)
+    page.locator(f'article a[href="{GUIDE}"]').click()
+    page.wait_for_url("**" + GUIDE)
+    page.goto(local_stack.pages_url + "/search/?q=ITIL")
+    page.wait_for_timeout(2000)
+
+    # Then not a single request went to the API
+    assert [r.url for r in traffic] == []
+    assert page.evaluate("trechter.consent()") == "blocked"
