@@ -417,7 +417,7 @@ class FormSubmission(BaseModel):
             number = phonenumbers.parse(self.phone, self.country or "NL")
         except phonenumbers.NumberParseException:
             return self.phone
-        if not phonenumbers.is_possible_number(number):
+        if not phonenumbers.is_valid_number(number):
             return self.phone
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 

@@ -108,6 +108,7 @@ class MemoryPersistenceLayer(BasePersistenceLayer):
                     and existing.in_progress_expiry_timestamp < int(now.timestamp() * 1000)
                 )
                 if not (expired or stale):
+                    self._validate_payload(data_payload=data_record, stored_data_record=existing)
                     raise IdempotencyItemAlreadyExistsError(old_data_record=existing)
             self.records[data_record.idempotency_key] = data_record
 

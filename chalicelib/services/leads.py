@@ -283,7 +283,7 @@ class LeadService:
                 channel_reason=channel_reason,
                 ledger={event.event_id: (now, [outcome_entry])},
                 events=events,
-                funnel=funnel_counters(record.state, [transition] if transition else [], 0, 0),
+                funnel=funnel_counters(record.state, [transition] if transition else [], 0, 0, now),
                 funnel_pk=funnel_pk(funnel_shard(record.lead.lead_id)),
                 now=now,
             )

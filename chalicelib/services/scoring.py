@@ -80,6 +80,7 @@ def funnel_counters(
     transitions: Sequence[StageTransition],
     hits: int,
     machine_hits: int,
+    now: float,
 ) -> dict[str, dict[str, int]]:
     """Counter increments for the funnel report (day and all-time), from transitions."""
     increments: dict[str, dict[str, int]] = {}
@@ -100,7 +101,7 @@ def funnel_counters(
         if transition.to_stage == Stage.SQL and Stage.MQL in entered:
             add(day, f"mql_to_sql_b{duration_bucket(transition.at - entered[Stage.MQL])}")
     if hits:
-        today = f"DAY#{day_of(time.time())}"
+        today = f"DAY#{day_of(now)}"
         add(today, "hits", hits)
         if machine_hits:
             add(today, "machine_hits", machine_hits)
@@ -306,7 +307,7 @@ class ScoringService:
             company=CompanyRecord(company_state, company.version)
             if company_changed and company is not None and company_state is not None
             else None,
-            funnel=funnel_counters(before, transitions, hits, machine_hits),
+            funnel=funnel_counters(before, transitions, hits, machine_hits, now),
             funnel_pk=funnel_pk(funnel_shard(lead_id)),
             now=now,
         )
