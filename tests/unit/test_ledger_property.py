@@ -57,7 +57,7 @@ events_strategy = st.lists(
 
 def build(spec):
     built = []
-    for i, (kind, path, offset, flag, machine) in enumerate(spec):
+    for kind, path, offset, flag, machine in spec:
         at = T0 + offset
         if kind == "form":
             built.append(form_event(at, DIRECTOR if flag else STUDENT))

@@ -71,7 +71,8 @@ def test_channel_is_phone_for_a_hot_lead_with_a_number_and_email_without():
 
 
 def test_channel_is_email_when_an_article_triggered_it():
-    events = buying_journey()[:1] + [
+    events = [
+        *buying_journey()[:1],
         event("page_view", T0 + 10, f"{KB}/pricing"),
         event(
             "link_click",
