@@ -22,6 +22,13 @@ ROOT = Path(__file__).resolve().parents[2]
 LANDING_PAGES = ROOT / "landing_pages"
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")
+# Headless Chromium says "HeadlessChrome" in its user agent, which Trechter rightly files as
+# browser automation. The tests play a person, so the browser presents a normal Chrome. It is
+# set at launch: a per-context override does not reach beacons sent while a page unloads.
+PERSON_USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/156.0.0.0 Safari/537.36"
+)
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -31,13 +38,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-quic",
+    f"--user-agent={PERSON_USER_AGENT}",
 ]
-# Headless Chromium says "HeadlessChrome" in its user agent, which Trechter rightly files as
-# browser automation. The end-to-end tests play a person, so they present a normal Chrome.
-PERSON_USER_AGENT = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/156.0.0.0 Safari/537.36"
-)
 GIF = (
     b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00"
     b",\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"

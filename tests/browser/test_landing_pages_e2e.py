@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser.helpers import PERSON_USER_AGENT, screenshot, unique_email
+from tests.browser.helpers import screenshot, unique_email
 
 pytestmark = pytest.mark.browser
 
@@ -21,11 +21,6 @@ ITIL_ARTICLE = "/articles/itsm/why-itil/"
 GUIDE = "/guides/itsm-in-practice/"
 GUIDE_PDF = "/whitepapers/itsm-in-practice.pdf"
 TIME_TRAP_SECONDS = 2.5  # the API treats a form sent under 2 s after render as a bot
-
-
-def person(new_context: Any, **options: Any) -> Any:
-    """A browser context that looks like a person's Chrome (not HeadlessChrome)."""
-    return new_context(user_agent=PERSON_USER_AGENT, **options)
 
 
 def api_traffic(page: Any, api_url: str) -> list[Any]:
@@ -64,7 +59,7 @@ def test_a_reader_becomes_a_lead_with_their_earlier_reading_on_the_timeline(
     local_stack: Any, new_context: Any
 ) -> None:
     # Given a person who reads two articles and clicks through inside the second
-    page = person(new_context).new_page()
+    page = new_context().new_page()
     traffic = api_traffic(page, local_stack.api_url)
     page.goto(local_stack.pages_url + SECURITY_ARTICLE)
     page.goto(local_stack.pages_url + ITIL_ARTICLE)
@@ -105,25 +100,28 @@ def test_a_reader_becomes_a_lead_with_their_earlier_reading_on_the_timeline(
     # And the person is a lead whose timeline holds the reading done before the form
     def has_history(lead: dict[str, Any]) -> bool:
         viewed = {path_of(e) for e in lead.get("timeline", []) if e.get("type") == "page_view"}
-        return {SECURITY_ARTICLE, ITIL_ARTICLE} <= viewed
+        return {SECURITY_ARTICLE, ITIL_ARTICLE, GUIDE} <= viewed
 
     lead = lead_for(local_stack, email, until=has_history)
     assert lead["email"] == email
     assert lead["first_name"] == "Marieke"
+    assert lead["stage"] != "visitor"
     timeline = lead["timeline"]
     stamps = [e["ts"] for e in timeline]
-    assert stamps == sorted(stamps, reverse=True), "timeline is newest first"
-    clicks = [e for e in timeline if e["type"] == "link_click"]
-    assert any(e.get("properties", {}).get("in_article") is True for e in clicks) or not any(
-        "properties" in e for e in timeline
-    )
+    assert stamps == sorted(stamps, reverse=True), "the timeline is newest first"
+    earlier = [e for e in timeline if e.get("source") == "tracker"]
+    assert {e.get("anonymous_id") for e in earlier} == {anonymous_id}
+    assert [e.get("machine") for e in earlier] == [None] * len(earlier), "seen as a person"
+    click = next(e for e in timeline if e["type"] == "link_click")
+    assert click["properties"] == {"target_url": local_stack.pages_url + GUIDE, "in_article": True}
+    assert path_of(click) == ITIL_ARTICLE
 
 
 def test_without_javascript_the_plain_form_post_makes_a_lead(
     local_stack: Any, new_context: Any
 ) -> None:
     # Given a person whose browser runs no JavaScript
-    page = person(new_context, java_script_enabled=False).new_page()
+    page = new_context(java_script_enabled=False).new_page()
     responses: list[Any] = []
     page.on("response", lambda r: responses.append(r))
     page.goto(local_stack.pages_url + ITIL_ARTICLE)
@@ -152,7 +150,7 @@ def test_with_consent_required_nothing_reaches_the_api_until_the_visitor_accepts
     local_stack: Any, new_context: Any
 ) -> None:
     # Given a page that requires consent
-    context = person(new_context)
+    context = new_context()
     page = context.new_page()
     traffic = api_traffic(page, local_stack.api_url)
     page.goto(local_stack.pages_url + ITIL_ARTICLE + "?trechter_consent=required")
@@ -176,30 +174,42 @@ def test_with_consent_required_nothing_reaches_the_api_until_the_visitor_accepts
     assert [c["value"] for c in context.cookies() if c["name"] == "trechter_consent"] == ["yes"]
 
 
+GPC = "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true});"
+DNT = "Object.defineProperty(Navigator.prototype, 'doNotTrack', {get: () => '1'});"
+
+
 @pytest.mark.parametrize(
-    "signal",
-    [
-        "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true});",
-        "Object.defineProperty(Navigator.prototype, 'doNotTrack', {get: () => '1'});",
-    ],
+    ("signal", "header"),
+    [(GPC, {"Sec-GPC": "1"}), (DNT, {"DNT": "1"})],
     ids=["global-privacy-control", "do-not-track"],
 )
-def test_a_privacy_signal_means_no_tracking_requests(
-    local_stack: Any, new_context: Any, signal: str
+def test_a_privacy_signal_means_no_tracking_but_forms_still_work(
+    local_stack: Any, new_context: Any, signal: str, header: dict[str, str]
 ) -> None:
-    # Given a browser that sends a privacy signal
-    context = person(new_context)
+    # Given a browser that sends a privacy signal (to scripts and in its requests)
+    context = new_context(extra_http_headers=header)
     context.add_init_script(signal)
     page = context.new_page()
     traffic = api_traffic(page, local_stack.api_url)
 
-    # When the visitor reads, clicks inside an article, downloads and searches
+    # When the visitor reads, clicks inside an article, searches and lingers
+    page.goto(local_stack.pages_url + "/search/?q=ITIL")
     page.goto(local_stack.pages_url + ITIL_ARTICLE)
     page.locator(f'article a[href="{GUIDE}"]').click()
     page.wait_for_url("**" + GUIDE)
-    page.goto(local_stack.pages_url + "/search/?q=ITIL")
-    page.wait_for_timeout(2000)
+    page.wait_for_timeout(TIME_TRAP_SECONDS * 1000)
 
     # Then not a single request went to the API
     assert [r.url for r in traffic] == []
-    assert page.evaluate("trechter.consent()") == "blocked"
+    assert page.evaluate("[trechter.consent(), trechter.id()]") == ["blocked", None]
+
+    # When they ask for the guide
+    email = unique_email("private")
+    fill_whitepaper(page, email)
+    page.get_by_role("button", name="Send me the guide").click()
+    page.wait_for_url("**/thank-you/?asset=whitepaper")
+    # Then only the form went to the API, without an anonymous id, and the lead exists
+    assert {urlsplit(r.url).path for r in traffic} == {"/v1/forms/whitepaper/submissions"}
+    sent = json.loads(next(r for r in traffic if r.method == "POST").post_data)
+    assert "anonymous_id" not in sent
+    assert lead_for(local_stack, email)["email"] == email

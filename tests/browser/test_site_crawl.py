@@ -9,7 +9,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 import pytest
 
-from tests.browser.helpers import LANDING_PAGES, PERSON_USER_AGENT, screenshot
+from tests.browser.helpers import LANDING_PAGES, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -66,7 +66,7 @@ def check_basics(page: Any) -> list[str]:
 
 def crawl(local_stack: Any, new_context: Any, viewport: dict[str, int], tag: str) -> None:
     base = local_stack.pages_url
-    context = new_context(user_agent=PERSON_USER_AGENT, viewport=viewport)
+    context = new_context(viewport=viewport)
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
