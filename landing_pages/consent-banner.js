@@ -26,7 +26,9 @@
       t.consent(choice === "yes");
       box.remove();
     });
-    document.body.appendChild(box);
+    // First in the tab order after the skip link: the choice comes before the content.
+    var skip = document.querySelector(".skip");
+    document.body.insertBefore(box, skip ? skip.nextSibling : document.body.firstChild);
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", show);

@@ -213,3 +213,31 @@ def test_a_privacy_signal_means_no_tracking_but_forms_still_work(
     sent = json.loads(next(r for r in traffic if r.method == "POST").post_data)
     assert "anonymous_id" not in sent
     assert lead_for(local_stack, email)["email"] == email
+
+
+def test_a_subscriber_can_unsubscribe_and_the_lead_records_it(
+    local_stack: Any, new_context: Any
+) -> None:
+    # Given a person who subscribed to the newsletter
+    page = new_context().new_page()
+    page.goto(local_stack.pages_url + "/newsletter/")
+    page.wait_for_timeout(TIME_TRAP_SECONDS * 1000)
+    email = unique_email("subscriber")
+    page.get_by_role("textbox", name="E-mail", exact=True).fill(email)
+    page.get_by_label("First name").fill("Joke")
+    page.get_by_label("Yes, e-mail me").check()
+    page.get_by_role("button", name="Subscribe").click()
+    page.wait_for_url("**/thank-you/?asset=newsletter")
+    lead_for(local_stack, email)
+
+    # When they follow the unsubscribe link and confirm
+    page.goto(f"{local_stack.pages_url}/newsletter/unsubscribe/?email={email}")
+    page.get_by_role("button", name="Unsubscribe").click()
+    page.get_by_role("status").filter(has_text="no more newsletters").wait_for()
+
+    # Then the lead's timeline records the unsubscribe
+    def unsubscribed(lead: dict[str, Any]) -> bool:
+        return any(e["type"] == "newsletter_unsubscribe" for e in lead.get("timeline", []))
+
+    lead = lead_for(local_stack, email, until=unsubscribed)
+    assert lead["email"] == email

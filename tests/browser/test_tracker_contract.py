@@ -422,3 +422,33 @@ def test_without_javascript_forms_post_plainly_and_the_pixel_counts_the_page(
     fields = site.api.received("/v1/forms/whitepaper/submissions")[-1].form()
     assert fields["email"] == email
     assert "anonymous_id" not in fields
+
+
+def test_unsubscribing_sends_the_address_whatever_the_privacy_signal(
+    site: Site, new_context: Any
+) -> None:
+    # Given a newsletter reader with Global Privacy Control, following the link in a newsletter
+    context = new_context()
+    context.add_init_script(GPC)
+    page = context.new_page()
+    page.goto(site.pages_url + "/newsletter/unsubscribe/?email=joke%40gemeente-ede.example.nl")
+    # When they confirm
+    assert page.get_by_label("E-mail", exact=True).input_value() == "joke@gemeente-ede.example.nl"
+    page.get_by_role("button", name="Unsubscribe").click()
+    # Then the API hears it, without the address in the event's URL
+    page.get_by_role("status").filter(has_text="no more newsletters").wait_for()
+    (event,) = events_of(site, "newsletter_unsubscribe")
+    assert event["properties"] == {"email": "joke@gemeente-ede.example.nl"}
+    assert event["url"] == site.pages_url + "/newsletter/unsubscribe/"
+    assert events_of(site, "page_view") == []
+
+
+def test_unsubscribing_with_a_token_from_the_e_mail(site: Site, new_context: Any) -> None:
+    # Given the unsubscribe link of a newsletter, which carries a signed token
+    page = new_context().new_page()
+    page.goto(site.pages_url + "/newsletter/unsubscribe/?token=signed.token-123")
+    # When the reader confirms
+    page.get_by_role("button", name="Unsubscribe").click()
+    # Then the token is sent, and no address was asked
+    wait_for_event(site, "newsletter_unsubscribe", token="signed.token-123")
+    assert not page.get_by_label("E-mail", exact=True).is_visible()
