@@ -20,6 +20,7 @@ from chalicelib.adapters.attributes import from_item
 from chalicelib.adapters.ports import LeadStore, Publisher, Quarantine
 from chalicelib.domain.clock import iso
 from chalicelib.domain.lead import Stage
+from chalicelib.observability import logger
 
 LEASE_SECONDS = 60.0
 MESSAGE_TYPE = "lead.sales_qualified"
@@ -137,7 +138,11 @@ class HotLeadNotifier:
                 continue
             try:
                 published = self.announce(*found)
+            except AnnouncementInProgress:
+                result.failed.append(sequence)
+                continue
             except Exception:
+                logger.exception("announcing a hot lead failed; the record will be retried")
                 result.failed.append(sequence)
                 continue
             if published:

@@ -39,6 +39,7 @@ from chalicelib.domain.scoring.scorer import (
     score_event,
 )
 from chalicelib.domain.scoring.state import CompanyState, LeadScoreState
+from chalicelib.observability import logger
 
 MAX_ATTEMPTS = 6
 CHUNK = 40
@@ -170,6 +171,7 @@ class ScoringService:
             try:
                 applied, duplicates, conflicts = self.apply(lead_id, [e for _, e in items])
             except Exception:
+                logger.exception("scoring a lead failed; its records will be retried")
                 result.failed.extend(seq for seq, _ in items)
                 continue
             result.applied += applied
