@@ -10,6 +10,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -207,7 +208,7 @@ class DynamoLeadStore:
             }
         )
         if lead.consent is not None:
-            values["consent"] = _consent_values(lead.consent.__dict__)
+            values["consent"] = _consent_values(asdict(lead.consent))
         try:
             self._client.transact_write_items(
                 TransactItems=[

@@ -13,7 +13,7 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import asdict, replace
 from typing import Any
 
 from chalicelib.adapters.dynamodb import decode_cursor, encode_cursor
@@ -212,9 +212,7 @@ class MemoryLeadStore:
             if lead.company_domain:
                 values["company_domain"] = lead.company_domain
             if lead.consent is not None:
-                values["consent"] = {
-                    k: v for k, v in lead.consent.__dict__.items() if v is not None
-                }
+                values["consent"] = {k: v for k, v in asdict(lead.consent).items() if v is not None}
             self.table.items[lead_key] = values
             return True
 
