@@ -93,3 +93,7 @@ deploy: tools package
 	    $(PARAMETER_OVERRIDES)
 	$(TOOLS)/aws cloudformation describe-stacks --stack-name $(STACK_NAME) \
 	  --query "Stacks[0].Outputs[?OutputKey=='EndpointURL' || OutputKey=='HotLeadsTopicArn']" --output table
+
+# Replay leads' events under the current scoring model (docs in infra/rescore.py).
+rescore: venv
+	$(PY) -m infra.rescore --stage $(STAGE) $(if $(LEAD),--lead $(LEAD)) $(if $(CURSOR),--cursor $(CURSOR))

@@ -98,7 +98,11 @@ class RescoreService:
         raise VersionConflict(f"lead {lead_id} kept changing during the rescore")
 
     def rescore_all(
-        self, stage: str | None = None, cursor: str | None = None, page_size: int = 100
+        self,
+        stage: str | None = None,
+        cursor: str | None = None,
+        page_size: int = 100,
+        on_page: Callable[[RescoreProgress], None] | None = None,
     ) -> RescoreProgress:
         """Rescore every lead (optionally one stage), resuming from ``cursor``."""
         progress = RescoreProgress(cursor=cursor)
@@ -111,5 +115,7 @@ class RescoreService:
                 if self.rescore_lead(record.lead.lead_id):
                     progress.rescored += 1
             progress.cursor = page.next_cursor
+            if on_page is not None:
+                on_page(progress)
             if page.next_cursor is None:
                 return progress
