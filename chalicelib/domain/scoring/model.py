@@ -19,6 +19,7 @@ from chalicelib.domain.forms import FormDefinition, FormKind
 from chalicelib.domain.lead import Stage
 
 DEFAULT_MODEL_PATH = Path(__file__).with_name("default_model.yaml")
+_CLASSIFY_CACHE_SIZE = 4096
 
 
 class ScoringModelError(ValueError):
@@ -135,6 +136,27 @@ class EngagementRule(_Strict):
     text: str
 
     @cached_property
+    def _unconditional(self) -> bool:
+        """True when nothing but the event type and content class decides a match."""
+        return all(
+            condition is None
+            for condition in (
+                self.form_kind,
+                self.properties,
+                self.query_words,
+                self.prior_content_class,
+                self.min_topic_reads,
+                self.min_distinct_topics,
+                self.dormant_days,
+                self.max_prior_email_clicks,
+                self.personal_message,
+                self.newsletter_subscribed,
+                self.max_fit,
+                self.min_fit,
+            )
+        )
+
+    @cached_property
     def _query(self) -> re.Pattern[str] | None:
         if not self.query_words:
             return None
@@ -238,8 +260,44 @@ class ScoringModel(_Strict):
             for name, group in self.decay_groups.items()
         }
 
+    def rules_for(self, event_type: str, content_class: str | None) -> tuple[EngagementRule, ...]:
+        """The engagement rules for an event type that a content class can meet, in order.
+
+        Only saves the scorer from testing rules whose ``content_class`` rules the
+        event out; every other condition is still checked per event.
+        """
+        key = (event_type, content_class)
+        rules = self._rules_for.get(key)
+        if rules is None:
+            rules = tuple(
+                rule
+                for rule in self.rules_by_event.get(event_type, ())
+                if rule.content_class is None or content_class in rule.content_class
+            )
+            self._rules_for[key] = rules
+        return rules
+
+    @cached_property
+    def _rules_for(self) -> dict[tuple[str, str | None], tuple[EngagementRule, ...]]:
+        return {}
+
     def classify(self, path: str) -> tuple[str | None, str | None]:
         """The content class and topic of a URL path, or (None, None)."""
+        cache = self._classified
+        found = cache.get(path)
+        if found is None:
+            found = self._classify(path)
+            if len(cache) >= _CLASSIFY_CACHE_SIZE:
+                cache.clear()
+            cache[path] = found
+        return found
+
+    @cached_property
+    def _classified(self) -> dict[str, tuple[str | None, str | None]]:
+        # Sites have a few thousand pages at most; the bound only guards against junk URLs.
+        return {}
+
+    def _classify(self, path: str) -> tuple[str | None, str | None]:
         for content_class in self.content_classes:
             matched, topic = content_class.match(path)
             if matched:

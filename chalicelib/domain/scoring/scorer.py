@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -113,7 +114,13 @@ class ScoreOutcome:
 
 def short_date(epoch: float) -> str:
     """'12 Nov': how a salesperson says a date."""
-    moment = datetime.fromtimestamp(epoch, tz=UTC)
+    return _day_label(int(epoch // DAY))
+
+
+@lru_cache(maxsize=1024)
+def _day_label(day: int) -> str:
+    # A UTC day is exactly 86,400 epoch seconds, so the label depends on the day alone.
+    moment = datetime.fromtimestamp(day * DAY, tz=UTC)
     return f"{moment.day} {moment.strftime('%b')}"
 
 
@@ -125,7 +132,7 @@ class _Vars(dict[str, Any]):
 def render(template: str, values: Mapping[str, Any]) -> str:
     """Fill a rule's sentence; an unknown placeholder shows as '?' rather than failing."""
     try:
-        return template.format_map(_Vars(values))
+        return template.format_map(values if isinstance(values, _Vars) else _Vars(values))
     except (ValueError, IndexError):
         return template
 
@@ -225,16 +232,72 @@ def _apply_fit(
 
 @dataclass(slots=True)
 class _Facts:
-    """What one event means, computed once and shared by every rule."""
+    """What one event means, computed once and shared by every rule.
 
+    The counts only some rules read, and the values only a matching rule's sentence
+    needs, are worked out on first use (from the state before ``_remember``).
+    """
+
+    state: LeadScoreState
+    event: TrackingEvent
+    model: ScoringModel
+    url: str
     path: str
     content_class: str | None
     topic: str | None
     topic_reads: int
-    distinct_topics: int
     dormant_days: float
-    prior_clicks: int
-    values: dict[str, Any]
+    _distinct_topics: int = -1
+    _values: dict[str, Any] | None = None
+
+    @property
+    def distinct_topics(self) -> int:
+        """Topics read in the last 30 days, this event's included."""
+        if self._distinct_topics < 0:
+            at = self.event.occurred_at
+            topics = self.state.topics
+            recent = 0
+            for _count, _window_start, last in topics.values():
+                if at - last <= TOPIC_WINDOW:
+                    recent += 1
+            topic = self.topic
+            if topic is not None and not (
+                topic in topics and at - topics[topic][2] <= TOPIC_WINDOW
+            ):
+                recent += 1
+            self._distinct_topics = recent
+        return self._distinct_topics
+
+    @property
+    def prior_clicks(self) -> int:
+        """E-mail clicks in the year before this event."""
+        at = self.event.occurred_at
+        return sum(1 for t in self.state.email_clicks if 0 <= at - t <= EMAIL_CLICK_WINDOW)
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """The placeholders a rule's sentence may use."""
+        if self._values is None:
+            event = self.event
+            path = self.path
+            properties = event.properties or {}
+            target = str(properties.get("target_url") or event.url or "")
+            values: dict[str, Any] = {
+                "date": short_date(event.occurred_at),
+                "title": event.title or path or "?",
+                "path": path or "?",
+                "url": self.url,
+                "topic": self.topic or "?",
+                "topic_reads": self.topic_reads,
+                "distinct_topics": self.distinct_topics,
+                "query": str(properties.get("query", ""))[:80],
+                "target": urlsplit(target).path or target or "?",
+                "form_title": "?",
+            }
+            if event.form_id and (form := self.model.forms_by_id.get(event.form_id)):
+                values["form_title"] = form.title
+            self._values = values
+        return self._values
 
 
 def _facts(state: LeadScoreState, event: TrackingEvent, model: ScoringModel) -> _Facts:
@@ -246,37 +309,8 @@ def _facts(state: LeadScoreState, event: TrackingEvent, model: ScoringModel) -> 
     if topic is not None:
         count, window_start, _last = state.topics.get(topic, (0, at, at))
         topic_reads = (count if at - window_start <= TOPIC_WINDOW else 0) + 1
-    recent_topics = {t for t, (_c, _w, last) in state.topics.items() if at - last <= TOPIC_WINDOW}
-    if topic is not None:
-        recent_topics.add(topic)
     dormant = (at - state.last_seen) / DAY if state.last_seen and at > state.last_seen else 0.0
-    prior_clicks = sum(1 for t in state.email_clicks if 0 <= at - t <= EMAIL_CLICK_WINDOW)
-    properties = event.properties or {}
-    target = str(properties.get("target_url") or event.url or "")
-    values: dict[str, Any] = {
-        "date": short_date(at),
-        "title": event.title or path or "?",
-        "path": path or "?",
-        "url": url,
-        "topic": topic or "?",
-        "topic_reads": topic_reads,
-        "distinct_topics": len(recent_topics),
-        "query": str(properties.get("query", ""))[:80],
-        "target": urlsplit(target).path or target or "?",
-        "form_title": "?",
-    }
-    if event.form_id and (form := model.forms_by_id.get(event.form_id)):
-        values["form_title"] = form.title
-    return _Facts(
-        path=path,
-        content_class=content_class,
-        topic=topic,
-        topic_reads=topic_reads,
-        distinct_topics=len(recent_topics),
-        dormant_days=dormant,
-        prior_clicks=prior_clicks,
-        values=values,
-    )
+    return _Facts(state, event, model, url, path, content_class, topic, topic_reads, dormant)
 
 
 def _matches(
@@ -324,10 +358,12 @@ def _matches(
 def _within_cap(state: LeadScoreState, key: str, count: int, days: float, at: float) -> bool:
     """Count one hit against a cap window; False when the window is full."""
     window = int(at // (days * DAY))
-    windows = dict(state.caps.get(key, {}))
-    used = windows.get(window, 0)
+    current = state.caps.get(key)
+    used = current.get(window, 0) if current else 0
     if used >= count:
         return False
+    # Copy on write: the previous state shares this dict (``clone`` is shallow).
+    windows = dict(current) if current else {}
     windows[window] = used + 1
     if len(windows) > MAX_CAP_WINDOWS:
         for old in sorted(windows)[: len(windows) - MAX_CAP_WINDOWS]:
@@ -422,11 +458,11 @@ def _track_company(
 ) -> tuple[CompanyState, AccountSurge | None]:
     rule = model.account
     window_seconds = rule.window_days * DAY
-    readers = {
-        reader: last
-        for reader, last in company.readers.get(topic, {}).items()
-        if at - last <= window_seconds
-    }
+    previous = company.readers.get(topic, {})
+    if previous and at - min(previous.values()) <= window_seconds:
+        readers = dict(previous)  # nobody left the window: the common case, at C speed
+    else:
+        readers = {reader: last for reader, last in previous.items() if at - last <= window_seconds}
     readers[lead_id] = max(readers.get(lead_id, at), at)
     if len(readers) > rule.max_colleagues_tracked:
         keep = sorted(readers, key=lambda r: readers[r], reverse=True)[
@@ -434,17 +470,20 @@ def _track_company(
         ]
         readers = {r: readers[r] for r in keep}
     updated = CompanyState(
-        domain=company.domain,
-        readers={**company.readers, topic: readers},
-        credited=dict(company.credited),
+        company.domain, {**company.readers, topic: readers}, dict(company.credited)
     )
     if len(readers) < rule.min_colleagues:
         return updated, None
     window = int(at // window_seconds)
-    credited = {r: w for r, w in updated.credited.get(topic, {}).items() if r in readers}
-    due = tuple(sorted(r for r in readers if credited.get(r) != window))
+    previously_credited = updated.credited.get(topic, {})
+    if previously_credited.keys() >= readers.keys() and list(previously_credited.values()).count(
+        window
+    ) == len(previously_credited):
+        return updated, None  # every reader was credited in this window already
+    due = tuple(sorted(r for r in readers if previously_credited.get(r) != window))
     if not due:
         return updated, None
+    credited = {r: w for r, w in previously_credited.items() if r in readers}
     for reader in due:
         credited[reader] = window
     updated.credited[topic] = credited
@@ -549,7 +588,7 @@ def score_event(
     state = lead.clone()
     state.model_version = model.version
     ledger: list[LedgerEntry] = []
-    outcome = ScoreOutcome(lead=state, company=company, ledger=ledger)
+    outcome = ScoreOutcome(state, company, ledger, [])
     at = event.occurred_at
     if event.type in _NEVER_SCORED:
         return outcome
@@ -566,14 +605,16 @@ def score_event(
     if event.type == EventType.ACCOUNT_SIGNAL:
         _account_signal(state, event, model, ledger, facts)
     else:
-        values = {**state.profile, **facts.values}
-        for rule in model.rules_by_event.get(event.type, ()):
-            if not _matches(rule, state, event, facts):
+        values: _Vars | None = None
+        for rule in model.rules_for(event.type, facts.content_class):
+            if not rule._unconditional and not _matches(rule, state, event, facts):
                 continue
             if rule.cap is not None and not _within_cap(
                 state, rule.id, rule.cap.count, rule.cap.days, at
             ):
                 continue
+            if values is None:
+                values = _Vars({**state.profile, **facts.values})
             text = render(rule.text, values)
             _credit(
                 state,
