@@ -58,6 +58,7 @@ def score_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
             "failed": len(result.failed),
         },
     )
+    metrics.flush_metrics()
     return _partial_response(event, set(result.failed), context)
 
 
@@ -78,4 +79,5 @@ def notify_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
             "failed": len(result.failed),
         },
     )
+    metrics.flush_metrics()
     return _partial_response(event, set(result.failed), context)
