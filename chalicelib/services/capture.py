@@ -32,6 +32,7 @@ from chalicelib.domain.scoring.model import ScoringModel
 from chalicelib.domain.submissions import FormSubmission, errors_from_validation, parse_submission
 from chalicelib.domain.tokens import TokenKind, TrackingToken, sign_token, verify_token
 from chalicelib.domain.traffic import HitContext, classify_hit
+from chalicelib.redaction import remember_personal_values
 from chalicelib.schemas import (
     EventRejected,
     SubmissionAccepted,
@@ -42,8 +43,12 @@ from chalicelib.schemas import (
     TrackingLinksResponse,
 )
 from chalicelib.services.context import RequestContext
+from chalicelib.services.ratelimit import AbuseLimits
 from chalicelib.services.secrets import SecretSet
 from chalicelib.settings import Settings
+
+#: Submitted fields whose values are kept out of the logs wherever they appear.
+_PERSONAL_FIELDS = ("email", "first_name", "last_name", "phone")
 
 
 def email_hash(email: str) -> str:
@@ -78,6 +83,8 @@ class CaptureService:
         self._events = events
         self._quarantine = quarantine
         self._secrets = signing_secrets
+        #: Per-container abuse limits (429 with Retry-After; see services/ratelimit.py).
+        self.limits = AbuseLimits(settings)
 
     # -- forms -----------------------------------------------------------------------
 
@@ -99,13 +106,18 @@ class CaptureService:
         ------
         NotFound
             the form does not exist.
+        RateLimited
+            too many requests from the client's network, or to this form from it.
         InvalidInput
             naming every bad field.
         """
         form = self.form(form_id)
+        self.limits.check_network(ctx.network)
+        self.limits.check_form(form.form_id, ctx.network)
+        remember_personal_values(*(raw.get(name) for name in _PERSONAL_FIELDS))
         submission = parse_submission(raw, form)
         redirect_url = self._redirect_url(form, submission.page_url, ctx)
-        bot_reason = self._bot_reason(submission, ctx)
+        bot_reason = self._bot_reason(submission, ctx) or self._too_many_people(submission, ctx)
         if bot_reason is not None:
             self._quarantine.put(f"form:{form_id}", bot_reason, dict(raw), ctx.received_at)
             return SubmissionAccepted(lead_id=new_id(), redirect_url=redirect_url)
@@ -120,6 +132,13 @@ class CaptureService:
             if 0 <= elapsed < self._settings.bot_min_fill_seconds:
                 return f"submitted {elapsed:.2f} s after the page rendered (time trap)"
         return None
+
+    def _too_many_people(self, submission: FormSubmission, ctx: RequestContext) -> str | None:
+        aid = submission.anonymous_id
+        if not aid or self.limits.people.admit(aid, email_hash(submission.email), ctx.received_at):
+            return None
+        limit = self.limits.people.per_hour
+        return f"anonymous id identified more than {limit} people within an hour"
 
     def _redirect_url(self, form: FormDefinition, page_url: str | None, ctx: RequestContext) -> str:
         """The form's redirect; a path is resolved on the submitting page's allowed origin."""
@@ -266,7 +285,10 @@ class CaptureService:
         ------
         InvalidInput
             when the envelope itself (anonymous_id, sent_at, events) is unusable.
+        RateLimited
+            too many requests from the client's network.
         """
+        self.limits.check_network(ctx.network)
         try:
             batch = TrackerBatch.model_validate(body)
         except ValidationError as error:
@@ -396,7 +418,7 @@ class CaptureService:
             )
         except ValidationError:
             return
-        if not item.url or ctx.global_privacy_control:
+        if not item.url or ctx.global_privacy_control or not self.limits.allow_network(ctx.network):
             return
         lead_id = self._visitor(aid)
         if lead_id is None:
@@ -425,7 +447,7 @@ class CaptureService:
     def email_open(self, token_text: str, ctx: RequestContext) -> None:
         """An open pixel hit: counted for the campaign, attributed only with consent."""
         token = verify_token(token_text, self._secrets.values(), TokenKind.OPEN)
-        if token is None:
+        if token is None or not self.limits.allow_network(ctx.network):
             return
         machine = classify_hit(ctx.user_agent, HitContext.EMAIL_OPEN, ctx.method, ctx.purpose)
         self._leads.bump_campaign(token.campaign_id, "machine_opens" if machine else "opens")
@@ -445,6 +467,8 @@ class CaptureService:
         campaign = self._leads.campaign(token.campaign_id)
         if campaign.get("disabled"):
             raise NotFound("token: this campaign's tracked links are switched off")
+        if not self.limits.allow_network(ctx.network):
+            return ClickResult(token.target_url)  # the person still gets there; not counted
         machine = classify_hit(ctx.user_agent, HitContext.EMAIL_CLICK, ctx.method, ctx.purpose)
         self._leads.bump_campaign(token.campaign_id, "machine_clicks" if machine else "clicks")
         self._attribute(token, EventType.EMAIL_CLICK, machine, ctx)
