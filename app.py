@@ -13,12 +13,14 @@ from typing import Any
 from chalice.app import Chalice, ConvertToMiddleware, DynamoDBEvent, Request, Response
 
 from chalicelib.api import streams
+from chalicelib.api.admin import admin
 from chalicelib.api.errors import error_response
 from chalicelib.api.http import cors_headers, require_api_key
 from chalicelib.api.public import public
 from chalicelib.api.sales import AUTHENTICATED_PREFIXES, sales
 from chalicelib.domain.errors import TrechterError
 from chalicelib.observability import logger
+from chalicelib.redaction import personal_values_scope
 from chalicelib.services.container import get_services
 
 #: Resource paths whose answer is an image whatever the client's Accept header says.
@@ -70,12 +72,18 @@ class TrechterApp(Chalice):
 app = TrechterApp(app_name="trechter")
 app.register_blueprint(public)
 app.register_blueprint(sales)
+app.register_blueprint(admin)
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context))
 
 
 @app.middleware("http")
 def http_boundary(request: Request, get_response: Any) -> Response:
     """Authentication, CORS and the mapping of domain errors to HTTP, in one place."""
+    with personal_values_scope():  # what this request submits stays out of the logs
+        return _answer(request, get_response)
+
+
+def _answer(request: Request, get_response: Any) -> Response:
     services = get_services()
     path = (request.context or {}).get("resourcePath", "")
     cors = cors_headers(request.headers.get("origin"), services.settings.allowed_origins)
