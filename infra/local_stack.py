@@ -460,7 +460,15 @@ class LocalStack:
 
     def _start_api(self, app_object: Any) -> None:
         from chalice.cli.factory import CLIFactory
-        from chalice.local import create_local_server
+        from chalice.local import ChaliceRequestHandler, create_local_server
+
+        from chalicelib.redaction import log_access_line
+
+        # Access lines carry tracking tokens and client addresses: redacted. TRACE, CONNECT and
+        # QUERY get the app's 405 like any method a route lacks (http.server would answer 501).
+        ChaliceRequestHandler.log_message = log_access_line
+        for method in ("TRACE", "CONNECT", "QUERY"):
+            setattr(ChaliceRequestHandler, f"do_{method}", ChaliceRequestHandler.do_GET)
 
         config = CLIFactory(str(ROOT)).create_config_obj(chalice_stage_name="dev")
         server = create_local_server(app_object, config, "127.0.0.1", self.api_port)
