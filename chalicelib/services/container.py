@@ -8,18 +8,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.adapters.ports import EventStore, LeadStore, Publisher, Quarantine
-from chalicelib.domain.scoring.model import ScoringModel, load_scoring_model
-from chalicelib.services.capture import CaptureService
-from chalicelib.services.leads import LeadService
-from chalicelib.services.notify import HotLeadNotifier
-from chalicelib.services.reports import ReportService
-from chalicelib.services.rescore import RescoreService
-from chalicelib.services.scoring import ScoringService
-from chalicelib.services.secrets import SecretSet, api_keys, signing_secrets
-from chalicelib.settings import Settings, get_settings
+if TYPE_CHECKING:
+    # Imported where they are built, not here: every route module imports this one,
+    # and a function that never scores should not load the scorer at cold start.
+    from chalicelib.adapters.ports import EventStore, LeadStore, Publisher, Quarantine
+    from chalicelib.domain.scoring.model import ScoringModel
+    from chalicelib.services.capture import CaptureService
+    from chalicelib.services.leads import LeadService
+    from chalicelib.services.notify import HotLeadNotifier
+    from chalicelib.services.reports import ReportService
+    from chalicelib.services.rescore import RescoreService
+    from chalicelib.services.scoring import ScoringService
+    from chalicelib.services.secrets import SecretSet
+    from chalicelib.settings import Settings
 
 
 @dataclass
@@ -51,6 +54,14 @@ def build_services(
     idempotency: Any = None,
 ) -> Services:
     """Wire every service to the given stores (``idempotency``: a Powertools persistence layer)."""
+    from chalicelib.services.capture import CaptureService
+    from chalicelib.services.leads import LeadService
+    from chalicelib.services.notify import HotLeadNotifier
+    from chalicelib.services.reports import ReportService
+    from chalicelib.services.rescore import RescoreService
+    from chalicelib.services.scoring import ScoringService
+    from chalicelib.services.secrets import api_keys, signing_secrets
+
     secrets = signing_secrets(settings)
     return Services(
         settings=settings,
@@ -79,6 +90,8 @@ def get_services() -> Services:
     from chalicelib.adapters.aws import dynamodb_client, sns_client
     from chalicelib.adapters.dynamodb import DynamoEventStore, DynamoLeadStore, DynamoQuarantine
     from chalicelib.adapters.sns import SnsPublisher
+    from chalicelib.domain.scoring.model import load_scoring_model
+    from chalicelib.settings import get_settings
 
     settings = get_settings()
     model = load_scoring_model(settings.scoring_model_path or None)
