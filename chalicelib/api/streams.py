@@ -9,17 +9,15 @@ shard on one bad record: poison records go to the quarantine instead.
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any
-
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.observability import logger, metrics
 from chalicelib.services.container import get_services
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+        DynamoDBRecord,
+    )
 
 
 class RetryLater(RuntimeError):
@@ -29,6 +27,14 @@ class RetryLater(RuntimeError):
 def _partial_response(
     event: dict[str, Any], failed: Collection[str], context: Any
 ) -> dict[str, Any]:
+    # Imported here, not at the top: the API function shares this module and never
+    # needs Powertools' batch processor (a quarter of a cold import).
+    from aws_lambda_powertools.utilities.batch import (
+        BatchProcessor,
+        EventType,
+        process_partial_response,
+    )
+
     def check(record: DynamoDBRecord) -> None:
         if record.dynamodb is not None and record.dynamodb.sequence_number in failed:
             raise RetryLater(f"sequence {record.dynamodb.sequence_number} will be retried")
