@@ -23,7 +23,6 @@ from chalicelib.schemas import (
     TrackerBatch,
 )
 from chalicelib.services.container import get_services
-from chalicelib.services.idempotency import run_once
 
 public = Blueprint(__name__)
 
@@ -77,6 +76,9 @@ def submit_form(form_id: str) -> Response:
     ctx = request_context(request)
     fields, plain_form = form_or_json_body(request)
     services.capture.form(form_id)
+    # Only form posts need Powertools' idempotency utility: loaded on first use.
+    from chalicelib.services.idempotency import run_once
+
     accepted = run_once(
         services.idempotency,
         services.settings.idempotency_ttl_seconds,
