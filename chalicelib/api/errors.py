@@ -20,7 +20,6 @@ from chalicelib.domain.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
-from chalicelib.domain.submissions import errors_from_validation
 from chalicelib.schemas import ErrorBody, FieldProblem
 
 _STATUS: dict[type[TrechterError], int] = {
@@ -57,6 +56,8 @@ def error_response(error: TrechterError, headers: dict[str, str] | None = None) 
 
 def invalid(error: ValidationError, prefix: str = "") -> InvalidInput:
     """Pydantic's errors on a request model as a domain InvalidInput."""
+    from chalicelib.domain.submissions import errors_from_validation
+
     return InvalidInput(errors_from_validation(error, prefix))
 
 
