@@ -14,8 +14,9 @@ can reach CloudWatch through them.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 
 from chalicelib.redaction import RedactingFilter, RedactingFormatter
 
@@ -23,7 +24,6 @@ SERVICE = "trechter"
 
 logger = Logger(service=SERVICE, logger_formatter=RedactingFormatter())
 metrics = Metrics(namespace="Trechter", service=SERVICE)
-tracer = Tracer(service=SERVICE, disabled=True)
 
 
 def protect(target: logging.Logger | logging.Handler) -> None:
@@ -37,3 +37,16 @@ protect(logging.getLogger(SERVICE))
 # Handler filters also see records that propagate from other libraries' loggers.
 for _handler in logging.getLogger().handlers:
     protect(_handler)
+
+
+def __getattr__(name: str) -> Any:
+    """``tracer``, built on first use: Powertools' Tracer imports the X-Ray SDK, which
+    the Lambda bundle does not ship (requirements.txt) and which would double the cold
+    import. Lambda's own active tracing (infra/) needs neither."""
+    if name == "tracer":
+        from aws_lambda_powertools import Tracer
+
+        value = Tracer(service=SERVICE, disabled=True)
+        globals()["tracer"] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
