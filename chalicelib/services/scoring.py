@@ -33,6 +33,7 @@ from chalicelib.domain.lead import Stage
 from chalicelib.domain.scoring.explain import current_scores, reasons, recommend_channel
 from chalicelib.domain.scoring.model import ScoringModel
 from chalicelib.domain.scoring.scorer import (
+    NEVER_SCORED,
     AccountSurge,
     LedgerEntry,
     StageTransition,
@@ -165,7 +166,8 @@ class ScoringService:
                 self._quarantine.put("stream:events", str(error), dict(record), now)
                 result.quarantined += 1
                 continue
-            if event is not None:
+            # Timeline-only events (stage changes, feedback, consent) change no score.
+            if event is not None and event.type not in NEVER_SCORED:
                 groups.setdefault(event.lead_id, []).append((sequence, event))
         for lead_id, items in groups.items():
             try:

@@ -222,3 +222,31 @@ def test_openapi_document_is_served(harness):
     document = json.loads(harness.get("/v1/openapi.json").body)
     assert document["openapi"].startswith("3.")
     assert "/v1/forms/{form_id}/submissions" in document["paths"]
+
+
+def test_a_tracked_page_view_costs_four_dynamodb_requests_whatever_the_history(harness):
+    from chalicelib.adapters.aws import dynamodb_client
+
+    calls: list[str] = []
+    client = dynamodb_client("eu-west-1")
+    client.meta.events.register(
+        "before-call.dynamodb.*", lambda model, **_: calls.append(model.name)
+    )
+    harness.post("/v1/forms/whitepaper/submissions", {**DIRECTOR, "anonymous_id": AID})
+    beacon = {
+        "anonymous_id": AID,
+        "events": [{"type": "page_view", "url": f"{KB}/articles/itsm/{i}"} for i in range(30)],
+    }
+    harness.post("/v1/t/events", beacon)
+    harness.pump()
+    per_history = []
+    for _ in range(2):
+        calls.clear()
+        harness.post(
+            "/v1/t/events",
+            {"anonymous_id": AID, "events": [{"type": "page_view", "url": f"{KB}/careers"}]},
+        )
+        harness.pump()
+        per_history.append(sorted(calls))
+    assert per_history[0] == per_history[1]
+    assert per_history[0] == ["BatchGetItem", "GetItem", "PutItem", "TransactWriteItems"]

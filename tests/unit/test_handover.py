@@ -94,6 +94,7 @@ def test_a_crash_between_claim_and_publish_neither_loses_nor_duplicates():
 def test_rejected_feedback_recycles_and_a_new_buying_signal_announces_again():
     w = qualified_world()
     lead_id = w.leads.lead_id_by_email(DIRECTOR["email"])
+    w.clock.now += 60
     after = w.services.sales.feedback(
         lead_id, FeedbackRequest(outcome="rejected", note="no budget", by="sales@x")
     )

@@ -551,7 +551,7 @@ def move_stage(
 
 # -- the scorer --------------------------------------------------------------------------
 
-_NEVER_SCORED = frozenset(
+NEVER_SCORED = frozenset(
     {EventType.STAGE_CHANGED, EventType.SALES_FEEDBACK, EventType.CONSENT_CHANGED}
 )
 
@@ -590,7 +590,7 @@ def score_event(
     ledger: list[LedgerEntry] = []
     outcome = ScoreOutcome(state, company, ledger, [])
     at = event.occurred_at
-    if event.type in _NEVER_SCORED:
+    if event.type in NEVER_SCORED:
         return outcome
     state.events_applied += 1
     if event.machine is not None:
