@@ -241,3 +241,33 @@ def test_a_subscriber_can_unsubscribe_and_the_lead_records_it(
 
     lead = lead_for(local_stack, email, until=unsubscribed)
     assert lead["email"] == email
+
+
+def test_a_form_sent_faster_than_a_person_types_is_thanked_but_not_stored(
+    local_stack: Any, new_context: Any
+) -> None:
+    # Given a bot that fills the form the moment the page renders (rendered_at is < 2 s ago)
+    page = new_context().new_page()
+    page.goto(local_stack.pages_url + GUIDE)
+    email = unique_email("hasty")
+    fill_whitepaper(page, email)
+    page.get_by_role("button", name="Send me the guide").click()
+    # Then it sees the normal thank-you page, and no lead is made
+    page.wait_for_url("**/thank-you/?asset=whitepaper")
+    page.wait_for_timeout(1500)
+    assert local_stack.get_lead_by_email(email) is None
+
+
+def test_a_filled_honeypot_is_thanked_but_not_stored(local_stack: Any, new_context: Any) -> None:
+    # Given a bot that fills every field it finds, the hidden website field too
+    page = new_context().new_page()
+    page.goto(local_stack.pages_url + GUIDE)
+    page.wait_for_timeout(TIME_TRAP_SECONDS * 1000)
+    email = unique_email("honeypot")
+    fill_whitepaper(page, email)
+    page.locator("#whitepaper-website").fill("https://cheap-pills.example.com", force=True)
+    page.get_by_role("button", name="Send me the guide").click()
+    # Then it sees the normal thank-you page, and no lead is made
+    page.wait_for_url("**/thank-you/?asset=whitepaper")
+    page.wait_for_timeout(1500)
+    assert local_stack.get_lead_by_email(email) is None
