@@ -14,8 +14,12 @@
 
   function show() {
     var current = t ? t.consent() : "blocked";
+    var measuring = current === "granted" || current === "not-required";
     state.textContent = texts[current] || texts.blocked;
     actions.hidden = current === "blocked";
+    // Offer only the choice that changes something (both while undecided).
+    actions.querySelector('[data-consent="yes"]').hidden = measuring;
+    actions.querySelector('[data-consent="no"]').hidden = current === "denied";
   }
 
   if (!state || !actions) return;

@@ -389,12 +389,15 @@ def test_the_privacy_page_lets_a_visitor_opt_out(site: Site, new_context: Any) -
     page.goto(site.pages_url + "/privacy/")
     wait_for_event(site, "page_view")
     assert cookie(context, "trechter_aid") is not None
+    assert not page.get_by_role("button", name="Allow measurement").is_visible()
     # When they opt out on the privacy page
     page.get_by_role("button", name="Do not measure me").click()
     # Then the id is forgotten and nothing more is sent
     assert page.evaluate("[trechter.consent(), trechter.id()]") == ["denied", None]
     assert cookie(context, "trechter_aid") is None
     assert page.evaluate("localStorage.getItem('trechter_aid')") is None
+    assert page.get_by_role("button", name="Allow measurement").is_visible()
+    assert not page.get_by_role("button", name="Do not measure me").is_visible()
     before = len(site.api.events())
     page.goto(site.pages_url + "/pricing/")
     page.wait_for_timeout(1500)
