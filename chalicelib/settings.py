@@ -35,9 +35,9 @@ class Settings(BaseModel):
     idempotency_table: str = Field(min_length=3)
     hot_leads_topic_arn: str = ""
     # Secrets: literal values (local stack, tests) or SSM parameter names (AWS).
-    link_signing_secrets: tuple[str, ...] = ()
+    link_signing_secrets: tuple[str, ...] = Field(default=(), repr=False)
     link_signing_secret_param: str = ""
-    api_keys: tuple[str, ...] = ()
+    api_keys: tuple[str, ...] = Field(default=(), repr=False)
     api_keys_param: str = ""
     allowed_origins: tuple[str, ...] = ()
     public_base_url: str = ""
