@@ -65,7 +65,8 @@ def wait_http(url: str, timeout: float) -> None:
 def start_emulator(port: int) -> subprocess.Popen[bytes]:
     """moto in server mode, in its own process (it then has a core of its own)."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "infra.emulator", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -207,29 +208,31 @@ class StreamWorker(threading.Thread):
         import boto3
 
         streams = boto3.client("dynamodbstreams", region_name=REGION)
-        iterators: dict[str, str | None] = {}
+        # The last sequence number delivered per shard. A fresh iterator is taken
+        # for every read: moto swaps table objects when a transaction fails, and an
+        # old iterator would go on reading a table object that no longer changes.
+        delivered: dict[str, str] = {}
         while not self.stopping.is_set():
             try:
-                shards = streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"][
-                    "Shards"
-                ]
-                for shard in shards:
-                    if shard["ShardId"] not in iterators:
-                        iterators[shard["ShardId"]] = streams.get_shard_iterator(
-                            StreamArn=self.stream_arn,
-                            ShardId=shard["ShardId"],
-                            ShardIteratorType="TRIM_HORIZON",
-                        )["ShardIterator"]
+                description = streams.describe_stream(StreamArn=self.stream_arn)
                 busy = False
-                for shard_id, iterator in list(iterators.items()):
-                    if iterator is None:
-                        continue
+                for shard in description["StreamDescription"]["Shards"]:
+                    shard_id = shard["ShardId"]
+                    last = delivered.get(shard_id)
+                    position: dict[str, Any] = (
+                        {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": last}
+                        if last
+                        else {"ShardIteratorType": "TRIM_HORIZON"}
+                    )
+                    iterator = streams.get_shard_iterator(
+                        StreamArn=self.stream_arn, ShardId=shard_id, **position
+                    )["ShardIterator"]
                     answer = streams.get_records(ShardIterator=iterator, Limit=self.batch_size)
                     records = answer.get("Records", [])
                     if records:
                         busy = True
                         self._deliver([dict(r) for r in records])
-                    iterators[shard_id] = answer.get("NextShardIterator")
+                        delivered[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
                 if not busy:
                     self.stopping.wait(self.poll_seconds)
             except Exception as error:  # keep the worker alive through emulator hiccups
@@ -369,12 +372,13 @@ class SalesInbox(threading.Thread):
         sqs = boto3.client("sqs", region_name=REGION)
         while not self.stopping.is_set():
             try:
-                answer = sqs.receive_message(
-                    QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
-                )
+                # No long polling: the emulator serves one request at a time.
+                answer = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10)
             except Exception:
                 self.stopping.wait(1.0)
                 continue
+            if not answer.get("Messages"):
+                self.stopping.wait(0.5)
             for message in answer.get("Messages", []):
                 print(format_notification(message["Body"]), flush=True)
                 # Left in the queue would print twice; sales tools read their own subscriptions.
@@ -460,7 +464,7 @@ class LocalStack:
 
     def _start_api(self, app_object: Any) -> None:
         from chalice.cli.factory import CLIFactory
-        from chalice.local import ChaliceRequestHandler, create_local_server
+        from chalice.local import ChaliceRequestHandler, LocalDevServer, ThreadedHTTPServer
 
         from chalicelib.redaction import log_access_line
 
@@ -470,13 +474,19 @@ class LocalStack:
         for method in ("TRACE", "CONNECT", "QUERY"):
             setattr(ChaliceRequestHandler, f"do_{method}", ChaliceRequestHandler.do_GET)
 
+        class Server(ThreadedHTTPServer):
+            # Browsers and load tests open many connections at once; the default
+            # backlog of 5 resets them.
+            request_queue_size = 128
+
         config = CLIFactory(str(ROOT)).create_config_obj(chalice_stage_name="dev")
-        server = create_local_server(app_object, config, "127.0.0.1", self.api_port)
+        server = LocalDevServer(app_object, config, "127.0.0.1", self.api_port, server_cls=Server)
         self.servers.append(server.server)
         threading.Thread(target=server.server.serve_forever, name="api", daemon=True).start()
 
     def _start_pages(self) -> None:
         handler = pages_handler(self.api_url, os.environ.get("TRECHTER_CONSENT", "not-required"))
+        ThreadingHTTPServer.request_queue_size = 128
         server = ThreadingHTTPServer(("127.0.0.1", self.pages_port), handler)
         self.servers.append(server)
         threading.Thread(target=server.serve_forever, name="pages", daemon=True).start()
