@@ -403,9 +403,14 @@ class CaptureService:
         return None
 
     def page_pixel(self, params: Mapping[str, str], ctx: RequestContext) -> None:
-        """The no-JavaScript page view. Bad parameters are not stored; the GIF is always sent."""
+        """The no-JavaScript page view. Bad parameters are not stored; the GIF is always sent.
+
+        ``url`` may be a path (``/pricing``): a ``<noscript>`` image cannot know its
+        page's full address, so the path is resolved on the Referer's (or Origin's)
+        site. Without ``aid`` nothing is stored: there is nobody to attribute it to.
+        """
         aid = params.get("aid") or ""
-        url = params.get("url") or ""
+        url = _absolute(params.get("url") or "", ctx)
         try:
             TrackerBatch.model_validate({"anonymous_id": aid, "events": [{}]})
             item = TrackerEvent.model_validate(
@@ -563,3 +568,14 @@ class CaptureService:
 
 def _is_personal(token: TrackingToken) -> bool:
     return token.campaign_id.startswith("p:")
+
+
+def _absolute(url: str, ctx: RequestContext) -> str:
+    """A page path resolved on the site that embedded the pixel (Referer, else Origin)."""
+    if not url.startswith("/") or url.startswith("//"):
+        return url
+    for candidate in (ctx.referer, ctx.origin):
+        if candidate and candidate.startswith(("http://", "https://")):
+            parts = urlsplit(candidate)
+            return f"{parts.scheme}://{parts.netloc}{url}"
+    return url

@@ -297,3 +297,20 @@ def test_stream_scoring_costs_one_read_and_one_write_per_lead_per_batch():
     w.services.scoring.process_records(records)
     assert w.leads.table.requests["BatchGetItem"] == 1
     assert w.leads.table.requests["TransactWriteItems"] == 1
+
+
+def test_a_noscript_pixel_with_a_path_is_resolved_on_the_embedding_site():
+    w = world()
+    w.services.capture.page_pixel(
+        {"aid": AID, "url": "/pricing", "title": "Pricing"},
+        w.ctx(referer="https://kb.example.nl/", origin=None),
+    )
+    stored = [e for _, e in w.events.table.items.items()]
+    assert [e["url"] for e in stored] == [f"{KB}/pricing"]
+
+
+def test_a_pixel_without_an_anonymous_id_or_a_site_stores_nothing():
+    w = world()
+    w.services.capture.page_pixel({"url": f"{KB}/pricing"}, w.ctx())
+    w.services.capture.page_pixel({"aid": AID, "url": "/pricing"}, w.ctx(referer=None, origin=None))
+    assert w.events.table.items == {}
