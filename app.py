@@ -10,6 +10,7 @@ import os
 import threading
 from typing import Any
 
+from aws_lambda_powertools.logging import correlation_paths
 from chalice.app import Chalice, ConvertToMiddleware, DynamoDBEvent, Request, Response
 
 from chalicelib.api import streams
@@ -73,7 +74,12 @@ app = TrechterApp(app_name="trechter")
 app.register_blueprint(public)
 app.register_blueprint(sales)
 app.register_blueprint(admin)
-app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context))
+# Every log line carries the API Gateway request id as its correlation id.
+app.register_middleware(
+    ConvertToMiddleware(
+        logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+    )
+)
 
 
 @app.middleware("http")
