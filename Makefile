@@ -26,6 +26,7 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/bandit -q -r chalicelib -ll
 
 format: venv
 	$(VENV)/bin/ruff check --fix .
