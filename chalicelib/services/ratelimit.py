@@ -49,14 +49,14 @@ class TokenBuckets:
     ) -> None:
         self.capacity = float(per_minute)
         self._rate = per_minute / 60.0
-        self._clock = clock
+        self.clock = clock  # tests may freeze it
         self._max_keys = max_keys
         self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
         self._lock = threading.Lock()
 
     def take(self, key: str) -> float:
         """Take one token: 0 when the request may pass, else the seconds until it may."""
-        now = self._clock()
+        now = self.clock()
         with self._lock:
             bucket = self._buckets.get(key)
             if bucket is None:
