@@ -223,9 +223,12 @@ def _journey(call, sales, settle) -> dict[str, str]:
     return {"pixel": pixel.rsplit("/", 1)[1], "click": click.rsplit("/", 1)[1]}
 
 
-def test_a_full_journey_in_process_logs_no_personal_data():
-    # Given the app in-process, logging at DEBUG, behind a client with a public address
-    with client_address(CLIENT_IP), in_process(LOG_LEVEL="DEBUG") as app, captured_logs() as output:
+@pytest.mark.parametrize("log_event", ["false", "true"])
+def test_a_full_journey_in_process_logs_no_personal_data(log_event):
+    # Given the app in-process, logging at DEBUG, behind a client with a public address,
+    # and even with Powertools logging every incoming Lambda event (headers, body, path)
+    settings = {"LOG_LEVEL": "DEBUG", "POWERTOOLS_LOGGER_LOG_EVENT": log_event}
+    with client_address(CLIENT_IP), in_process(**settings) as app, captured_logs() as output:
         previous = logger.log_level
         logger.setLevel("DEBUG")
 
@@ -244,7 +247,10 @@ def test_a_full_journey_in_process_logs_no_personal_data():
         finally:
             logger.setLevel(previous)
     # Then the logs hold none of the person's data, tokens or keys
-    assert _secrets_in(output.getvalue(), (*tokens.values(), IN_PROCESS_API_KEY)) == []
+    text = output.getvalue()
+    assert _secrets_in(text, (*tokens.values(), IN_PROCESS_API_KEY)) == []
+    if log_event == "true":
+        assert '"requestContext"' in text  # the events were logged, redacted
 
 
 def test_an_unexpected_error_is_logged_without_the_data_in_its_message(monkeypatch):
