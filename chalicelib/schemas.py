@@ -47,7 +47,9 @@ class FormSubmissionBody(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    email: str = Field(description="Required. A valid e-mail address.")
+    email: str = Field(
+        description="Required. A valid e-mail address.", json_schema_extra={"format": "email"}
+    )
     first_name: str | None = None
     last_name: str | None = None
     company: str | None = None
@@ -122,7 +124,7 @@ class TrackerAccepted(_Out):
 
 
 class TrackingLinksRequest(_In):
-    email: str | None = Field(default=None, max_length=254)
+    email: str | None = Field(default=None, max_length=254, json_schema_extra={"format": "email"})
     lead_id: str | None = Field(default=None, max_length=64)
     campaign_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")
     message_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$")

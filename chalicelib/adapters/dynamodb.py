@@ -24,6 +24,7 @@ from chalicelib.adapters.items import (
     funnel_pk,
     lead_from_item,
     lead_pk,
+    ledger_expiry,
     ledger_sk,
     stage_sort_key,
 )
@@ -339,6 +340,9 @@ class DynamoLeadStore:
                                     [e.to_dict() for e in entries], separators=(",", ":")
                                 ),
                                 "recorded_at": commit.now,
+                                "expires_at": ledger_expiry(
+                                    at, entries, self._events.retention_seconds
+                                ),
                             }
                         ),
                         "ConditionExpression": "attribute_not_exists(pk)",
@@ -712,6 +716,10 @@ class DynamoEventStore:
         self._client = client
         self._table = table
         self._retention_seconds = retention_days * 86_400
+
+    @property
+    def retention_seconds(self) -> int:
+        return self._retention_seconds
 
     def item(self, event: TrackingEvent) -> dict[str, Any]:
         """The event as a DynamoDB item, expiring after the retention period."""

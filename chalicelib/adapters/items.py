@@ -152,3 +152,16 @@ def lead_from_item(values: Mapping[str, Any]) -> LeadRecord:
         merged_into=values.get("merged_into"),
         erased=bool(values.get("erased_at")),
     )
+
+
+def ledger_expiry(at: float, entries: list[Any], retention_seconds: float) -> int | None:
+    """When a ledger item may go: with its event, if it only holds fading behaviour.
+
+    Behaviour points decay (a 30-day half-life leaves 1/8000 of them after the
+    13-month retention), so their ledger goes with the raw events. Fit and
+    non-decaying entries (newsletter status, sales outcomes) explain the current
+    score for as long as the lead exists, and stay until erasure.
+    """
+    if all(e.kind == "engagement" and e.decay is not None for e in entries):
+        return int(at + retention_seconds)
+    return None

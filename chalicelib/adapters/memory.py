@@ -25,6 +25,7 @@ from chalicelib.adapters.items import (
     event_to_item,
     lead_from_item,
     lead_pk,
+    ledger_expiry,
     ledger_sk,
     stage_sort_key,
 )
@@ -72,6 +73,10 @@ class MemoryEventStore:
     def __init__(self, retention_days: int = 395) -> None:
         self.table = _Table()
         self._retention_seconds = retention_days * 86_400
+
+    @property
+    def retention_seconds(self) -> int:
+        return self._retention_seconds
 
     def _item(self, event: TrackingEvent) -> dict[str, Any]:
         values = event_to_item(event, int(event.occurred_at + self._retention_seconds))
@@ -326,6 +331,7 @@ class MemoryLeadStore:
                     "sk": ledger_key[1],
                     "event_id": event_id,
                     "entries": json.dumps([e.to_dict() for e in entries]),
+                    "expires_at": ledger_expiry(at, entries, self._events.retention_seconds),
                 }
             for event in commit.events:
                 values = self._events._item(event)

@@ -200,3 +200,17 @@ def test_erasure_removes_the_partition_and_leaves_tombstones(stores):
     assert leads.is_erased_email("hash")
     assert leads.link_anonymous_id("aid-12345678", "V9", replace=True) == ""
     assert leads.ledger("L1") == []
+
+
+def test_behaviour_ledger_expires_with_the_events_and_fit_ledger_stays(stores):
+    leads, _ = stores
+    fit = LedgerEntry("f1", "seniority_director", 20.0, T0, "v1", "fit", None, "Director")
+    commit = commit_for("L1", 0, event_ids=("e1",))
+    commit.ledger["f1"] = (T0, [fit])
+    leads.commit_scoring(commit)
+    expiry = {
+        item["event_id"]: item.get("expires_at")
+        for item in leads.export_items("L1")
+        if item["sk"].startswith("LEDGER#")
+    }
+    assert expiry == {"e1": int(T0 + 395 * 86_400), "f1": None}
