@@ -29,7 +29,7 @@ from chalicelib.adapters.ports import (
 )
 from chalicelib.domain.events import EventType, TrackingEvent
 from chalicelib.domain.identity import company_domain
-from chalicelib.domain.lead import Stage
+from chalicelib.domain.lead import FUNNEL_ORDER, Stage
 from chalicelib.domain.scoring.explain import current_scores, reasons, recommend_channel
 from chalicelib.domain.scoring.model import ScoringModel
 from chalicelib.domain.scoring.scorer import (
@@ -84,7 +84,12 @@ def funnel_counters(
     machine_hits: int,
     now: float,
 ) -> dict[str, dict[str, int]]:
-    """Counter increments for the funnel report (day and all-time), from transitions."""
+    """Counter increments for the funnel report (day and all-time), from transitions.
+
+    A lead that jumps stages (a demo request takes a lead straight to ``sql``)
+    passes the stages between: each counts as entered and left, so conversion
+    between consecutive stages means "reached this stage or a later one".
+    """
     increments: dict[str, dict[str, int]] = {}
 
     def add(sk: str, name: str, amount: int = 1) -> None:
@@ -97,6 +102,9 @@ def funnel_counters(
         for sk in (day, "TOTAL"):
             add(sk, f"entered_{transition.to_stage}")
             add(sk, f"left_{transition.from_stage}")
+            for passed in _stages_between(transition.from_stage, transition.to_stage):
+                add(sk, f"entered_{passed}")
+                add(sk, f"left_{passed}")
         entered[transition.to_stage] = transition.at
         if transition.to_stage == Stage.MQL and Stage.LEAD in entered:
             add(day, f"lead_to_mql_b{duration_bucket(transition.at - entered[Stage.LEAD])}")
@@ -108,6 +116,13 @@ def funnel_counters(
         if machine_hits:
             add(today, "machine_hits", machine_hits)
     return increments
+
+
+def _stages_between(from_stage: str, to_stage: str) -> tuple[str, ...]:
+    order = [stage.value for stage in FUNNEL_ORDER]
+    if from_stage not in order or to_stage not in order:
+        return ()
+    return tuple(order[order.index(from_stage) + 1 : order.index(to_stage)])
 
 
 def parse_event_record(record: Mapping[str, Any]) -> TrackingEvent | None:

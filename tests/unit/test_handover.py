@@ -223,3 +223,15 @@ def test_open_and_click_without_consent_count_only_in_aggregates():
     after = w.services.sales.view(lead_id)
     assert (after.score, len(after.timeline)) == (before.score, len(before.timeline))
     assert w.leads.campaign("nov") == {"opens": 1, "clicks": 1}
+
+
+def test_a_lead_that_jumps_to_sql_counts_as_passing_mql_in_the_funnel():
+    w = world()
+    w.services.capture.submit_form("demo", DIRECTOR, w.ctx())
+    w.pump()
+    report = w.services.reports.funnel(None, None)
+    assert report.entered["mql"] == report.entered["sql"] == 1
+    assert report.current["mql"] == 0
+    rates = {(c.from_stage, c.to_stage): c.rate for c in report.conversion}
+    assert rates[("lead", "mql")] == 1.0
+    assert rates[("mql", "sql")] == 1.0
