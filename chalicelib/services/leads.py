@@ -8,12 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 from chalicelib.adapters.dynamodb import decode_cursor
-from chalicelib.adapters.items import funnel_pk, funnel_shard
 from chalicelib.adapters.ports import (
     EventStore,
     LeadRecord,
     LeadStore,
-    ScoringCommit,
     VersionConflict,
 )
 from chalicelib.domain.clock import iso
@@ -43,7 +41,7 @@ from chalicelib.schemas import (
     TimelineEntry,
 )
 from chalicelib.services.capture import email_hash, new_id
-from chalicelib.services.scoring import funnel_counters
+from chalicelib.services.scoring import funnel_counters, scoring_commit, stage_change_event
 
 TIMELINE_LENGTH = 50
 MAX_PAGE = 100
@@ -237,26 +235,7 @@ class LeadService:
                     "stage_after": state.stage,
                 },
             )
-            events = [event]
-            if transition is not None:
-                events.append(
-                    TrackingEvent(
-                        event_id=new_id(),
-                        lead_id=record.lead.lead_id,
-                        type=EventType.STAGE_CHANGED,
-                        occurred_at=now,
-                        received_at=now,
-                        source="sales",
-                        properties={
-                            "from": transition.from_stage,
-                            "to": transition.to_stage,
-                            "reason": transition.reason,
-                            "by": request.by,
-                        },
-                    )
-                )
-            scores = current_scores(state, self._model, now)
-            channel, channel_reason = recommend_channel(state)
+            transitions = [transition] if transition is not None else []
             outcome_entry = LedgerEntry(
                 event.event_id,
                 f"sales_{outcome.value}",
@@ -267,25 +246,21 @@ class LeadService:
                 None,
                 f"Sales: {outcome.value}" + (f" ({request.note})" if request.note else ""),
             )
-            commit = ScoringCommit(
-                lead_id=record.lead.lead_id,
-                expected_version=record.version,
-                state=state,
-                stage=state.stage,
-                score=scores.score,
-                fit_score=scores.fit_score,
-                engagement_score=scores.engagement_score,
-                reasons=[
-                    {"rule": r.rule, "points": r.points, "text": r.text}
-                    for r in reasons(state, self._model, now)
-                ],
-                recommended_channel=channel.value,
-                channel_reason=channel_reason,
+            commit = scoring_commit(
+                record.lead.lead_id,
+                record.version,
+                state,
+                self._model,
+                now,
                 ledger={event.event_id: (now, [outcome_entry])},
-                events=events,
-                funnel=funnel_counters(record.state, [transition] if transition else [], 0, 0, now),
-                funnel_pk=funnel_pk(funnel_shard(record.lead.lead_id)),
-                now=now,
+                events=[
+                    event,
+                    *(
+                        stage_change_event(record.lead.lead_id, t, request.by or "sales")
+                        for t in transitions
+                    ),
+                ],
+                funnel=funnel_counters(record.state, transitions, 0, 0, now),
             )
             try:
                 self._leads.commit_scoring(commit)

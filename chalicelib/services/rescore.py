@@ -12,11 +12,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from chalicelib.adapters.items import funnel_pk, funnel_shard
-from chalicelib.adapters.ports import EventStore, LeadStore, ScoringCommit, VersionConflict
-from chalicelib.domain.scoring.explain import current_scores, reasons, recommend_channel
+from chalicelib.adapters.ports import EventStore, LeadStore, VersionConflict
 from chalicelib.domain.scoring.model import ScoringModel
 from chalicelib.domain.scoring.scorer import LedgerEntry, replay
+from chalicelib.services.scoring import scoring_commit
 
 
 @dataclass(slots=True)
@@ -59,8 +58,6 @@ class RescoreService:
             if previous.stage in ("sql", "customer", "recycled") and state.stage != "sql":
                 state.stage, state.stage_since = previous.stage, previous.stage_since
             now = self._clock()
-            scores = current_scores(state, self._model, now)
-            channel, channel_reason = recommend_channel(state)
             marker = LedgerEntry(
                 f"rescore-{int(now)}",
                 "rescore",
@@ -71,23 +68,8 @@ class RescoreService:
                 None,
                 f"Rescored under model {self._model.version}",
             )
-            commit = ScoringCommit(
-                lead_id=lead_id,
-                expected_version=record.version,
-                state=state,
-                stage=state.stage,
-                score=scores.score,
-                fit_score=scores.fit_score,
-                engagement_score=scores.engagement_score,
-                reasons=[
-                    {"rule": r.rule, "points": r.points, "text": r.text}
-                    for r in reasons(state, self._model, now)
-                ],
-                recommended_channel=channel.value,
-                channel_reason=channel_reason,
-                ledger={marker.event_id: (now, [marker])},
-                funnel_pk=funnel_pk(funnel_shard(lead_id)),
-                now=now,
+            commit = scoring_commit(
+                lead_id, record.version, state, self._model, now, {marker.event_id: (now, [marker])}
             )
             try:
                 self._leads.commit_scoring(commit)

@@ -118,6 +118,70 @@ def funnel_counters(
     return increments
 
 
+def scoring_commit(
+    lead_id: str,
+    expected_version: int,
+    state: LeadScoreState,
+    model: ScoringModel,
+    now: float,
+    ledger: dict[str, tuple[float, list[LedgerEntry]]],
+    events: Sequence[TrackingEvent] = (),
+    funnel: dict[str, dict[str, int]] | None = None,
+    company: CompanyRecord | None = None,
+) -> ScoringCommit:
+    """The one write of a lead's new state: scores, reasons and channel as of ``now``.
+
+    Used by the stream scorer, sales feedback and the rescore alike.
+    """
+    scores = current_scores(state, model, now)
+    channel, channel_reason = recommend_channel(state)
+    return ScoringCommit(
+        lead_id=lead_id,
+        expected_version=expected_version,
+        state=state,
+        stage=state.stage,
+        score=scores.score,
+        fit_score=scores.fit_score,
+        engagement_score=scores.engagement_score,
+        reasons=[
+            {"rule": r.rule, "points": r.points, "text": r.text} for r in reasons(state, model, now)
+        ],
+        recommended_channel=channel.value,
+        channel_reason=channel_reason,
+        ledger=ledger,
+        events=list(events),
+        company=company,
+        funnel=funnel or {},
+        funnel_pk=funnel_pk(funnel_shard(lead_id)),
+        now=now,
+    )
+
+
+def stage_change_event(
+    lead_id: str, transition: StageTransition, by: str | None = None
+) -> TrackingEvent:
+    """A stage change on the lead's timeline, with its reason (and who, for sales)."""
+    # Deterministic id: a retried commit writes the same timeline entry.
+    event_id = uuid.uuid5(
+        uuid.NAMESPACE_URL,
+        f"stage:{lead_id}:{transition.from_stage}:{transition.to_stage}:{transition.at}",
+    ).hex
+    return TrackingEvent(
+        event_id=event_id,
+        lead_id=lead_id,
+        type=EventType.STAGE_CHANGED,
+        occurred_at=transition.at,
+        received_at=transition.at,
+        source="sales" if by is not None else "system",
+        properties={
+            "from": transition.from_stage,
+            "to": transition.to_stage,
+            "reason": transition.reason,
+            **({"by": by} if by else {}),
+        },
+    )
+
+
 def _stages_between(from_stage: str, to_stage: str) -> tuple[str, ...]:
     order = [stage.value for stage in FUNNEL_ORDER]
     if from_stage not in order or to_stage not in order:
@@ -304,54 +368,21 @@ class ScoringService:
             if event.source in ("tracker", "pixel", "email"):
                 hits += 1
                 machine_hits += event.machine is not None
-        scores = current_scores(state, self._model, now)
-        channel, channel_reason = recommend_channel(state)
         company_changed = company is not None and company_state is not company.state
-        commit = ScoringCommit(
-            lead_id=lead_id,
-            expected_version=record.version if record is not None else 0,
-            state=state,
-            stage=state.stage,
-            score=scores.score,
-            fit_score=scores.fit_score,
-            engagement_score=scores.engagement_score,
-            reasons=[
-                {"rule": r.rule, "points": r.points, "text": r.text}
-                for r in reasons(state, self._model, now)
-            ],
-            recommended_channel=channel.value,
-            channel_reason=channel_reason,
-            ledger=ledger,
-            events=[self._transition_event(lead_id, t) for t in transitions],
+        commit = scoring_commit(
+            lead_id,
+            record.version if record is not None else 0,
+            state,
+            self._model,
+            now,
+            ledger,
+            events=[stage_change_event(lead_id, t) for t in transitions],
+            funnel=funnel_counters(before, transitions, hits, machine_hits, now),
             company=CompanyRecord(company_state, company.version)
             if company_changed and company is not None and company_state is not None
             else None,
-            funnel=funnel_counters(before, transitions, hits, machine_hits, now),
-            funnel_pk=funnel_pk(funnel_shard(lead_id)),
-            now=now,
         )
         return commit, surges
-
-    @staticmethod
-    def _transition_event(lead_id: str, transition: StageTransition) -> TrackingEvent:
-        # Deterministic id: a retried commit writes the same timeline entry.
-        event_id = uuid.uuid5(
-            uuid.NAMESPACE_URL,
-            f"stage:{lead_id}:{transition.from_stage}:{transition.to_stage}:{transition.at}",
-        ).hex
-        return TrackingEvent(
-            event_id=event_id,
-            lead_id=lead_id,
-            type=EventType.STAGE_CHANGED,
-            occurred_at=transition.at,
-            received_at=transition.at,
-            source="system",
-            properties={
-                "from": transition.from_stage,
-                "to": transition.to_stage,
-                "reason": transition.reason,
-            },
-        )
 
     def _emit_account_signals(self, surge: AccountSurge) -> None:
         """One account_signal event per colleague, idempotent by a deterministic id."""
