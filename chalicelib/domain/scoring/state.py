@@ -33,13 +33,19 @@ class Accumulator:
     ref_at: float = 0.0
 
     def add(self, points: float, at: float, half_life: float | None) -> Accumulator:
+        # ``decayed`` written out: the scorer adds twice per credited rule.
+        value, ref_at = self.value, self.ref_at
         if half_life is None:
-            return Accumulator(self.value + points, max(self.ref_at, at))
-        if self.value == 0.0 and self.ref_at == 0.0:
+            return Accumulator(value + points, at if at > ref_at else ref_at)
+        if value == 0.0 and ref_at == 0.0:
             return Accumulator(points, at)
-        if at >= self.ref_at:
-            return Accumulator(decayed(self.value, self.ref_at, at, half_life) + points, at)
-        return Accumulator(self.value + decayed(points, at, self.ref_at, half_life), self.ref_at)
+        if at >= ref_at:
+            if not (value == 0.0 or at == ref_at):
+                value = value * math.exp2(-(at - ref_at) / half_life)
+            return Accumulator(value + points, at)
+        if not (points == 0.0 or ref_at == at):
+            points = points * math.exp2(-(ref_at - at) / half_life)
+        return Accumulator(value + points, ref_at)
 
     def at(self, moment: float, half_life: float | None) -> float:
         return decayed(self.value, self.ref_at, moment, half_life)
