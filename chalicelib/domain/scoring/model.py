@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -136,32 +138,85 @@ class EngagementRule(_Strict):
     text: str
 
     @cached_property
-    def _unconditional(self) -> bool:
-        """True when nothing but the event type and content class decides a match."""
-        return all(
-            condition is None
-            for condition in (
-                self.form_kind,
-                self.properties,
-                self.query_words,
-                self.prior_content_class,
-                self.min_topic_reads,
-                self.min_distinct_topics,
-                self.dormant_days,
-                self.max_prior_email_clicks,
-                self.personal_message,
-                self.newsletter_subscribed,
-                self.max_fit,
-                self.min_fit,
-            )
-        )
-
-    @cached_property
     def _query(self) -> re.Pattern[str] | None:
         if not self.query_words:
             return None
         alternatives = "|".join(re.escape(word.lower()) for word in self.query_words)
         return re.compile(rf"(?<![a-z0-9])(?:{alternatives})")
+
+
+@dataclass(frozen=True, slots=True)
+class RulePlan:
+    """An engagement rule as the scorer reads it for every event.
+
+    The same values as the rule, as plain attributes: a pydantic model's attribute
+    reads take its ``__getattr__`` slow path, and the scorer makes dozens per event.
+    """
+
+    id: str
+    points: float
+    decay: str | None
+    half_life: float | None
+    buying_signal: bool
+    advise_email: bool
+    text: str
+    cap: tuple[int, float] | None
+    #: True when nothing but the event type and content class decides a match.
+    unconditional: bool
+    form_kind: tuple[str, ...] | None
+    properties: dict[str, str | bool | int] | None
+    query_words: tuple[str, ...] | None
+    query: re.Pattern[str] | None
+    prior_content_class: str | None
+    min_topic_reads: int | None
+    min_distinct_topics: int | None
+    dormant_days: float | None
+    max_prior_email_clicks: int | None
+    personal_message: bool | None
+    newsletter_subscribed: bool | None
+    max_fit: float | None
+    min_fit: float | None
+
+    @classmethod
+    def of(cls, rule: EngagementRule, half_lives: dict[str, float | None]) -> RulePlan:
+        conditions = (
+            rule.form_kind,
+            rule.properties,
+            rule.query_words,
+            rule.prior_content_class,
+            rule.min_topic_reads,
+            rule.min_distinct_topics,
+            rule.dormant_days,
+            rule.max_prior_email_clicks,
+            rule.personal_message,
+            rule.newsletter_subscribed,
+            rule.max_fit,
+            rule.min_fit,
+        )
+        return cls(
+            id=rule.id,
+            points=rule.points,
+            decay=rule.decay,
+            half_life=half_lives.get(rule.decay) if rule.decay else None,
+            buying_signal=rule.buying_signal,
+            advise_email=rule.advise_email,
+            text=rule.text,
+            cap=(rule.cap.count, rule.cap.days) if rule.cap is not None else None,
+            unconditional=all(condition is None for condition in conditions),
+            form_kind=tuple(rule.form_kind) if rule.form_kind is not None else None,
+            properties=rule.properties,
+            query_words=rule.query_words,
+            query=rule._query,
+            prior_content_class=rule.prior_content_class,
+            min_topic_reads=rule.min_topic_reads,
+            min_distinct_topics=rule.min_distinct_topics,
+            dormant_days=rule.dormant_days,
+            max_prior_email_clicks=rule.max_prior_email_clicks,
+            personal_message=rule.personal_message,
+            newsletter_subscribed=rule.newsletter_subscribed,
+            max_fit=rule.max_fit,
+            min_fit=rule.min_fit,
+        )
 
 
 class AccountRule(_Strict):
@@ -197,6 +252,28 @@ class SqlThresholds(_Strict):
 class Stages(_Strict):
     mql: MqlThresholds = MqlThresholds()
     sql: SqlThresholds = SqlThresholds()
+
+
+@dataclass(frozen=True, slots=True)
+class StageLimits:
+    """The stage thresholds as plain attributes (see ``RulePlan`` for why)."""
+
+    sql_min_fit: float
+    sql_min_engagement: float
+    sql_min_buying_signals: int
+    sql_require_complete: bool
+    mql_min_forms: int
+    mql_min_fit: float
+    mql_min_engagement: float
+
+
+@dataclass(frozen=True, slots=True)
+class AccountLimits:
+    """The account rule's numbers as plain attributes (see ``RulePlan`` for why)."""
+
+    window_seconds: float
+    min_colleagues: int
+    max_colleagues_tracked: int
 
 
 class ScoringModel(_Strict):
@@ -260,7 +337,7 @@ class ScoringModel(_Strict):
             for name, group in self.decay_groups.items()
         }
 
-    def rules_for(self, event_type: str, content_class: str | None) -> tuple[EngagementRule, ...]:
+    def rules_for(self, event_type: str, content_class: str | None) -> tuple[RulePlan, ...]:
         """The engagement rules for an event type that a content class can meet, in order.
 
         Only saves the scorer from testing rules whose ``content_class`` rules the
@@ -269,8 +346,9 @@ class ScoringModel(_Strict):
         key = (event_type, content_class)
         rules = self._rules_for.get(key)
         if rules is None:
+            half_lives = self.half_lives_seconds
             rules = tuple(
-                rule
+                RulePlan.of(rule, half_lives)
                 for rule in self.rules_by_event.get(event_type, ())
                 if rule.content_class is None or content_class in rule.content_class
             )
@@ -278,7 +356,49 @@ class ScoringModel(_Strict):
         return rules
 
     @cached_property
-    def _rules_for(self) -> dict[tuple[str, str | None], tuple[EngagementRule, ...]]:
+    def _rules_for(self) -> dict[tuple[str, str | None], tuple[RulePlan, ...]]:
+        return {}
+
+    @cached_property
+    def stage_limits(self) -> StageLimits:
+        sql, mql = self.stages.sql, self.stages.mql
+        return StageLimits(
+            sql.min_fit,
+            sql.min_engagement,
+            sql.min_buying_signals,
+            sql.require_complete,
+            mql.min_forms,
+            mql.min_fit,
+            mql.min_engagement,
+        )
+
+    @cached_property
+    def account_limits(self) -> AccountLimits:
+        rule = self.account
+        return AccountLimits(
+            rule.window_days * 86_400.0, rule.min_colleagues, rule.max_colleagues_tracked
+        )
+
+    def page(self, url: str) -> tuple[str, str | None, str | None]:
+        """A URL's path as ``urlsplit`` gives it, its content class and topic (cached).
+
+        Raises
+        ------
+        ValueError
+            ``url`` is no URL at all (``urlsplit`` refuses it); never cached.
+        """
+        cache = self._pages
+        found = cache.get(url)
+        if found is None:
+            path = urlsplit(url).path
+            found = (path, *self.classify(path or "/"))
+            if len(cache) >= _CLASSIFY_CACHE_SIZE:
+                cache.clear()
+            cache[url] = found
+        return found
+
+    @cached_property
+    def _pages(self) -> dict[str, tuple[str, str | None, str | None]]:
         return {}
 
     def classify(self, path: str) -> tuple[str | None, str | None]:

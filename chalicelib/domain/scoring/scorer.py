@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 from chalicelib.domain.events import EventType, TrackingEvent
 from chalicelib.domain.lead import Stage
 from chalicelib.domain.scoring.model import (
-    EngagementRule,
     FitCondition,
     FitRule,
+    RulePlan,
     ScoringModel,
 )
 from chalicelib.domain.scoring.state import (
@@ -32,6 +32,13 @@ from chalicelib.domain.scoring.state import (
 )
 
 DAY = 86_400.0
+# Module constants: an enum member is a class attribute lookup each time it is named.
+_EMAIL_CLICK = EventType.EMAIL_CLICK
+_FORM_SUBMIT = EventType.FORM_SUBMIT
+_NEWSLETTER_UNSUBSCRIBE = EventType.NEWSLETTER_UNSUBSCRIBE
+_ACCOUNT_SIGNAL = EventType.ACCOUNT_SIGNAL
+_FINAL_STAGES = frozenset({Stage.SQL, Stage.CUSTOMER})  # only sales moves a lead on from these
+_VISITOR = Stage.VISITOR
 TOPIC_WINDOW = 30 * DAY
 EMAIL_CLICK_WINDOW = 365 * DAY
 FIT = "fit"
@@ -234,8 +241,8 @@ def _apply_fit(
 class _Facts:
     """What one event means, computed once and shared by every rule.
 
-    The counts only some rules read, and the values only a matching rule's sentence
-    needs, are worked out on first use (from the state before ``_remember``).
+    The counts only some rules read are worked out on first use (from the state
+    before ``_remember``); so are a sentence's placeholders (``__getitem__``).
     """
 
     state: LeadScoreState
@@ -247,8 +254,9 @@ class _Facts:
     topic: str | None
     topic_reads: int
     dormant_days: float
+    date: str
+    target: str
     _distinct_topics: int = -1
-    _values: dict[str, Any] | None = None
 
     @property
     def distinct_topics(self) -> int:
@@ -274,50 +282,70 @@ class _Facts:
         at = self.event.occurred_at
         return sum(1 for t in self.state.email_clicks if 0 <= at - t <= EMAIL_CLICK_WINDOW)
 
-    @property
-    def values(self) -> dict[str, Any]:
-        """The placeholders a rule's sentence may use."""
-        if self._values is None:
-            event = self.event
-            path = self.path
-            properties = event.properties or {}
-            target = str(properties.get("target_url") or event.url or "")
-            values: dict[str, Any] = {
-                "date": short_date(event.occurred_at),
-                "title": event.title or path or "?",
-                "path": path or "?",
-                "url": self.url,
-                "topic": self.topic or "?",
-                "topic_reads": self.topic_reads,
-                "distinct_topics": self.distinct_topics,
-                "query": str(properties.get("query", ""))[:80],
-                "target": urlsplit(target).path or target or "?",
-                "form_title": "?",
-            }
+    def __getitem__(self, name: str) -> Any:
+        """A sentence's placeholder (``str.format_map``): the event's own facts first,
+        then the lead's profile fields; an unknown one shows as '?'."""
+        event = self.event
+        if name == "date":
+            return self.date
+        if name == "title":
+            return event.title or self.path or "?"
+        if name == "path":
+            return self.path or "?"
+        if name == "url":
+            return self.url
+        if name == "topic":
+            return self.topic or "?"
+        if name == "topic_reads":
+            return self.topic_reads
+        if name == "distinct_topics":
+            return self.distinct_topics
+        if name == "query":
+            return str((event.properties or {}).get("query", ""))[:80]
+        if name == "target":
+            return self.target
+        if name == "form_title":
             if event.form_id and (form := self.model.forms_by_id.get(event.form_id)):
-                values["form_title"] = form.title
-            self._values = values
-        return self._values
+                return form.title
+            return "?"
+        return self.state.profile.get(name, "?")
 
 
 def _facts(state: LeadScoreState, event: TrackingEvent, model: ScoringModel) -> _Facts:
     url = event.url or ""
-    path = urlsplit(url).path or "/" if url else ""
-    content_class, topic = model.classify(path) if path else (None, None)
+    if url:
+        raw_path, content_class, topic = model.page(url)
+        path = raw_path or "/"
+    else:
+        raw_path, path, content_class, topic = "", "", None, None
     at = event.occurred_at
     topic_reads = 0
     if topic is not None:
         count, window_start, _last = state.topics.get(topic, (0, at, at))
         topic_reads = (count if at - window_start <= TOPIC_WINDOW else 0) + 1
     dormant = (at - state.last_seen) / DAY if state.last_seen and at > state.last_seen else 0.0
-    return _Facts(state, event, model, url, path, content_class, topic, topic_reads, dormant)
+    # Worked out for every event, as sentences may need them: a link's target that is no
+    # URL at all (urlsplit raises) must fail the event whether or not a rule matches.
+    properties = event.properties or {}
+    target = str(properties.get("target_url") or event.url or "")
+    target = (raw_path if target == url else urlsplit(target).path) or target or "?"
+    return _Facts(
+        state,
+        event,
+        model,
+        url,
+        path,
+        content_class,
+        topic,
+        topic_reads,
+        dormant,
+        short_date(at),
+        target,
+    )
 
 
-def _matches(
-    rule: EngagementRule, state: LeadScoreState, event: TrackingEvent, facts: _Facts
-) -> bool:
-    if rule.content_class is not None and facts.content_class not in rule.content_class:
-        return False
+def _matches(rule: RulePlan, state: LeadScoreState, event: TrackingEvent, facts: _Facts) -> bool:
+    """Every condition of the rule but its content class (``rules_for`` checked that)."""
     if rule.form_kind is not None and event.form_kind not in rule.form_kind:
         return False
     if rule.properties is not None:
@@ -326,7 +354,7 @@ def _matches(
             if properties.get(key) != expected:
                 return False
     if rule.query_words is not None:
-        query = rule._query
+        query = rule.query
         if query is None or not query.search(
             str((event.properties or {}).get("query", "")).lower()
         ):
@@ -374,7 +402,8 @@ def _within_cap(state: LeadScoreState, key: str, count: int, days: float, at: fl
 
 def _credit(
     state: LeadScoreState,
-    model: ScoringModel,
+    version: str,
+    half_life: float | None,
     rule_id: str,
     points: float,
     decay: str | None,
@@ -385,7 +414,6 @@ def _credit(
     ledger: list[LedgerEntry],
 ) -> None:
     at = event.occurred_at
-    half_life = model.half_lives_seconds.get(decay) if decay else None
     previous = state.rules.get(rule_id)
     if previous is None:
         tally = RuleTally(
@@ -403,7 +431,7 @@ def _credit(
         tally = RuleTally(
             previous.points + points,
             previous.count + 1,
-            max(previous.last_at, at),
+            at if at > previous.last_at else previous.last_at,
             text if newer else previous.text,
             decay,
             previous.total.add(points, at, half_life),
@@ -414,7 +442,10 @@ def _credit(
     if decay is None:
         state.static_engagement += points
     else:
-        state.groups[decay] = state.groups.get(decay, Accumulator()).add(points, at, half_life)
+        group = state.groups.get(decay)
+        if group is None:
+            group = Accumulator()
+        state.groups[decay] = group.add(points, at, half_life)
     if signal:
         state.buying_signals += 1
         state.signals_since_recycle += 1
@@ -422,7 +453,7 @@ def _credit(
             state.last_signal_rule = rule_id
             state.last_signal_at = at
     ledger.append(
-        LedgerEntry(event.event_id, rule_id, points, at, model.version, "engagement", decay, text)
+        LedgerEntry(event.event_id, rule_id, points, at, version, "engagement", decay, text)
     )
 
 
@@ -435,18 +466,23 @@ def _remember(state: LeadScoreState, event: TrackingEvent, facts: _Facts) -> Non
         count, window_start, last = state.topics.get(facts.topic, (0, at, at))
         if at - window_start > TOPIC_WINDOW:
             count, window_start = 0, at
-        state.topics[facts.topic] = (count + 1, min(window_start, at), max(last, at))
+        state.topics[facts.topic] = (
+            count + 1,
+            at if at < window_start else window_start,
+            at if at > last else last,
+        )
         if len(state.topics) > MAX_TOPICS:
             oldest = min(state.topics, key=lambda t: state.topics[t][2])
             del state.topics[oldest]
-    if event.type == EventType.EMAIL_CLICK:
+    kind = event.type
+    if kind == _EMAIL_CLICK:
         clicks = [t for t in (*state.email_clicks, at) if at - t <= EMAIL_CLICK_WINDOW]
         state.email_clicks = tuple(sorted(clicks)[-MAX_EMAIL_CLICKS:])
-    if event.type == EventType.FORM_SUBMIT:
+    if kind == _FORM_SUBMIT:
         state.forms += 1
         if event.form_kind == "newsletter_subscribe":
             state.newsletter_subscribed = True
-    elif event.type == EventType.NEWSLETTER_UNSUBSCRIBE:
+    elif kind == _NEWSLETTER_UNSUBSCRIBE:
         state.newsletter_subscribed = False
 
 
@@ -456,14 +492,15 @@ def _remember(state: LeadScoreState, event: TrackingEvent, facts: _Facts) -> Non
 def _track_company(
     company: CompanyState, lead_id: str, topic: str, at: float, model: ScoringModel
 ) -> tuple[CompanyState, AccountSurge | None]:
-    rule = model.account
-    window_seconds = rule.window_days * DAY
+    rule = model.account_limits
+    window_seconds = rule.window_seconds
     previous = company.readers.get(topic, {})
     if previous and at - min(previous.values()) <= window_seconds:
         readers = dict(previous)  # nobody left the window: the common case, at C speed
     else:
         readers = {reader: last for reader, last in previous.items() if at - last <= window_seconds}
-    readers[lead_id] = max(readers.get(lead_id, at), at)
+    last = readers.get(lead_id, at)
+    readers[lead_id] = at if at > last else last
     if len(readers) > rule.max_colleagues_tracked:
         keep = sorted(readers, key=lambda r: readers[r], reverse=True)[
             : rule.max_colleagues_tracked
@@ -503,32 +540,31 @@ def is_complete(profile: Mapping[str, Any]) -> bool:
 def evaluate_stage(state: LeadScoreState, model: ScoringModel, at: float) -> tuple[str, str]:
     """The stage the lead qualifies for now, and the reason (stages only move forward here)."""
     current = state.stage
-    if current in (Stage.SQL, Stage.CUSTOMER):
+    if current in _FINAL_STAGES:
         return current, ""
     if not state.profile.get("email"):
-        return Stage.VISITOR, ""
+        return _VISITOR, ""
     fit = state.fit_total
     engagement = state.engagement_at(at, model.half_lives_seconds)
-    sql = model.stages.sql
+    limits = model.stage_limits
     signals = state.signals_since_recycle if current == Stage.RECYCLED else state.buying_signals
     if (
-        (is_complete(state.profile) or not sql.require_complete)
-        and fit >= sql.min_fit
-        and engagement >= sql.min_engagement
-        and signals >= sql.min_buying_signals
+        (is_complete(state.profile) or not limits.sql_require_complete)
+        and fit >= limits.sql_min_fit
+        and engagement >= limits.sql_min_engagement
+        and signals >= limits.sql_min_buying_signals
     ):
         latest = state.rules.get(state.last_signal_rule or "")
         return Stage.SQL, (
-            f"fit {fit:.0f} ≥ {sql.min_fit:.0f}, engagement {engagement:.0f} ≥ "
-            f"{sql.min_engagement:.0f}, {signals} buying signal(s), latest: "
+            f"fit {fit:.0f} ≥ {limits.sql_min_fit:.0f}, engagement {engagement:.0f} ≥ "
+            f"{limits.sql_min_engagement:.0f}, {signals} buying signal(s), latest: "
             f"{latest.text if latest else '?'}"
         )
     if current in (Stage.MQL, Stage.RECYCLED):
         return current, ""
-    mql = model.stages.mql
-    if state.forms >= mql.min_forms:
+    if state.forms >= limits.mql_min_forms:
         return Stage.MQL, f"submitted {state.forms} forms"
-    if fit >= mql.min_fit and engagement >= mql.min_engagement:
+    if fit >= limits.mql_min_fit and engagement >= limits.mql_min_engagement:
         return Stage.MQL, f"fit {fit:.0f} and engagement {engagement:.0f} reach the MQL thresholds"
     return Stage.LEAD, "identified by e-mail" if current == Stage.VISITOR else ""
 
@@ -602,23 +638,24 @@ def score_event(
         state.profile = dict(event.profile)
         _apply_fit(state, state.profile, event, model, ledger)
     facts = _facts(state, event, model)
-    if event.type == EventType.ACCOUNT_SIGNAL:
+    if event.type == _ACCOUNT_SIGNAL:
         _account_signal(state, event, model, ledger, facts)
     else:
-        values: _Vars | None = None
+        version = state.model_version
         for rule in model.rules_for(event.type, facts.content_class):
-            if not rule._unconditional and not _matches(rule, state, event, facts):
+            if not rule.unconditional and not _matches(rule, state, event, facts):
                 continue
-            if rule.cap is not None and not _within_cap(
-                state, rule.id, rule.cap.count, rule.cap.days, at
-            ):
+            cap = rule.cap
+            if cap is not None and not _within_cap(state, rule.id, cap[0], cap[1], at):
                 continue
-            if values is None:
-                values = _Vars({**state.profile, **facts.values})
-            text = render(rule.text, values)
+            try:  # ``render``, written out, with the facts as the placeholders
+                text = rule.text.format_map(facts)
+            except (ValueError, IndexError):
+                text = rule.text
             _credit(
                 state,
-                model,
+                version,
+                rule.half_life,
                 rule.id,
                 rule.points,
                 rule.decay,
@@ -629,7 +666,8 @@ def score_event(
                 ledger,
             )
     _remember(state, event, facts)
-    state.last_seen = max(state.last_seen, at)
+    if at > state.last_seen:
+        state.last_seen = at
     if company is not None and facts.topic is not None and facts.content_class == "article":
         outcome.company, outcome.account_surge = _track_company(
             company, event.lead_id, facts.topic, at, model
@@ -663,7 +701,8 @@ def _account_signal(
     )
     _credit(
         state,
-        model,
+        model.version,
+        model.half_lives_seconds.get(rule.decay) if rule.decay else None,
         rule.id,
         rule.points,
         rule.decay,
