@@ -41,6 +41,10 @@ integration: venv
 e2e: venv
 	$(PY) -m pytest tests/e2e
 
+# Benchmarks and the cost model (docs/PERFORMANCE.md): a table, and dist/bench.json.
+bench: venv
+	$(PY) -m tests.bench.run
+
 clean:
 	rm -rf dist .pytest_cache .mypy_cache .ruff_cache .hypothesis
 

@@ -1,0 +1,1 @@
+"""Benchmarks behind `make bench` (docs/PERFORMANCE.md). Never collected by pytest."""

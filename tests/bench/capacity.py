@@ -1,0 +1,335 @@
+"""What each DynamoDB request the app makes would be billed, counted with botocore hooks.
+
+``Meter`` registers ``provide-client-params.dynamodb`` (the request's parameters) and
+``after-call.dynamodb`` (its answer) on the app's own cached client (``chalicelib.adapters.aws.dynamodb_client``), so it sees exactly the
+requests the app sends, with their parameters and answers. moto's ConsumedCapacity is a
+constant, so units are worked out here from item sizes, the way DynamoDB bills them:
+
+- reads: 4 KB per read request unit, rounded up per item; eventually consistent reads
+  half; a key that is not found still costs the minimum;
+- writes: 1 KB per write request unit of the larger of the old and new item, rounded up
+  per item; items in TransactWriteItems cost twice;
+- global secondary indexes (projection ALL): one standard (not transactional) write of
+  the new entry when an indexed item changes, a delete and a put when its index key
+  changes, each rounded up per 1 KB of the whole item.
+
+Old and new images come from a second, unhooked client reading the same keys before
+and after each write, so the meter slows the run: it is used only to count, never
+while timing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+WRITE_OPS = frozenset(
+    {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+)
+
+
+def attribute_size(value: Mapping[str, Any]) -> int:
+    """Bytes of one attribute value (DynamoDB's item-size rules, closely enough)."""
+    ((kind, data),) = value.items()
+    if kind == "S":
+        return len(str(data).encode("utf-8"))
+    if kind == "N":
+        digits = str(Decimal(str(data)).normalize()).lstrip("-").replace(".", "").lstrip("0")
+        return (len(digits) + 1) // 2 + 1
+    if kind == "B":
+        return len(data)
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind in ("SS", "NS", "BS"):
+        return sum(attribute_size({kind[0]: v}) for v in data)
+    if kind == "L":
+        return 3 + sum(attribute_size(v) + 1 for v in data)
+    if kind == "M":
+        return 3 + sum(len(k.encode("utf-8")) + attribute_size(v) + 1 for k, v in data.items())
+    raise ValueError(f"unknown attribute type {kind}")
+
+
+def item_size(item: Mapping[str, Any] | None) -> int:
+    """Bytes of a whole item in the low-level format (names plus values)."""
+    if not item:
+        return 0
+    return sum(len(name.encode("utf-8")) + attribute_size(v) for name, v in item.items())
+
+
+def read_units(size: int, consistent: bool) -> float:
+    units = max(1, math.ceil(size / 4096))
+    return float(units) if consistent else units / 2
+
+
+def write_units(size: int) -> int:
+    return max(1, math.ceil(size / 1024))
+
+
+def kind_of(key: Mapping[str, Any]) -> str:
+    """What an item is, from its sort key (docs/ARCHITECTURE.md's item kinds)."""
+    sk = str(next(iter(key.get("sk", {}).values()), "")) if "sk" in key else ""
+    if not sk:
+        return "idempotency"
+    for prefix, kind in (
+        ("PROFILE", "lead"),
+        ("LEDGER#", "ledger"),
+        ("EVENT#", "event"),
+        ("DAY#", "funnel"),
+        ("TOTAL", "funnel"),
+        ("STATE", "company"),
+        ("LINK", "anonymous_link"),
+        ("ALIAS#", "alias"),
+        ("ANNOUNCE#", "announcement"),
+        ("LEAD", "email"),
+    ):
+        if sk.startswith(prefix):
+            return kind
+    return "other"
+
+
+@dataclass
+class Written:
+    """One item a write request touched: its kind, sizes and index writes."""
+
+    kind: str
+    old_bytes: int
+    new_bytes: int
+    transactional: bool
+    wru: float
+    index_writes: list[int] = field(default_factory=list)  # bytes of each index entry written
+
+
+@dataclass
+class Read:
+    kind: str
+    bytes: int
+    consistent: bool
+    rru: float
+
+
+@dataclass
+class Call:
+    """One request: where in the flow, which operation, what it would be billed."""
+
+    phase: str
+    operation: str
+    reads: list[Read] = field(default_factory=list)
+    writes: list[Written] = field(default_factory=list)
+
+    @property
+    def rru(self) -> float:
+        return sum(r.rru for r in self.reads)
+
+    @property
+    def wru(self) -> float:
+        return sum(w.wru for w in self.writes)
+
+    @property
+    def gsi_wru(self) -> float:
+        return sum(write_units(b) for w in self.writes for b in w.index_writes)
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    keys: tuple[str, ...]
+
+
+class Meter:
+    """Counts and prices the requests of one DynamoDB client while ``enabled``.
+
+    Parameters
+    ----------
+    client
+        the app's client; hooks are registered on its event system only.
+    shadow
+        another client on the same endpoint, used to read old and new images.
+    indexes
+        table name -> its global secondary indexes (from infra/definitions).
+    """
+
+    def __init__(self, client: Any, shadow: Any, indexes: Mapping[str, Iterable[Index]]) -> None:
+        self._client = client
+        self._shadow = shadow
+        self._indexes = {table: tuple(found) for table, found in indexes.items()}
+        self.enabled = False
+        self.phase = "ingest"
+        self.calls: list[Call] = []
+        client.meta.events.register("provide-client-params.dynamodb", self._before)
+        client.meta.events.register("after-call.dynamodb", self._after)
+
+    def close(self) -> None:
+        self._client.meta.events.unregister("provide-client-params.dynamodb", self._before)
+        self._client.meta.events.unregister("after-call.dynamodb", self._after)
+
+    # -- hooks ---------------------------------------------------------------------------
+
+    def _before(self, model: Any, params: dict[str, Any], context: Any, **_: Any) -> None:
+        if not self.enabled:
+            return
+        context["bench_params"] = params
+        if model.name in WRITE_OPS:
+            context["bench_before"] = [
+                (table, key, self._image(table, key)) for table, key, _ in _written(params)
+            ]
+
+    def _after(self, model: Any, parsed: dict[str, Any], context: Any, **_: Any) -> None:
+        if not self.enabled or "bench_params" not in context:
+            return
+        params = context["bench_params"]
+        call = Call(self.phase, model.name)
+        if model.name == "GetItem":
+            consistent = bool(params.get("ConsistentRead"))
+            size = item_size(parsed.get("Item"))
+            call.reads.append(
+                Read(kind_of(params["Key"]), size, consistent, read_units(size, consistent))
+            )
+        elif model.name == "BatchGetItem":
+            for table, request in params.get("RequestItems", {}).items():
+                consistent = bool(request.get("ConsistentRead"))
+                found = {kind_of(i): i for i in parsed.get("Responses", {}).get(table, [])}
+                for key in request.get("Keys", []):
+                    size = item_size(found.get(kind_of(key)))
+                    call.reads.append(
+                        Read(kind_of(key), size, consistent, read_units(size, consistent))
+                    )
+        elif model.name in ("Query", "Scan"):
+            consistent = bool(params.get("ConsistentRead"))
+            total = sum(item_size(i) for i in parsed.get("Items", []))
+            call.reads.append(Read("query", total, consistent, read_units(total, consistent)))
+        elif model.name in WRITE_OPS:
+            # A failed condition is billed too; then old and new images are the same.
+            transactional = model.name == "TransactWriteItems"
+            for table, key, old in context.get("bench_before", []):
+                new = self._image(table, key)
+                size = max(item_size(old), item_size(new))
+                call.writes.append(
+                    Written(
+                        kind_of(key),
+                        item_size(old),
+                        item_size(new),
+                        transactional,
+                        (2 if transactional else 1) * write_units(size),
+                        self._index_writes(table, old, new),
+                    )
+                )
+        self.calls.append(call)
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _image(self, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
+        answer = self._shadow.get_item(TableName=table, Key=key, ConsistentRead=True)
+        item = answer.get("Item")
+        return dict(item) if item else None
+
+    def _index_writes(
+        self, table: str, old: dict[str, Any] | None, new: dict[str, Any] | None
+    ) -> list[int]:
+        """Bytes of each index entry written (projection ALL: the whole item)."""
+        writes: list[int] = []
+        for index in self._indexes.get(table, ()):
+            old_key = _index_key(index, old)
+            new_key = _index_key(index, new)
+            if old_key is None and new_key is None:
+                continue
+            if old_key is not None and new_key is not None and old_key == new_key:
+                if old != new:
+                    writes.append(item_size(new))
+                continue
+            if old_key is not None:
+                writes.append(item_size(old))
+            if new_key is not None:
+                writes.append(item_size(new))
+        return writes
+
+    def take(self) -> list[Call]:
+        calls, self.calls = self.calls, []
+        return calls
+
+
+def _index_key(index: Index, item: dict[str, Any] | None) -> tuple[Any, ...] | None:
+    if not item or any(name not in item for name in index.keys):
+        return None
+    return tuple(str(item[name]) for name in index.keys)
+
+
+def _written(params: Mapping[str, Any]) -> Iterable[tuple[str, dict[str, Any], str]]:
+    """(table, key, kind) of every item a write request touches."""
+    if "TransactItems" in params:
+        for entry in params["TransactItems"]:
+            ((kind, body),) = entry.items()
+            if kind == "ConditionCheck":
+                continue
+            yield body["TableName"], _key_of(body), kind
+        return
+    if "RequestItems" in params:
+        for table, requests in params["RequestItems"].items():
+            for request in requests:
+                ((kind, body),) = request.items()
+                yield table, _key_of(body), kind
+        return
+    yield params["TableName"], _key_of(params), "Single"
+
+
+def _key_of(body: Mapping[str, Any]) -> dict[str, Any]:
+    if "Key" in body:
+        return dict(body["Key"])
+    item = body["Item"]
+    return {"pk": item["pk"], "sk": item["sk"]} if "sk" in item else {"id": item["id"]}
+
+
+def summarise(calls: Iterable[Call], hits: int) -> dict[str, Any]:
+    """Per-hit averages by phase, operation and item kind, with billed units."""
+    calls = list(calls)
+    operations: Counter[str] = Counter()
+    phases: Counter[str] = Counter()
+    written: dict[str, dict[str, float]] = {}
+    read: dict[str, dict[str, float]] = {}
+    for call in calls:
+        operations[f"{call.phase}:{call.operation}"] += 1
+        phases[call.phase] += 1
+        for w in call.writes:
+            row = written.setdefault(
+                w.kind,
+                {
+                    "items": 0,
+                    "transactional": 0,
+                    "bytes": 0,
+                    "wru": 0,
+                    "gsi_writes": 0,
+                    "gsi_wru": 0,
+                },
+            )
+            row["items"] += 1
+            row["transactional"] += w.transactional
+            row["bytes"] += max(w.old_bytes, w.new_bytes)
+            row["wru"] += w.wru
+            row["gsi_writes"] += len(w.index_writes)
+            row["gsi_wru"] += sum(write_units(b) for b in w.index_writes)
+        for r in call.reads:
+            row = read.setdefault(r.kind, {"items": 0, "consistent": 0, "bytes": 0, "rru": 0})
+            row["items"] += 1
+            row["consistent"] += r.consistent
+            row["bytes"] += r.bytes
+            row["rru"] += r.rru
+    for table in (written, read):
+        for row in table.values():
+            count = row["items"] or 1
+            row["bytes"] = round(row["bytes"] / count)  # average item size
+            for key in row:
+                if key != "bytes":
+                    row[key] = round(row[key] / hits, 3)
+    return {
+        "requests": round(len(calls) / hits, 3),
+        "by_phase": {phase: round(n / hits, 3) for phase, n in sorted(phases.items())},
+        "by_operation": {op: round(n / hits, 3) for op, n in sorted(operations.items())},
+        "rru": round(sum(c.rru for c in calls) / hits, 3),
+        "wru_table": round(sum(c.wru for c in calls) / hits, 3),
+        "wru_gsi": round(sum(c.gsi_wru for c in calls) / hits, 3),
+        "writes_by_kind": written,
+        "reads_by_kind": read,
+    }

@@ -1,0 +1,139 @@
+"""The AWS bill per million tracked page views, from counted requests and measured times.
+
+Inputs are the benchmark's own measurements: DynamoDB read and write units per hit by
+item kind (``capacity.Meter``), Lambda invocations per hit, and in-process handler
+times. Prices are list prices for eu-west-1 (the table below; docs/PERFORMANCE.md says
+where they come from). Not in the figure: storage, PITR, CloudWatch Logs and alarms,
+KMS, data transfer, the free tiers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PRICES: dict[str, Any] = {
+    "region": "eu-west-1",
+    "as_of": "2026-11-23",
+    "api_gateway_rest_per_million": 3.50,  # first 333 M requests a month
+    "api_gateway_http_per_million": 1.11,  # for the what-if only
+    "lambda_per_million_requests": 0.20,
+    "lambda_per_gb_second": 0.0000166667,  # x86_64
+    "dynamodb_per_million_wru": 0.7068,  # on-demand, Standard table class
+    "dynamodb_per_million_rru": 0.1415,
+    "dynamodb_streams_lambda_reads": 0.0,  # GetRecords by a Lambda trigger is free
+    "sns_per_million_publishes": 0.50,
+}
+
+#: Lambda gets one full vCPU at 1,769 MB and a proportional share below that.
+FULL_VCPU_MB = 1769
+
+
+def lambda_memory() -> dict[str, int]:
+    """Memory per stage from .chalice/config.json (the deployed setting)."""
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    default = int(config.get("lambda_memory_size", 128))
+    return {
+        stage: int(values.get("lambda_memory_size", default))
+        for stage, values in config.get("stages", {}).items()
+    }
+
+
+def _billed_gb_seconds(seconds: float, memory_mb: int) -> float:
+    """One invocation: the local time scaled to the CPU share, billed per started ms."""
+    scale = max(1.0, FULL_VCPU_MB / memory_mb)
+    billed_ms = math.ceil(seconds * 1000 * scale)
+    return billed_ms / 1000 * memory_mb / 1024
+
+
+def per_million(
+    row: dict[str, Any], api_seconds: float, memory_mb: int, api_price: float | None = None
+) -> dict[str, float]:
+    """USD per million page views for one measured history row."""
+    invocations = row["invocations"]
+    seconds = row["seconds"]
+    gb_seconds = _billed_gb_seconds(api_seconds, memory_mb)
+    gb_seconds += invocations["score_events"] * _billed_gb_seconds(
+        seconds["score_events"], memory_mb
+    )
+    gb_seconds += invocations["notify_hot_leads"] * _billed_gb_seconds(
+        seconds.get("notify_hot_leads", 0.0), memory_mb
+    )
+    requests = 1 + invocations["score_events"] + invocations["notify_hot_leads"]
+    parts = {
+        "api_gateway": api_price
+        if api_price is not None
+        else PRICES["api_gateway_rest_per_million"],
+        "lambda_requests": requests * PRICES["lambda_per_million_requests"],
+        "lambda_duration": gb_seconds * 1e6 * PRICES["lambda_per_gb_second"],
+        "dynamodb_reads": row["rru"] * PRICES["dynamodb_per_million_rru"],
+        "dynamodb_writes_table": row["wru_table"] * PRICES["dynamodb_per_million_wru"],
+        "dynamodb_writes_indexes": row["wru_gsi"] * PRICES["dynamodb_per_million_wru"],
+        "sns": row.get("sns_publishes", 0.0) * PRICES["sns_per_million_publishes"],
+    }
+    parts = {k: round(v, 3) for k, v in parts.items()}
+    parts["total"] = round(sum(parts.values()), 2)
+    return parts
+
+
+def _units(size: int, per: int) -> int:
+    return max(1, math.ceil(size / per))
+
+
+def what_if(row: dict[str, Any], api_seconds: float, memory_mb: int) -> list[dict[str, Any]]:
+    """The same hit under cumulative design changes, each priced (evidence for the doc)."""
+    writes = {k: dict(v) for k, v in row["writes_by_kind"].items()}
+    reads = {k: dict(v) for k, v in row["reads_by_kind"].items()}
+    scenarios = []
+
+    def priced(name: str, api_price: float | None = None) -> None:
+        variant = dict(row)
+        variant["wru_table"] = sum(w["wru"] for w in writes.values())
+        variant["wru_gsi"] = sum(w["gsi_wru"] for w in writes.values())
+        variant["rru"] = sum(r["rru"] for r in reads.values())
+        cost = per_million(variant, api_seconds, memory_mb, api_price)
+        scenarios.append(
+            {
+                "change": name,
+                "wru": round(variant["wru_table"] + variant["wru_gsi"], 2),
+                "rru": round(variant["rru"], 2),
+                "usd_per_million": cost["total"],
+            }
+        )
+
+    priced("as built")
+    # 1. The list indexes project keys and the few fields a list shows (~0.3 KB).
+    for w in writes.values():
+        w["gsi_wru"] = w["gsi_writes"]
+    priced("GSIs project the list fields only (INCLUDE), not ALL")
+    # 2. The score state stored compressed on the lead item.
+    lead = writes.get("lead")
+    small = int(row.get("lead_item", {}).get("bytes_if_state_compressed", 0))
+    if lead and small:
+        lead["wru"] = lead["items"] * (2 if lead["transactional"] else 1) * _units(small, 1024)
+        if "lead" in reads:
+            r = reads["lead"]
+            r["rru"] = r["items"] * _units(small, 4096) * (1 if r["consistent"] else 0.5)
+    priced(f"score state compressed on the lead item ({small} bytes)")
+    # 3. Per-event funnel "hits" counters counted elsewhere (a metric, or once per batch).
+    writes.pop("funnel", None)
+    priced("no funnel counter in the per-event transaction")
+    # 4. An HTTP API instead of a REST API in front of the function.
+    priced("HTTP API instead of REST API", PRICES["api_gateway_http_per_million"])
+    return scenarios
+
+
+def floor_cost(api_seconds: float, memory_mb: int) -> dict[str, float]:
+    """The design's floor: four requests on items under 1 KB, one invocation each."""
+    row = {
+        "invocations": {"score_events": 1, "notify_hot_leads": 0},
+        "seconds": {"score_events": 0.005},
+        "rru": 0.5 + 1.0,  # eventually consistent link read, consistent lead read
+        "wru_table": 1 + 2 * 2,  # the event; lead and ledger in a transaction
+        "wru_gsi": 0.0,
+    }
+    return per_million(row, api_seconds, memory_mb)
