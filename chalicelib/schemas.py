@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -19,9 +20,15 @@ class _Out(BaseModel):
 
 
 def _http_url(value: str | None) -> str | None:
-    if value is not None and value != "" and not value.startswith(("http://", "https://")):
+    if value is None or value == "":
+        return None
+    if not value.startswith(("http://", "https://")):
         raise ValueError("must be an http(s) URL")
-    return value or None
+    try:
+        urlsplit(value)
+    except ValueError:
+        raise ValueError("is not a valid URL") from None
+    return value
 
 
 # -- errors --------------------------------------------------------------------------------
@@ -95,6 +102,14 @@ class TrackerEvent(_In):
     ) -> dict[str, str | int | float | bool | None]:
         if len(value) > 20:
             raise ValueError("at most 20 properties")
+        target = value.get("target_url")
+        if target is not None:
+            try:
+                valid = isinstance(target, str) and _http_url(target) is not None
+            except ValueError:
+                valid = False
+            if not valid:
+                raise ValueError("target_url must be an http(s) URL")
         for key, item in value.items():
             if len(key) > 64:
                 raise ValueError("property names are at most 64 characters")

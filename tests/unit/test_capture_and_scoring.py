@@ -314,3 +314,16 @@ def test_a_pixel_without_an_anonymous_id_or_a_site_stores_nothing():
     w.services.capture.page_pixel({"url": f"{KB}/pricing"}, w.ctx())
     w.services.capture.page_pixel({"aid": AID, "url": "/pricing"}, w.ctx(referer=None, origin=None))
     assert w.events.table.items == {}
+
+
+def test_the_tracker_rejects_a_link_target_that_is_no_url():
+    w = world()
+    answer = w.services.capture.track(
+        tracker_body(
+            AID,
+            [{"type": "link_click", "url": f"{KB}/a", "properties": {"target_url": "http://["}}],
+        ),
+        w.ctx(),
+    )
+    assert answer.accepted == 0
+    assert "target_url" in answer.rejected[0].message

@@ -273,3 +273,17 @@ def test_the_scorer_does_not_change_its_input_state():
     before = state.to_dict()
     score_event(state, None, form_event(T0, DIRECTOR), MODEL, T0)
     assert state.to_dict() == before
+
+
+def test_a_link_target_that_is_no_url_never_fails_scoring():
+    state, _, _ = final(
+        [
+            event(
+                "link_click",
+                T0,
+                f"{KB}/articles/itsm/a",
+                properties={"in_article": True, "target_url": "http://["},
+            )
+        ]
+    )
+    assert state.events_applied == 1

@@ -382,15 +382,16 @@ class ScoringModel(_Strict):
     def page(self, url: str) -> tuple[str, str | None, str | None]:
         """A URL's path as ``urlsplit`` gives it, its content class and topic (cached).
 
-        Raises
-        ------
-        ValueError
-            ``url`` is no URL at all (``urlsplit`` refuses it); never cached.
+        Something that is no URL at all (``urlsplit`` refuses it) has no path and no
+        class: it scores as an unclassified page, it never fails the event.
         """
         cache = self._pages
         found = cache.get(url)
         if found is None:
-            path = urlsplit(url).path
+            try:
+                path = urlsplit(url).path
+            except ValueError:
+                path = ""
             found = (path, *self.classify(path or "/"))
             if len(cache) >= _CLASSIFY_CACHE_SIZE:
                 cache.clear()

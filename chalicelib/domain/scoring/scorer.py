@@ -324,11 +324,11 @@ def _facts(state: LeadScoreState, event: TrackingEvent, model: ScoringModel) -> 
         count, window_start, _last = state.topics.get(topic, (0, at, at))
         topic_reads = (count if at - window_start <= TOPIC_WINDOW else 0) + 1
     dormant = (at - state.last_seen) / DAY if state.last_seen and at > state.last_seen else 0.0
-    # Worked out for every event, as sentences may need them: a link's target that is no
-    # URL at all (urlsplit raises) must fail the event whether or not a rule matches.
+    # Worked out for every event, as sentences may need them; a target that is no URL at
+    # all (urlsplit refuses it) is shown as given rather than failing the event.
     properties = event.properties or {}
     target = str(properties.get("target_url") or event.url or "")
-    target = (raw_path if target == url else urlsplit(target).path) or target or "?"
+    target = (raw_path if target == url else _path_of(target)) or target or "?"
     return _Facts(
         state,
         event,
@@ -756,3 +756,10 @@ def scores_from_ledger(
             half_life = half_lives.get(entry.decay)
             engagement += Accumulator(entry.points, entry.at).at(at, half_life)
     return fit, engagement
+
+
+def _path_of(url: str) -> str:
+    try:
+        return urlsplit(url).path
+    except ValueError:
+        return ""
