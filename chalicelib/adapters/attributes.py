@@ -17,6 +17,8 @@ def to_attr(value: Any) -> dict[str, Any]:
         return {"N": _number(value)}
     if isinstance(value, str):
         return {"S": value}
+    if isinstance(value, bytes | bytearray):
+        return {"B": bytes(value)}
     if isinstance(value, Mapping):
         return {"M": {str(k): to_attr(v) for k, v in value.items()}}
     if isinstance(value, list | tuple):

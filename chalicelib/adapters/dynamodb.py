@@ -19,6 +19,7 @@ from chalicelib.adapters.attributes import from_item, to_attr, to_item
 from chalicelib.adapters.items import (
     FUNNEL_SHARDS,
     PROFILE_SK,
+    encode_state,
     event_from_item,
     event_to_item,
     funnel_pk,
@@ -377,7 +378,7 @@ class DynamoLeadStore:
     def _lead_update(self, commit: ScoringCommit) -> dict[str, Any]:
         identified = bool(commit.state.profile.get("email"))
         values: dict[str, Any] = {
-            ":state": to_attr(json.dumps(commit.state.to_dict(), separators=(",", ":"))),
+            ":state": to_attr(encode_state(commit.state)),
             ":stage": to_attr(commit.stage),
             ":score": to_attr(commit.score),
             ":fit": to_attr(commit.fit_score),

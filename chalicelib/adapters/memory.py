@@ -20,6 +20,7 @@ from chalicelib.adapters.dynamodb import decode_cursor, encode_cursor
 from chalicelib.adapters.items import (
     FUNNEL_SHARDS,
     PROFILE_SK,
+    encode_state,
     event_from_item,
     event_sk,
     event_to_item,
@@ -307,7 +308,7 @@ class MemoryLeadStore:
             item = self.table.items.setdefault(key, {"pk": key[0], "sk": key[1]})
             item.update(
                 lead_id=commit.lead_id,
-                scoring_state=json.dumps(commit.state.to_dict()),
+                scoring_state=encode_state(commit.state),
                 stage=commit.stage,
                 score=commit.score,
                 fit_score=commit.fit_score,

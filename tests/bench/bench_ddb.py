@@ -307,8 +307,9 @@ class Bench:
             TableName=self.services.settings.leads_table,
             Key={"pk": {"S": f"LEAD#{lead_id}"}, "sk": {"S": "PROFILE"}},
         )["Item"]
-        state = item["scoring_state"]["S"].encode()
-        compressed = len("scoring_state") + len(zlib.compress(state, 6))
+        stored = item["scoring_state"]
+        state = stored["B"] if "B" in stored else zlib.compress(stored["S"].encode(), 6)
+        compressed = len("scoring_state") + len(state)
         return {
             "bytes": item_size(item),
             "scoring_state_bytes": attribute_size(item["scoring_state"]),
