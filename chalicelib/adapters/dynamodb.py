@@ -392,6 +392,7 @@ class DynamoLeadStore:
             ":id": to_attr(commit.lead_id),
             ":now": to_attr(commit.now),
             ":qualifications": to_attr(commit.state.qualifications),
+            ":model_version": to_attr(commit.state.model_version),
         }
         sets = [
             "scoring_state = :state",
@@ -409,6 +410,7 @@ class DynamoLeadStore:
             "updated_at = :now",
             "created_at = if_not_exists(created_at, :now)",
             "qualifications = :qualifications",
+            "model_version = :model_version",
         ]
         if identified:
             sets.append("list_pk = :list")

@@ -14,6 +14,26 @@ from chalicelib.domain.lead import PROFILE_FIELDS, Consent, Lead, Stage
 from chalicelib.domain.scoring.state import LeadScoreState
 
 PROFILE_SK = "PROFILE"
+#: What the lead-list indexes (``by_stage``, ``by_score``) project besides their keys.
+LIST_ATTRIBUTES = (
+    "lead_id",
+    "email",
+    "first_name",
+    "last_name",
+    "company",
+    "company_domain",
+    "job_title",
+    "country",
+    "stage",
+    "score",
+    "fit_score",
+    "engagement_score",
+    "recommended_channel",
+    "model_version",
+    "merged_into",
+    "created_at",
+    "updated_at",
+)
 SCORE_WIDTH = 10
 SCORE_OFFSET = 1_000_000  # stage_sk sorts as a string: shift scores to be non-negative
 
@@ -140,6 +160,8 @@ def lead_from_item(values: Mapping[str, Any]) -> LeadRecord:
         consent=consent_from(values.get("consent")),
         stage=Stage(values.get("stage", Stage.VISITOR)),
         score=float(values.get("score", 0)),
+        recommended_channel=values.get("recommended_channel"),
+        model_version=values.get("model_version"),
         fit_score=float(values.get("fit_score", 0)),
         engagement_score=float(values.get("engagement_score", 0)),
         updated_at=float(values.get("updated_at", 0.0)),

@@ -19,6 +19,7 @@ from typing import Any
 from chalicelib.adapters.dynamodb import decode_cursor, encode_cursor
 from chalicelib.adapters.items import (
     FUNNEL_SHARDS,
+    LIST_ATTRIBUTES,
     PROFILE_SK,
     encode_state,
     event_from_item,
@@ -321,6 +322,7 @@ class MemoryLeadStore:
                 score_version=commit.expected_version + 1,
                 updated_at=commit.now,
                 qualifications=commit.state.qualifications,
+                model_version=commit.state.model_version,
             )
             item.setdefault("created_at", commit.now)
             if commit.state.profile.get("email"):
@@ -395,7 +397,10 @@ class MemoryLeadStore:
         next_cursor = (
             encode_cursor({"stage_sk": {"S": page[-1]["stage_sk"]}}) if more and page else None
         )
-        return LeadPage([lead_from_item(copy.deepcopy(i)) for i in page], next_cursor)
+        # Like the indexes: keys and LIST_ATTRIBUTES only.
+        keep = {"pk", "sk", "stage_pk", "stage_sk", "list_pk", *LIST_ATTRIBUTES}
+        projected = [{k: v for k, v in i.items() if k in keep} for i in page]
+        return LeadPage([lead_from_item(copy.deepcopy(i)) for i in projected], next_cursor)
 
     # -- announcements ---------------------------------------------------------------
 

@@ -78,6 +78,8 @@ class Lead:
     fit_score: float = 0.0
     engagement_score: float = 0.0
     updated_at: float = 0.0
+    recommended_channel: str | None = None
+    model_version: str | None = None
 
     @property
     def email(self) -> str | None:

@@ -89,10 +89,9 @@ class LeadService:
             return self._record(record.merged_into)
         return record
 
-    def summary(self, record: LeadRecord, now: float) -> LeadSummary:
-        lead, state = record.lead, record.state
-        scores = current_scores(state, self._model, now)
-        channel, _ = recommend_channel(state)
+    def summary(self, record: LeadRecord) -> LeadSummary:
+        """A lead in a list: scores as of its last scoring (the order of the list)."""
+        lead = record.lead
         return LeadSummary(
             lead_id=lead.lead_id,
             email=lead.email,
@@ -103,10 +102,10 @@ class LeadService:
             job_title=lead.profile.get("job_title"),
             country=lead.profile.get("country"),
             stage=lead.stage.value,
-            score=scores.score,
-            fit_score=scores.fit_score,
-            engagement_score=scores.engagement_score,
-            recommended_channel=channel.value,
+            score=round(lead.score),
+            fit_score=round(lead.fit_score),
+            engagement_score=round(lead.engagement_score),
+            recommended_channel="phone" if lead.recommended_channel == "phone" else "email",
             updated_at=iso(lead.updated_at or lead.created_at),
         )
 
@@ -134,7 +133,6 @@ class LeadService:
                 problems.append(FieldError("cursor", "not a cursor this API returned"))
         if problems:
             raise InvalidInput(problems)
-        now = self._clock()
         if email is not None:
             try:
                 normalised = FormSubmission.model_validate({"email": email}).email
@@ -144,10 +142,10 @@ class LeadService:
             record = self._leads.get_lead(lead_id) if lead_id else None
             if record is None or record.erased or (stage and record.lead.stage != stage):
                 return LeadList(items=[], next_cursor=None)
-            return LeadList(items=[self.summary(record, now)], next_cursor=None)
+            return LeadList(items=[self.summary(record)], next_cursor=None)
         page = self._leads.list_leads(stage, limit or 25, cursor)
         return LeadList(
-            items=[self.summary(r, now) for r in page.items if not r.merged_into],
+            items=[self.summary(r) for r in page.items if not r.merged_into],
             next_cursor=page.next_cursor,
         )
 

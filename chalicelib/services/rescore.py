@@ -91,7 +91,7 @@ class RescoreService:
         while True:
             page = self._leads.list_leads(stage, page_size, progress.cursor)
             for record in page.items:
-                if record.state.model_version == self._model.version:
+                if record.lead.model_version == self._model.version:
                     progress.skipped += 1
                     continue
                 if self.rescore_lead(record.lead.lead_id):

@@ -64,8 +64,8 @@ def test_ttl_attributes_follow_architecture():
 def test_leads_table_has_both_indexes_and_a_stream():
     (leads,) = [t for t in definitions.dynamodb_tables("dev") if t["TableName"].endswith("-leads")]
     assert _indexes(leads["GlobalSecondaryIndexes"]) == {
-        "by_stage": ([("stage_pk", "HASH"), ("stage_sk", "RANGE")], "ALL"),
-        "by_score": ([("list_pk", "HASH"), ("stage_sk", "RANGE")], "ALL"),
+        "by_stage": ([("stage_pk", "HASH"), ("stage_sk", "RANGE")], "INCLUDE"),
+        "by_score": ([("list_pk", "HASH"), ("stage_sk", "RANGE")], "INCLUDE"),
     }
     assert leads["StreamSpecification"] == {
         "StreamEnabled": True,
@@ -201,3 +201,13 @@ def test_a_name_only_cloudformation_knows_is_refused(tmp_path: Path, monkeypatch
     monkeypatch.setattr(definitions, "INFRA_TEMPLATE", source)
     with pytest.raises(definitions.UnresolvableError):
         definitions._name("dev", "LeadsTable", "TableName")
+
+
+def test_the_lead_list_indexes_project_what_the_list_shows():
+    from chalicelib.adapters.items import LIST_ATTRIBUTES
+    from infra.definitions import dynamodb_tables
+
+    leads = next(t for t in dynamodb_tables("dev") if t["TableName"].endswith("-leads"))
+    for index in leads["GlobalSecondaryIndexes"]:
+        assert index["Projection"]["ProjectionType"] == "INCLUDE"
+        assert tuple(index["Projection"]["NonKeyAttributes"]) == LIST_ATTRIBUTES
