@@ -104,7 +104,13 @@ class Bench:
         self.shadow = boto3.client("dynamodb", region_name="eu-west-1")
         indexes = {
             t["TableName"]: [
-                Index(i["IndexName"], tuple(k["AttributeName"] for k in i["KeySchema"]))
+                Index(
+                    i["IndexName"],
+                    tuple(k["AttributeName"] for k in i["KeySchema"]),
+                    tuple(i["Projection"]["NonKeyAttributes"])
+                    if i["Projection"]["ProjectionType"] == "INCLUDE"
+                    else None,
+                )
                 for i in t.get("GlobalSecondaryIndexes", [])
             ]
             for t in dynamodb_tables(STAGE)

@@ -137,6 +137,14 @@ class Call:
 class Index:
     name: str
     keys: tuple[str, ...]
+    projected: tuple[str, ...] | None = None  # None: projection ALL
+
+    def entry(self, item: dict[str, Any]) -> dict[str, Any]:
+        """What the index stores of an item: all of it, or its keys and projected attributes."""
+        if self.projected is None:
+            return item
+        keep = {"pk", "sk", *self.keys, *self.projected}
+        return {name: value for name, value in item.items() if name in keep}
 
 
 class Meter:
@@ -229,7 +237,7 @@ class Meter:
     def _index_writes(
         self, table: str, old: dict[str, Any] | None, new: dict[str, Any] | None
     ) -> list[int]:
-        """Bytes of each index entry written (projection ALL: the whole item)."""
+        """Bytes of each index entry written (its projection of the item)."""
         writes: list[int] = []
         for index in self._indexes.get(table, ()):
             old_key = _index_key(index, old)
@@ -237,13 +245,14 @@ class Meter:
             if old_key is None and new_key is None:
                 continue
             if old_key is not None and new_key is not None and old_key == new_key:
-                if old != new:
-                    writes.append(item_size(new))
+                assert old is not None and new is not None
+                if index.entry(old) != index.entry(new):
+                    writes.append(item_size(index.entry(new)))
                 continue
-            if old_key is not None:
-                writes.append(item_size(old))
-            if new_key is not None:
-                writes.append(item_size(new))
+            if old is not None and old_key is not None:
+                writes.append(item_size(index.entry(old)))
+            if new is not None and new_key is not None:
+                writes.append(item_size(index.entry(new)))
         return writes
 
     def take(self) -> list[Call]:

@@ -106,23 +106,12 @@ def what_if(row: dict[str, Any], api_seconds: float, memory_mb: int) -> list[dic
         )
 
     priced("as built")
-    # 1. The list indexes project keys and the few fields a list shows (~0.3 KB).
-    for w in writes.values():
-        w["gsi_wru"] = w["gsi_writes"]
-    priced("GSIs project the list fields only (INCLUDE), not ALL")
-    # 2. The score state stored compressed on the lead item.
-    lead = writes.get("lead")
-    small = int(row.get("lead_item", {}).get("bytes_if_state_compressed", 0))
-    if lead and small:
-        lead["wru"] = lead["items"] * (2 if lead["transactional"] else 1) * _units(small, 1024)
-        if "lead" in reads:
-            r = reads["lead"]
-            r["rru"] = r["items"] * _units(small, 4096) * (1 if r["consistent"] else 0.5)
-    priced(f"score state compressed on the lead item ({small} bytes)")
-    # 3. Per-event funnel "hits" counters counted elsewhere (a metric, or once per batch).
+    # The list indexes already project only list fields, and the score state is
+    # stored compressed (both were levers here before they were built).
+    # 1. Per-event funnel "hits" counters counted elsewhere (a metric, or once per batch).
     writes.pop("funnel", None)
     priced("no funnel counter in the per-event transaction")
-    # 4. An HTTP API instead of a REST API in front of the function.
+    # 2. An HTTP API instead of a REST API in front of the function.
     priced("HTTP API instead of REST API", PRICES["api_gateway_http_per_million"])
     return scenarios
 
