@@ -202,3 +202,11 @@ def decode_state(value: bytes | str) -> LeadScoreState:
     if isinstance(value, bytes | bytearray):
         return LeadScoreState.from_dict(json.loads(zlib.decompress(value)))
     return LeadScoreState.from_dict(json.loads(value))
+
+
+def stream_position(record: Mapping[str, Any], now: float) -> tuple[str, float]:
+    """A Lambda stream record's sequence number, and how long it waited (seconds)."""
+    body = record.get("dynamodb") or {}
+    created = body.get("ApproximateCreationDateTime")
+    lag = now - float(created) if isinstance(created, int | float) else 0.0
+    return str(body.get("SequenceNumber", "")), lag

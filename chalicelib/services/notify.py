@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.adapters.attributes import from_item
+from chalicelib.adapters.items import stream_position
 from chalicelib.adapters.ports import LeadStore, Publisher, Quarantine
 from chalicelib.domain.clock import iso
 from chalicelib.domain.lead import Stage
@@ -122,10 +123,8 @@ class HotLeadNotifier:
         result = NotifyResult()
         now = self._clock()
         for record in records:
-            sequence = str(record.get("dynamodb", {}).get("SequenceNumber", ""))
-            created = record.get("dynamodb", {}).get("ApproximateCreationDateTime")
-            if isinstance(created, int | float):
-                result.lag_seconds = max(result.lag_seconds, now - float(created))
+            sequence, lag = stream_position(record, now)
+            result.lag_seconds = max(result.lag_seconds, lag)
             try:
                 found = qualification(record)
             except (KeyError, ValueError, TypeError, AttributeError) as error:

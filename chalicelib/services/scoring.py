@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.adapters.attributes import from_item
-from chalicelib.adapters.items import event_from_item, funnel_pk, funnel_shard
+from chalicelib.adapters.items import event_from_item, funnel_pk, funnel_shard, stream_position
 from chalicelib.adapters.ports import (
     AlreadyApplied,
     CompanyRecord,
@@ -235,10 +235,8 @@ class ScoringService:
         groups: dict[str, list[tuple[str, TrackingEvent]]] = {}
         now = self._clock()
         for record in records:
-            sequence = str(record.get("dynamodb", {}).get("SequenceNumber", ""))
-            created = record.get("dynamodb", {}).get("ApproximateCreationDateTime")
-            if isinstance(created, int | float):
-                result.lag_seconds = max(result.lag_seconds, now - float(created))
+            sequence, lag = stream_position(record, now)
+            result.lag_seconds = max(result.lag_seconds, lag)
             try:
                 event = parse_event_record(record)
             except PoisonRecord as error:
