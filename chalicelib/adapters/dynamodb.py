@@ -630,15 +630,13 @@ class DynamoLeadStore:
 
     # -- privacy ---------------------------------------------------------------------
 
-    def erase(
-        self, lead_id: str, email_hash: str | None, anonymous_ids: Sequence[str], now: float
-    ) -> int:
+    def erase(self, lead_id: str, email_hash: str | None, now: float) -> int:
         """Delete everything in the lead's partition and its links; leave tombstones."""
         record = self.get_lead(lead_id)
         partition = list(self._query_partition(lead_pk(lead_id)))
         keys = [{"pk": {"S": values["pk"]}, "sk": {"S": values["sk"]}} for values in partition]
         aliases = {str(v["anonymous_id"]) for v in partition if str(v["sk"]).startswith("ALIAS#")}
-        anonymous_ids = sorted(aliases | set(anonymous_ids))
+        anonymous_ids = sorted(aliases)
         if record is not None and record.lead.email:
             keys.append({"pk": {"S": f"EMAIL#{record.lead.email.lower()}"}, "sk": {"S": "LEAD"}})
         _batch_write(self._client, self._table, [{"DeleteRequest": {"Key": k}} for k in keys])

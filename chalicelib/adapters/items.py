@@ -156,7 +156,6 @@ def lead_from_item(values: Mapping[str, Any]) -> LeadRecord:
         created_at=float(values.get("created_at", 0.0)),
         profile=profile,
         company_domain=values.get("company_domain"),
-        anonymous_ids=sorted(values.get("anonymous_ids") or []),
         consent=consent_from(values.get("consent")),
         stage=Stage(values.get("stage", Stage.VISITOR)),
         score=float(values.get("score", 0)),

@@ -481,9 +481,7 @@ class MemoryLeadStore:
 
     # -- privacy ---------------------------------------------------------------------
 
-    def erase(
-        self, lead_id: str, email_hash: str | None, anonymous_ids: Sequence[str], now: float
-    ) -> int:
+    def erase(self, lead_id: str, email_hash: str | None, now: float) -> int:
         with self.table.lock:
             record = self.get_lead(lead_id)
             partition = [k for k in self.table.items if k[0] == lead_pk(lead_id)]
@@ -503,7 +501,7 @@ class MemoryLeadStore:
                 "sk": PROFILE_SK,
                 "erased_at": now,
             }
-            for aid in aliases | set(anonymous_ids):
+            for aid in aliases:
                 self.table.items[(f"ANON#{aid}", "LINK")] = {
                     "pk": f"ANON#{aid}",
                     "sk": "LINK",

@@ -71,7 +71,6 @@ class Lead:
     created_at: float
     profile: dict[str, Any] = field(default_factory=dict)
     company_domain: str | None = None
-    anonymous_ids: list[str] = field(default_factory=list)
     consent: Consent | None = None
     stage: Stage = Stage.VISITOR
     score: float = 0.0

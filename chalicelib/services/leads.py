@@ -305,7 +305,7 @@ class LeadService:
         email = record.lead.email
         removed_events = self._events.delete_events(record.lead.lead_id)
         removed_items = self._leads.erase(
-            record.lead.lead_id, email_hash(email) if email else None, [], now
+            record.lead.lead_id, email_hash(email) if email else None, now
         )
         self._leads.audit(
             "erased",

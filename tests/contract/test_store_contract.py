@@ -192,7 +192,7 @@ def test_erasure_removes_the_partition_and_leaves_tombstones(stores):
     leads.create_lead(lead())
     leads.link_anonymous_id("aid-12345678", "L1", replace=True)
     leads.commit_scoring(commit_for("L1", 0))
-    removed = leads.erase("L1", "hash", [], T0)
+    removed = leads.erase("L1", "hash", T0)
     assert removed >= 3
     assert leads.get_lead("L1") is None
     assert leads.lead_id_by_email("jan@acme.nl") is None

@@ -18,7 +18,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from chalicelib.domain.events import EventType
 from chalicelib.domain.forms import FormDefinition, FormKind
-from chalicelib.domain.lead import Stage
 
 DEFAULT_MODEL_PATH = Path(__file__).with_name("default_model.yaml")
 _CLASSIFY_CACHE_SIZE = 4096
@@ -324,13 +323,6 @@ class ScoringModel(_Strict):
         return {name: tuple(rules) for name, rules in index.items()}
 
     @cached_property
-    def rule_texts(self) -> dict[str, str]:
-        texts = {rule.id: rule.text for rule in self.fit_rules}
-        texts.update({rule.id: rule.text for rule in self.engagement_rules})
-        texts[self.account.id] = self.account.text
-        return texts
-
-    @cached_property
     def half_lives_seconds(self) -> dict[str, float | None]:
         return {
             name: (group.half_life_days * 86_400 if group.half_life_days else None)
@@ -424,9 +416,6 @@ class ScoringModel(_Strict):
             if matched:
                 return content_class.name, topic
         return None, None
-
-    def stage_order(self) -> tuple[Stage, ...]:
-        return (Stage.VISITOR, Stage.LEAD, Stage.MQL, Stage.SQL, Stage.CUSTOMER)
 
 
 def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
