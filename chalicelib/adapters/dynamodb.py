@@ -125,18 +125,19 @@ class DynamoLeadStore:
             answer = self._client.batch_get_item(RequestItems=request)
             found.extend(from_item(i) for i in answer.get("Responses", {}).get(self._table, []))
             request = answer.get("UnprocessedKeys") or None
-        lead = company = None
+        lead = None
+        company_values = None
         for values in found:
             if values["sk"] == PROFILE_SK and values.get("lead_id"):
                 lead = lead_from_item(values)
-            elif values["sk"] == "STATE" and company_domain:
-                state = CompanyState.from_dict(
-                    company_domain, json.loads(values.get("state", "{}"))
-                )
-                company = CompanyRecord(state, int(values.get("version", 0)))
-        if company is None and company_domain:
-            company = CompanyRecord(CompanyState(company_domain), 0)
+            elif values["sk"] == "STATE":
+                company_values = values
+        company = _company(company_domain, company_values) if company_domain else None
         return lead, company
+
+    def get_company(self, domain: str) -> CompanyRecord:
+        """A company's account state (an empty one, version 0, if none is stored yet)."""
+        return _company(domain, self._get(f"COMPANY#{domain}", "STATE"))
 
     def lead_id_by_email(self, email: str) -> str | None:
         values = self._get(f"EMAIL#{email.lower()}", "LEAD")
@@ -659,17 +660,10 @@ class DynamoLeadStore:
 
     def _forget_in_company(self, domain: str, lead_id: str, now: float) -> None:
         for _attempt in range(5):
-            _lead, company = self.get_for_scoring("-", domain)
-            if company is None or company.version == 0:
+            company = self.get_company(domain)
+            if company.version == 0:
                 return
-            state = company.state
-            state.readers = {
-                t: {r: at for r, at in rs.items() if r != lead_id}
-                for t, rs in state.readers.items()
-            }
-            state.credited = {
-                t: {r: w for r, w in cs.items() if r != lead_id} for t, cs in state.credited.items()
-            }
+            company = CompanyRecord(company.state.without(lead_id), company.version)
             try:
                 self._client.transact_write_items(TransactItems=[self._company_put(company, now)])  # type: ignore[list-item]
             except ClientError as error:
@@ -704,6 +698,13 @@ class DynamoLeadStore:
 
     def export_items(self, lead_id: str) -> list[dict[str, Any]]:
         return list(self._query_partition(lead_pk(lead_id)))
+
+
+def _company(domain: str, values: Mapping[str, Any] | None) -> CompanyRecord:
+    if not values:
+        return CompanyRecord(CompanyState(domain), 0)
+    state = CompanyState.from_dict(domain, json.loads(values.get("state", "{}")))
+    return CompanyRecord(state, int(values.get("version", 0)))
 
 
 def _consent_values(consent: Mapping[str, Any]) -> dict[str, Any]:

@@ -150,15 +150,19 @@ class MemoryLeadStore:
         self.table.requests["BatchGetItem"] += 1
         item = self.table.get(lead_pk(lead_id), PROFILE_SK)
         lead = lead_from_item(item) if item and item.get("lead_id") else None
-        company = None
-        if company_domain:
-            stored = self.table.get(f"COMPANY#{company_domain}", "STATE")
-            if stored:
-                state = CompanyState.from_dict(company_domain, json.loads(stored["state"]))
-                company = CompanyRecord(state, int(stored["version"]))
-            else:
-                company = CompanyRecord(CompanyState(company_domain), 0)
+        company = self._company(company_domain) if company_domain else None
         return lead, company
+
+    def get_company(self, domain: str) -> CompanyRecord:
+        self.table.requests["GetItem"] += 1
+        return self._company(domain)
+
+    def _company(self, domain: str) -> CompanyRecord:
+        stored = self.table.get(f"COMPANY#{domain}", "STATE")
+        if not stored:
+            return CompanyRecord(CompanyState(domain), 0)
+        state = CompanyState.from_dict(domain, json.loads(stored["state"]))
+        return CompanyRecord(state, int(stored["version"]))
 
     def lead_id_by_email(self, email: str) -> str | None:
         self.table.requests["GetItem"] += 1
@@ -514,15 +518,7 @@ class MemoryLeadStore:
                 if stored:
                     state = CompanyState.from_dict(
                         record.lead.company_domain, json.loads(stored["state"])
-                    )
-                    state.readers = {
-                        t: {r: a for r, a in rs.items() if r != lead_id}
-                        for t, rs in state.readers.items()
-                    }
-                    state.credited = {
-                        t: {r: w for r, w in cs.items() if r != lead_id}
-                        for t, cs in state.credited.items()
-                    }
+                    ).without(lead_id)
                     stored["state"] = json.dumps(state.to_dict())
                     stored["version"] = int(stored["version"]) + 1
             return removed

@@ -304,8 +304,9 @@ class ScoringService:
             if known != domain:
                 domain = known
                 self._remember_domain(lead_id, domain)
-                if domain and company is None and self._needs_company(pending):
-                    _, company = self._leads.get_for_scoring("-", self._business(domain))
+                business = self._business(domain)
+                if business and company is None and self._needs_company(pending):
+                    company = self._leads.get_company(business)
             commit, surges = self._score(lead_id, record, company, pending)
             try:
                 self._leads.commit_scoring(commit)

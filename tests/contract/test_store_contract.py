@@ -214,3 +214,17 @@ def test_behaviour_ledger_expires_with_the_events_and_fit_ledger_stays(stores):
         if item["sk"].startswith("LEDGER#")
     }
     assert expiry == {"e1": int(T0 + 395 * 86_400), "f1": None}
+
+
+def test_erasure_takes_the_person_out_of_their_company_state(stores):
+    leads, _ = stores
+    from chalicelib.adapters.ports import CompanyRecord
+
+    assert leads.get_company("acme.nl").version == 0
+    leads.create_lead(lead())
+    company = CompanyRecord(CompanyState("acme.nl", readers={"itsm": {"L1": T0, "L2": T0}}), 0)
+    leads.commit_scoring(commit_for("L1", 0, company=company))
+    leads.erase("L1", None, T0)
+    stored = leads.get_company("acme.nl")
+    assert stored.state.readers == {"itsm": {"L2": T0}}
+    assert stored.version == 2

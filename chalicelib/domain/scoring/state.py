@@ -251,6 +251,18 @@ class CompanyState:
     readers: dict[str, dict[str, float]] = field(default_factory=dict)
     credited: dict[str, dict[str, int]] = field(default_factory=dict)
 
+    def without(self, lead_id: str) -> CompanyState:
+        """The same state with one person's contributions taken out (erasure)."""
+        return CompanyState(
+            domain=self.domain,
+            readers={
+                t: {r: at for r, at in rs.items() if r != lead_id} for t, rs in self.readers.items()
+            },
+            credited={
+                t: {r: w for r, w in cs.items() if r != lead_id} for t, cs in self.credited.items()
+            },
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {"d": self.domain, "r": self.readers, "c": self.credited}
 
