@@ -5,7 +5,6 @@ The table design and its access patterns are in docs/ARCHITECTURE.md.
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 import uuid
@@ -19,6 +18,8 @@ from chalicelib.adapters.attributes import from_item, to_attr, to_item
 from chalicelib.adapters.items import (
     FUNNEL_SHARDS,
     PROFILE_SK,
+    decode_cursor,
+    encode_cursor,
     encode_state,
     event_from_item,
     event_to_item,
@@ -55,23 +56,6 @@ _BATCH_GET = 100
 
 def _is_condition_failure(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
-
-
-def encode_cursor(key: Mapping[str, Any] | None) -> str | None:
-    if not key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
-
-
-def decode_cursor(cursor: str) -> dict[str, Any]:
-    """A page cursor back into DynamoDB's start key; ValueError if it was tampered with."""
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, TypeError):
-        raise ValueError("not a cursor this API returned") from None
-    if not isinstance(key, dict) or not all(isinstance(v, dict) for v in key.values()):
-        raise ValueError("not a cursor this API returned")
-    return key
 
 
 def _batch_write(client: DynamoDBClient, table: str, requests: list[dict[str, Any]]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import zlib
 from collections.abc import Mapping
@@ -209,3 +210,20 @@ def stream_position(record: Mapping[str, Any], now: float) -> tuple[str, float]:
     created = body.get("ApproximateCreationDateTime")
     lag = now - float(created) if isinstance(created, int | float) else 0.0
     return str(body.get("SequenceNumber", "")), lag
+
+
+def encode_cursor(key: Mapping[str, Any] | None) -> str | None:
+    if not key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> dict[str, Any]:
+    """A page cursor back into DynamoDB's start key; ValueError if it was tampered with."""
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, TypeError):
+        raise ValueError("not a cursor this API returned") from None
+    if not isinstance(key, dict) or not all(isinstance(v, dict) for v in key.values()):
+        raise ValueError("not a cursor this API returned")
+    return key

@@ -16,11 +16,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, replace
 from typing import Any
 
-from chalicelib.adapters.dynamodb import decode_cursor, encode_cursor
 from chalicelib.adapters.items import (
     FUNNEL_SHARDS,
     LIST_ATTRIBUTES,
     PROFILE_SK,
+    decode_cursor,
+    encode_cursor,
     encode_state,
     event_from_item,
     event_sk,

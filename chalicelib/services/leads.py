@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from chalicelib.adapters.dynamodb import decode_cursor
+from chalicelib.adapters.items import decode_cursor
 from chalicelib.adapters.ports import (
     EventStore,
     LeadRecord,
