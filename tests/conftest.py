@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from infra.local_stack import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BROWSER_UA = (
@@ -104,49 +107,51 @@ class LocalStackHandle:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+@contextlib.contextmanager
+def running_local_stack(
+    log_dir: Path, api_key: str, extra_env: dict[str, str] | None = None
+) -> Iterator[LocalStackHandle]:
+    """`make run`'s stack on free ports, in its own process; stopped with Ctrl-C (SIGINT)."""
+    ports = {name: str(free_port()) for name in ("EMULATOR_PORT", "API_PORT", "PAGES_PORT")}
+    env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
+    env.update(ports)
+    env.update({"API_KEY": api_key, "PYTHONUNBUFFERED": "1", **(extra_env or {})})
+    log_path = log_dir / "stack.log"
+    with log_path.open("w", encoding="utf-8") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "infra.local_stack"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        handle = LocalStackHandle(
+            api_url=f"http://127.0.0.1:{ports['API_PORT']}",
+            pages_url=f"http://127.0.0.1:{ports['PAGES_PORT']}",
+            emulator_url=f"http://127.0.0.1:{ports['EMULATOR_PORT']}",
+            api_key=api_key,
+            process=process,
+            log_path=log_path,
+        )
+        deadline = time.monotonic() + 90
+        while "ready in" not in handle.log():
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"the local stack did not start:\n{handle.log()[-4000:]}")
+            time.sleep(0.2)
+        try:
+            yield handle
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStackHandle]:
-    """`make run`'s stack on free ports, in its own process; stopped with Ctrl-C (SIGINT)."""
-    ports = {name: str(_free_port()) for name in ("EMULATOR_PORT", "API_PORT", "PAGES_PORT")}
-    env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
-    env.update(ports)
-    env.update({"API_KEY": "e2e-test-key", "PYTHONUNBUFFERED": "1"})
-    log_path = tmp_path_factory.mktemp("local-stack") / "stack.log"
-    log = log_path.open("w", encoding="utf-8")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "infra.local_stack"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    handle = LocalStackHandle(
-        api_url=f"http://127.0.0.1:{ports['API_PORT']}",
-        pages_url=f"http://127.0.0.1:{ports['PAGES_PORT']}",
-        emulator_url=f"http://127.0.0.1:{ports['EMULATOR_PORT']}",
-        api_key="e2e-test-key",
-        process=process,
-        log_path=log_path,
-    )
-    deadline = time.monotonic() + 90
-    while "ready in" not in handle.log():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"the local stack did not start:\n{handle.log()[-4000:]}")
-        time.sleep(0.2)
-    yield handle
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    """The shared local stack of the end-to-end and browser tests."""
+    with running_local_stack(tmp_path_factory.mktemp("local-stack"), "e2e-test-key") as handle:
+        yield handle

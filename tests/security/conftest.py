@@ -15,17 +15,12 @@ import io
 import json
 import logging
 import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from infra.local_stack import free_port
-from tests.conftest import ROOT, LocalStackHandle
+from tests.conftest import LocalStackHandle, running_local_stack
 from tests.support import BROWSER_UA
 
 SECURITY_API_KEY = "security-suite-key-5f0c"
@@ -36,47 +31,12 @@ ORIGIN = "https://kb.example.nl"
 @pytest.fixture(scope="session")
 def security_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStackHandle]:
     """A local stack of the security tests' own, started as `make run` starts it."""
-    ports = {name: str(free_port()) for name in ("EMULATOR_PORT", "API_PORT", "PAGES_PORT")}
-    env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
-    env.update(ports)
-    env.update(
-        {
-            "API_KEY": SECURITY_API_KEY,
-            "PYTHONUNBUFFERED": "1",
-            "RATE_LIMIT_PER_IP_PER_MINUTE": "1000000",
-        }
-    )
-    log_path = tmp_path_factory.mktemp("security-stack") / "stack.log"
-    log = log_path.open("w", encoding="utf-8")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "infra.local_stack"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    handle = LocalStackHandle(
-        api_url=f"http://127.0.0.1:{ports['API_PORT']}",
-        pages_url=f"http://127.0.0.1:{ports['PAGES_PORT']}",
-        emulator_url=f"http://127.0.0.1:{ports['EMULATOR_PORT']}",
-        api_key=SECURITY_API_KEY,
-        process=process,
-        log_path=log_path,
-    )
-    deadline = time.monotonic() + 90
-    while "ready in" not in handle.log():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"the security tests' local stack did not start:\n{handle.log()[-4000:]}")
-        time.sleep(0.2)
-    yield handle
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    with running_local_stack(
+        tmp_path_factory.mktemp("security-stack"),
+        SECURITY_API_KEY,
+        {"RATE_LIMIT_PER_IP_PER_MINUTE": "1000000"},
+    ) as handle:
+        yield handle
 
 
 class InProcessApp:
