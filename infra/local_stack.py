@@ -380,7 +380,9 @@ class SalesInbox(threading.Thread):
             if not answer.get("Messages"):
                 self.stopping.wait(0.5)
             for message in answer.get("Messages", []):
-                print(format_notification(message["Body"]), flush=True)
+                # One write, newline included: no other thread's line lands inside a block.
+                sys.stdout.write(format_notification(message["Body"]) + "\n")
+                sys.stdout.flush()
                 # Left in the queue would print twice; sales tools read their own subscriptions.
                 sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
 
