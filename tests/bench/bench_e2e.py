@@ -22,11 +22,7 @@ demo-form journey is timed too, from its form post (``e2e_demo_form_*``).
 from __future__ import annotations
 
 import json
-import os
-import signal
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -37,8 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from tests.bench.workload import BROWSER_UA
+from tests.conftest import running_local_stack
 
-ROOT = Path(__file__).resolve().parents[2]
 KB = "https://kb.example.nl"
 JOURNEYS = 20
 DEMO_JOURNEYS = 8
@@ -57,14 +53,6 @@ BUYING = [
         "title": "the evaluation report",
     },
 ]
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _post(url: str, body: dict[str, Any], content_type: str = "application/json") -> Any:
@@ -148,32 +136,14 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def run(journeys: int = JOURNEYS, demo_journeys: int = DEMO_JOURNEYS) -> dict[str, Any]:
-    ports = {name: str(_free_port()) for name in ("EMULATOR_PORT", "API_PORT", "PAGES_PORT")}
-    env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
-    env.update(ports)
-    env.update({"API_KEY": "bench-key", "PYTHONUNBUFFERED": "1"})
-    log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)  # noqa: SIM115
     started = time.perf_counter()
-    stack = subprocess.Popen(
-        [sys.executable, "-m", "infra.local_stack"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    api = f"http://127.0.0.1:{ports['API_PORT']}"
-    try:
-        deadline = time.monotonic() + 120
-        while "ready in" not in Path(log.name).read_text(errors="replace"):
-            if stack.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    "the local stack did not start:\n"
-                    + Path(log.name).read_text(errors="replace")[-3000:]
-                )
-            time.sleep(0.2)
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        running_local_stack(Path(folder), "bench-key") as stack,
+    ):
         ready = time.perf_counter() - started
-        inbox = Inbox(f"http://127.0.0.1:{ports['EMULATOR_PORT']}")
+        api = stack.api_url
+        inbox = Inbox(stack.emulator_url)
         inbox.start()
         latencies: list[float] = []
         missed = 0
@@ -200,14 +170,6 @@ def run(journeys: int = JOURNEYS, demo_journeys: int = DEMO_JOURNEYS) -> dict[st
             if arrived is not None:
                 demo.append(arrived - began)
         inbox.stopping.set()
-    finally:
-        stack.send_signal(signal.SIGINT)
-        try:
-            stack.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            stack.kill()
-        log.close()
-        os.unlink(log.name)
     if not latencies:
         raise RuntimeError("no hot-lead message arrived for any journey")
     return {
