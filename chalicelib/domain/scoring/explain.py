@@ -69,10 +69,21 @@ def reasons(state: LeadScoreState, model: ScoringModel, at: float) -> list[Reaso
 
 
 def recommend_channel(state: LeadScoreState) -> tuple[Channel, str]:
-    """Phone only for hot leads with a known number; e-mail otherwise (DOMAIN.md)."""
+    """Phone only for hot leads with a known number; e-mail otherwise (DOMAIN.md).
+
+    The trigger's own advice (seed 003) comes first: an opinion piece or a selective
+    reader is mailed; colleagues without a clear senior get one mail with CCs; an
+    in-article click-through, or colleagues with a clear senior, are phoned.
+    """
     phone = state.profile.get("phone")
     trigger = state.rules.get(state.last_signal_rule or "")
-    if trigger is not None and trigger.advise_email:
+    follow_up = trigger.follow_up if trigger is not None else None
+    if trigger is not None and follow_up == "email_cc":
+        return Channel.EMAIL, (
+            f"E-mail with CCs: {trigger.text}, with no clear senior among them; "
+            "write to them together"
+        )
+    if trigger is not None and trigger.advise_email and follow_up not in ("phone", "phone_senior"):
         return Channel.EMAIL, (
             f"E-mail: the trigger was content ({trigger.text}); "
             "verify the assumption in writing first"
@@ -81,4 +92,13 @@ def recommend_channel(state: LeadScoreState) -> tuple[Channel, str]:
         return Channel.EMAIL, "E-mail: not sales-qualified yet, keep nurturing"
     if not phone:
         return Channel.EMAIL, "E-mail: no phone number known"
+    if trigger is not None and follow_up == "phone_senior":
+        return Channel.PHONE, (
+            f"Phone: {trigger.text}, and one of them is clearly the most senior; call them"
+        )
+    if trigger is not None and follow_up == "phone":
+        return Channel.PHONE, (
+            f"Phone: a hot lead who left a phone number; the trigger ({trigger.text}) "
+            "is best followed up by phone"
+        )
     return Channel.PHONE, "Phone: a hot lead who left a phone number"
