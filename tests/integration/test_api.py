@@ -183,6 +183,30 @@ def test_a_buying_journey_is_scored_and_announced_once_on_sns(harness):
     assert [i["lead_id"] for i in listed["items"]] == [found["lead_id"]]
 
 
+def test_a_shared_browser_credits_the_last_person_who_identified_through_the_api(harness):
+    # Given Jan identified on a browser; then Piet fills in a form on the same browser
+    harness.post("/v1/forms/whitepaper/submissions", {**DIRECTOR, "anonymous_id": AID})
+    harness.pump()
+    piet = {"email": "piet@acme.nl", "first_name": "Piet", "anonymous_id": AID}
+    harness.post("/v1/forms/newsletter/submissions", piet)
+    # When the browser views pricing
+    pricing = {"type": "page_view", "url": f"{KB}/pricing", "title": "Pricing"}
+    harness.post("/v1/t/events", {"anonymous_id": AID, "events": [pricing]})
+    harness.pump()
+
+    def lead(email):
+        found = json.loads(harness.sales("GET", f"/v1/leads?email={email}").body)["items"][0]
+        return json.loads(harness.sales("GET", f"/v1/leads/{found['lead_id']}").body)
+
+    jan, piet_lead = lead("jan.jansen@acme.nl"), lead("piet@acme.nl")
+    # Then Piet gets the buying signal, not Jan, and both timelines say why
+    assert any(r["rule"] == "pricing_view" for r in piet_lead["reasons"])
+    assert not any(r["rule"] == "pricing_view" for r in jan["reasons"])
+    outcomes = [e["properties"].get("outcome") for e in jan["timeline"]]
+    assert "shared_device_left" in outcomes
+    assert "shared_device" in [e["properties"].get("outcome") for e in piet_lead["timeline"]]
+
+
 def test_a_corrupt_item_written_straight_into_the_events_table_blocks_nothing(harness):
     harness.dynamodb.put_item(
         TableName=harness.names["events"],
