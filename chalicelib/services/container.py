@@ -90,11 +90,15 @@ def get_services() -> Services:
     from chalicelib.adapters.aws import dynamodb_client, sns_client
     from chalicelib.adapters.dynamodb import DynamoEventStore, DynamoLeadStore, DynamoQuarantine
     from chalicelib.adapters.sns import SnsPublisher
-    from chalicelib.domain.scoring.model import load_scoring_model
+    from chalicelib.domain.scoring.model import load_scoring_model, model_warnings
+    from chalicelib.observability import logger
     from chalicelib.settings import get_settings
 
     settings = get_settings()
     model = load_scoring_model(settings.scoring_model_path or None)
+    for warning in model_warnings(model):
+        # Valid, but one kind of act could inflate a score: say so at every cold start.
+        logger.warning("scoring model %s: %s", model.version, warning)
     client = dynamodb_client(settings.region)
     events = DynamoEventStore(client, settings.events_table, settings.event_retention_days)
     return build_services(

@@ -171,7 +171,8 @@ def test_a_shared_browser_credits_the_person_who_identified_last():
     # When Piet fills in a form on the same browser, and the browser then visits pricing
     w.clock.now += 3600
     w.services.capture.submit_form(
-        "whitepaper", {"email": "piet@acme.nl", "first_name": "Piet", "anonymous_id": AID},
+        "whitepaper",
+        {"email": "piet@acme.nl", "first_name": "Piet", "anonymous_id": AID},
         w.ctx(),
     )
     w.services.capture.track(tracker_body(AID, [pricing]), w.ctx())

@@ -131,14 +131,19 @@ def test_personal_mail_clicks_by_the_dozen_cannot_make_an_sql_alone():
     events = [form_event(T0, DIRECTOR)]
     # When a personal follow-up mail's link is clicked 40 times over two months
     events += [
-        event("email_click", T0 + 60 + i * 1.5 * DAY, f"{KB}/pricing", properties={"personal": True})
+        event(
+            "email_click", T0 + 60 + i * 1.5 * DAY, f"{KB}/pricing", properties={"personal": True}
+        )
         for i in range(40)
     ]
     state, ledger, _ = final(events)
     # Then the e-mail group never holds more than its ceiling and the lead is no SQL
     assert state.stage != Stage.SQL
     assert sum(e.points for e in ledger if e.rule == "personal_mail_click") < 30 * 10
-    assert state.ceilings["email"].at(events[-1].occurred_at, MODEL.half_lives_seconds["behaviour"]) <= 15 + 1e-9
+    assert (
+        state.ceilings["email"].at(events[-1].occurred_at, MODEL.half_lives_seconds["behaviour"])
+        <= 15 + 1e-9
+    )
 
 
 @pytest.mark.parametrize(
@@ -264,7 +269,9 @@ def test_reading_time_is_not_one_more_article_read():
     # A page_engagement belongs to its page view: topics and colleagues count the view only
     state, _, _ = final([engaged(T0, 240, 90)])
     assert state.topics == {}
-    outcome = score_event(LeadScoreState(), CompanyState("acme.nl"), engaged(T0, 240, 90), MODEL, T0)
+    outcome = score_event(
+        LeadScoreState(), CompanyState("acme.nl"), engaged(T0, 240, 90), MODEL, T0
+    )
     assert outcome.company == CompanyState("acme.nl")
 
 
@@ -325,9 +332,15 @@ def colleagues_surge(profiles):
     company = CompanyState("acme.nl")
     surge = None
     for i, profile in enumerate(profiles):
-        lead = score_event(LeadScoreState(), None, form_event(T0, profile, lead_id=f"C{i}"), MODEL, T0).lead
+        lead = score_event(
+            LeadScoreState(), None, form_event(T0, profile, lead_id=f"C{i}"), MODEL, T0
+        ).lead
         outcome = score_event(
-            lead, company, event("page_view", T0 + i * 60, f"{KB}/articles/itsm/x", lead_id=f"C{i}"), MODEL, T0
+            lead,
+            company,
+            event("page_view", T0 + i * 60, f"{KB}/articles/itsm/x", lead_id=f"C{i}"),
+            MODEL,
+            T0,
         )
         company = outcome.company
         surge = outcome.account_surge or surge
@@ -335,13 +348,21 @@ def colleagues_surge(profiles):
 
 
 def signal_for(surge, lead_id, profile):
-    lead = score_event(LeadScoreState(), None, form_event(T0, profile, lead_id=lead_id), MODEL, T0).lead
-    lead = score_event(lead, None, event("page_view", T0 + 1, f"{KB}/pricing", lead_id=lead_id), MODEL, T0).lead
+    lead = score_event(
+        LeadScoreState(), None, form_event(T0, profile, lead_id=lead_id), MODEL, T0
+    ).lead
+    lead = score_event(
+        lead, None, event("page_view", T0 + 1, f"{KB}/pricing", lead_id=lead_id), MODEL, T0
+    ).lead
     properties = {"topic": surge.topic, "domain": surge.domain, "readers": surge.readers}
     if surge.senior:
         properties["senior_lead_id"] = surge.senior
     return score_event(
-        lead, None, event("account_signal", T0 + 600, lead_id=lead_id, properties=properties), MODEL, T0
+        lead,
+        None,
+        event("account_signal", T0 + 600, lead_id=lead_id, properties=properties),
+        MODEL,
+        T0,
     ).lead
 
 

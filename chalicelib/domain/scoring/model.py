@@ -148,7 +148,10 @@ class Acts(_Strict):
     #: "Two forms make an MQL" counts different forms at least this many minutes apart.
     distinct_forms_minutes: float = Field(default=10, ge=0)
     asset_rule_id: str = Field(default="form_asset", pattern=r"^[a-z][a-z0-9_]*$")
-    asset_text: str = "Fetched “{title}”, the asset of the form just filled in, on {date}: one act, counted with the form"
+    asset_text: str = (
+        "Fetched “{title}”, the asset of the form just filled in, on {date}: "
+        "one act, counted with the form"
+    )
 
 
 FollowUp = Literal["phone", "email"]

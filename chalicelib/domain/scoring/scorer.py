@@ -457,9 +457,7 @@ def _matches(rule: RulePlan, state: LeadScoreState, event: TrackingEvent, facts:
         return False
     if rule.fit_any is not None and not any(fit_id in state.fit for fit_id in rule.fit_any):
         return False
-    if rule.search_engine is not None and not rule.search_engine.search(
-        facts.search_terms.lower()
-    ):
+    if rule.search_engine is not None and not rule.search_engine.search(facts.search_terms.lower()):
         return False
     if rule.min_engaged_seconds is not None or rule.min_scroll_depth is not None:
         properties = event.properties or {}
@@ -484,9 +482,7 @@ def _hold(
     state: LeadScoreState, group: str, points: float, half_life: float | None, at: float
 ) -> None:
     held = state.ceilings.get(group)
-    state.ceilings[group] = (held if held is not None else Accumulator()).add(
-        points, at, half_life
-    )
+    state.ceilings[group] = (held if held is not None else Accumulator()).add(points, at, half_life)
 
 
 def _within_cap(state: LeadScoreState, key: str, count: int, days: float, at: float) -> bool:
