@@ -364,3 +364,35 @@ def test_the_tracker_rejects_a_link_target_that_is_no_url():
     )
     assert answer.accepted == 0
     assert "target_url" in answer.rejected[0].message
+
+
+def test_colleagues_reading_one_topic_with_a_clear_senior_get_phone_advice_for_the_senior():
+    # Given a director who looked at pricing, and two junior colleagues
+    w = world()
+    article = {"type": "page_view", "url": f"{KB}/articles/itsm/why-itil", "title": "Why ITIL"}
+    pricing = {"type": "page_view", "url": f"{KB}/pricing", "title": "Pricing"}
+    people = [
+        (DIRECTOR, "anon-director-01", [pricing, article]),
+        (
+            {"email": "kim@acme.nl", "first_name": "Kim", "job_title": "Junior analyst"},
+            "anon-junior-0001",
+            [article],
+        ),
+        (
+            {"email": "tom@acme.nl", "first_name": "Tom", "job_title": "Trainee"},
+            "anon-junior-0002",
+            [article],
+        ),
+    ]
+    # When all three read about the same topic within the week
+    for profile, aid, events in people:
+        w.services.capture.submit_form("whitepaper", {**profile, "anonymous_id": aid}, w.ctx())
+        w.pump()
+        w.services.capture.track(tracker_body(aid, events), w.ctx())
+        w.pump()
+    # Then the director is a hot lead to phone, because one of them is clearly senior
+    lead = w.lead_by_email(DIRECTOR["email"])
+    assert any(r["rule"] == "account_topic_surge" for r in lead["reasons"])
+    assert lead["stage"] == Stage.SQL
+    assert lead["recommended_channel"] == "phone"
+    assert "clearly the most senior" in lead["recommended_channel_reason"]
