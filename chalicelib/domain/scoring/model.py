@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -328,13 +328,6 @@ class AccountRule(_Strict):
     seniority: tuple[str, ...] = ()
     text: str = "{n} colleagues at {domain} read about {topic} this week"
 
-    def rank(self, fit_rules: Mapping[str, float]) -> int:
-        """A colleague's seniority: higher is more senior, 0 when no seniority rule applies."""
-        for index, rule_id in enumerate(self.seniority):
-            if rule_id in fit_rules:
-                return len(self.seniority) - index
-        return 0
-
 
 class DecayGroup(_Strict):
     half_life_days: float | None = Field(default=30, gt=0)
@@ -473,6 +466,22 @@ class ScoringModel(_Strict):
         return assets
 
     @cached_property
+    def has_content_tags(self) -> bool:
+        return bool(self.content_tags)
+
+    def account_rank(self, fit_rules: Mapping[str, float]) -> int:
+        """A colleague's seniority rank under the account rule (0: none or no ranking)."""
+        seniority = self._seniority
+        for index, rule_id in enumerate(seniority):
+            if rule_id in fit_rules:
+                return len(seniority) - index
+        return 0
+
+    @cached_property
+    def _seniority(self) -> tuple[str, ...]:
+        return self.account.seniority
+
+    @cached_property
     def account_ceiling(self) -> float | None:
         group = self.account.group
         ceiling = self.ceilings.get(group) if group else None
@@ -562,6 +571,25 @@ class ScoringModel(_Strict):
     def _pages(self) -> dict[str, tuple[str, str | None, str | None]]:
         return {}
 
+    def search_terms(self, url: str, referrer: str) -> str:
+        """A search engine's query that led to ``url``: ``utm_term`` on the URL, else the
+        referrer's ``q=``, ``p=`` or ``query=`` when the referrer is another site (cached)."""
+        if "utm_term=" not in url and "=" not in referrer:
+            return ""  # most hits: no query anywhere, nothing to parse
+        cache = self._search_terms
+        key = (url, referrer)
+        found = cache.get(key)
+        if found is None:
+            found = _search_terms(url, referrer)
+            if len(cache) >= _CLASSIFY_CACHE_SIZE:
+                cache.clear()
+            cache[key] = found
+        return found
+
+    @cached_property
+    def _search_terms(self) -> dict[tuple[str, str], str]:
+        return {}
+
     def classify(self, path: str) -> tuple[str | None, str | None]:
         """The content class and topic of a URL path, or (None, None)."""
         cache = self._classified
@@ -584,6 +612,28 @@ class ScoringModel(_Strict):
             if matched:
                 return content_class.name, topic
         return None, None
+
+
+#: Query parameters search engines put the visitor's terms in (Google/Bing q, Yahoo p).
+_SEARCH_PARAMS = ("q", "p", "query")
+
+
+def _search_terms(url: str, referrer: str) -> str:
+    try:
+        page = urlsplit(url)
+        found = parse_qs(page.query).get("utm_term")
+        if found and found[0].strip():
+            return found[0].strip()
+        source = urlsplit(referrer)
+    except ValueError:
+        return ""
+    if not source.netloc or source.netloc == page.netloc:
+        return ""  # our own site's search is ``site_search``
+    query = parse_qs(source.query)
+    for name in _SEARCH_PARAMS:
+        if query.get(name) and query[name][0].strip():
+            return query[name][0].strip()
+    return ""
 
 
 def _path(url: str) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from chalicelib.domain.events import EventType, TrackingEvent
 from chalicelib.domain.lead import Stage
@@ -42,8 +42,6 @@ _NEWSLETTER_UNSUBSCRIBE = EventType.NEWSLETTER_UNSUBSCRIBE
 _ACCOUNT_SIGNAL = EventType.ACCOUNT_SIGNAL
 _PAGE_ENGAGEMENT = EventType.PAGE_ENGAGEMENT
 _ASSET_EVENTS = frozenset({EventType.DOWNLOAD, EventType.PAGE_VIEW})
-#: Query parameters search engines put the visitor's terms in (Google/Bing q, Yahoo p).
-_SEARCH_PARAMS = ("q", "p", "query")
 #: A ceiling with less room than this is full (no crumbs of a point).
 _MIN_ROOM = 0.5
 _FINAL_STAGES = frozenset({Stage.SQL, Stage.CUSTOMER})  # only sales moves a lead on from these
@@ -278,7 +276,12 @@ class _Facts:
     def search_terms(self) -> str:
         """A search engine's query that led here (referrer q=, p=, query=) or utm_term."""
         if self._search_terms is None:
-            self._search_terms = _search_terms(self.event, self.url)
+            event = self.event
+            utm = (event.properties or {}).get("utm_term")
+            if isinstance(utm, str) and utm.strip():
+                self._search_terms = utm.strip()
+            else:
+                self._search_terms = self.model.search_terms(self.url, event.referrer)
         return self._search_terms
 
     @property
@@ -357,10 +360,11 @@ def _facts(state: LeadScoreState, event: TrackingEvent, model: ScoringModel) -> 
     properties = event.properties or {}
     target = str(properties.get("target_url") or event.url or "")
     target = (raw_path if target == url else _path_of(target)) or target or "?"
-    tags = model.tags_of(path) if path and model.content_tags else ()
-    content = properties.get("content")
-    if isinstance(content, str) and content and content not in tags:
-        tags = (*tags, content)
+    tags = model.tags_of(path) if path and model.has_content_tags else ()
+    if properties:
+        content = properties.get("content")
+        if isinstance(content, str) and content and content not in tags:
+            tags = (*tags, content)
     return _Facts(
         state,
         event,
@@ -389,30 +393,6 @@ def _number(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return 0.0
     return float(value)
-
-
-def _search_terms(event: TrackingEvent, url: str) -> str:
-    properties = event.properties or {}
-    term = properties.get("utm_term")
-    if isinstance(term, str) and term.strip():
-        return term.strip()
-    try:
-        page = urlsplit(url)
-        found = parse_qs(page.query).get("utm_term")
-        if found and found[0].strip():
-            return found[0].strip()
-        if not event.referrer:
-            return ""
-        referrer = urlsplit(event.referrer)
-    except ValueError:
-        return ""
-    if not referrer.netloc or referrer.netloc == page.netloc:
-        return ""  # our own site's search is ``site_search``
-    query = parse_qs(referrer.query)
-    for name in _SEARCH_PARAMS:
-        if query.get(name) and query[name][0].strip():
-            return query[name][0].strip()
-    return ""
 
 
 def _matches(rule: RulePlan, state: LeadScoreState, event: TrackingEvent, facts: _Facts) -> bool:
@@ -471,11 +451,20 @@ def _matches(rule: RulePlan, state: LeadScoreState, event: TrackingEvent, facts:
 
 
 def _room(
-    state: LeadScoreState, group: str, ceiling: float, half_life: float | None, at: float
+    state: LeadScoreState,
+    group: str,
+    ceiling: float,
+    half_life: float | None,
+    at: float,
+    points: float,
 ) -> float:
-    """How many points the group's ceiling still admits at ``at`` (its exact decayed sum)."""
+    """How many of ``points`` the group's ceiling admits at ``at`` (its exact decayed sum)."""
     held = state.ceilings.get(group)
-    return ceiling - (held.at(at, half_life) if held is not None else 0.0)
+    if held is None:
+        return ceiling
+    if at >= held.ref_at and ceiling - held.value >= points:
+        return points  # decay only lowers what is held: room enough, no exp2 needed
+    return ceiling - held.at(at, half_life)
 
 
 def _hold(
@@ -798,7 +787,7 @@ def score_event(
     facts = _facts(state, event, model)
     if event.type == _ACCOUNT_SIGNAL:
         _account_signal(state, event, model, ledger, facts)
-    elif _own_asset(state, event, facts):
+    elif state.form_assets and _own_asset(state, event, facts):
         # Part of the form just filled in: labelled in the ledger, worth nothing extra.
         ledger.append(
             LedgerEntry(
@@ -820,7 +809,7 @@ def score_event(
             points = rule.points
             ceiling = rule.ceiling
             if ceiling is not None and points > 0:
-                room = _room(state, rule.group or "", ceiling, rule.half_life, at)
+                room = _room(state, rule.group or "", ceiling, rule.half_life, at, points)
                 if room < _MIN_ROOM:
                     continue  # this kind of act already holds all it may
                 if points > room:
@@ -860,7 +849,7 @@ def score_event(
             facts.topic,
             at,
             model,
-            model.account.rank(state.fit) if model.account.seniority else 0,
+            model.account_rank(state.fit),
         )
     to_stage, reason = evaluate_stage(state, model, at)
     transition = move_stage(state, to_stage, at, reason)
@@ -885,7 +874,7 @@ def _account_signal(
     ceiling = model.account_ceiling
     group = rule.group or ""
     if ceiling is not None and points > 0:
-        room = _room(state, group, ceiling, half_life, at)
+        room = _room(state, group, ceiling, half_life, at, points)
         if room < _MIN_ROOM:
             return
         points = min(points, room)
