@@ -62,8 +62,13 @@ def build_services(
     from chalicelib.services.reports import ReportService
     from chalicelib.services.rescore import RescoreService
     from chalicelib.services.scoring import ScoringService
+    from chalicelib.domain.scoring.model import model_warnings
+    from chalicelib.observability import logger
     from chalicelib.services.secrets import api_keys, signing_secrets
 
+    for warning in model_warnings(model):
+        # Valid, but one kind of act could inflate a score: say so at every cold start.
+        logger.warning("scoring model %s: %s", model.version, warning)
     secrets = signing_secrets(settings)
     return Services(
         settings=settings,
@@ -98,15 +103,11 @@ def get_services() -> Services:
         DynamoSightings,
     )
     from chalicelib.adapters.sns import SnsPublisher
-    from chalicelib.domain.scoring.model import load_scoring_model, model_warnings
-    from chalicelib.observability import logger
+    from chalicelib.domain.scoring.model import load_scoring_model
     from chalicelib.settings import get_settings
 
     settings = get_settings()
     model = load_scoring_model(settings.scoring_model_path or None)
-    for warning in model_warnings(model):
-        # Valid, but one kind of act could inflate a score: say so at every cold start.
-        logger.warning("scoring model %s: %s", model.version, warning)
     client = dynamodb_client(settings.region)
     events = DynamoEventStore(client, settings.events_table, settings.event_retention_days)
     return build_services(

@@ -399,3 +399,22 @@ def test_new_state_survives_storage():
     assert again.to_dict() == state.to_dict()
     assert again.clone().to_dict() == state.to_dict()
     assert again.rules["article_click_through"].follow_up == "phone"
+
+
+def test_an_uncapped_high_value_rule_is_logged_when_the_services_start(capsys):
+    from chalicelib.domain.scoring.model import DEFAULT_MODEL_PATH
+    from tests.support import world
+
+    text = DEFAULT_MODEL_PATH.read_text(encoding="utf-8").replace(
+        "    points: 15\n    cap: {count: 2, days: 7}\n    group: email\n",
+        "    points: 15\n    group: email\n",
+    )
+    model = parse_scoring_model(text)
+    assert model_warnings(model) == [
+        "rule personal_mail_click: worth 15 points and has no cap per window"
+    ]
+    capsys.readouterr()
+    world(model)
+    assert (
+        "personal_mail_click: worth 15 points and has no cap per window" in capsys.readouterr().out
+    )
