@@ -56,14 +56,14 @@ def build_services(
     idempotency: Any = None,
 ) -> Services:
     """Wire every service to the given stores (``idempotency``: a Powertools persistence layer)."""
+    from chalicelib.domain.scoring.model import model_warnings
+    from chalicelib.observability import logger
     from chalicelib.services.capture import CaptureService
     from chalicelib.services.leads import LeadService
     from chalicelib.services.notify import HotLeadNotifier
     from chalicelib.services.reports import ReportService
     from chalicelib.services.rescore import RescoreService
     from chalicelib.services.scoring import ScoringService
-    from chalicelib.domain.scoring.model import model_warnings
-    from chalicelib.observability import logger
     from chalicelib.services.secrets import api_keys, signing_secrets
 
     for warning in model_warnings(model):

@@ -401,8 +401,9 @@ def test_new_state_survives_storage():
     assert again.rules["article_click_through"].follow_up == "phone"
 
 
-def test_an_uncapped_high_value_rule_is_logged_when_the_services_start(capsys):
+def test_an_uncapped_high_value_rule_is_logged_when_the_services_start(monkeypatch):
     from chalicelib.domain.scoring.model import DEFAULT_MODEL_PATH
+    from chalicelib.observability import logger
     from tests.support import world
 
     text = DEFAULT_MODEL_PATH.read_text(encoding="utf-8").replace(
@@ -413,8 +414,10 @@ def test_an_uncapped_high_value_rule_is_logged_when_the_services_start(capsys):
     assert model_warnings(model) == [
         "rule personal_mail_click: worth 15 points and has no cap per window"
     ]
-    capsys.readouterr()
+    logged: list[str] = []
+    monkeypatch.setattr(logger, "warning", lambda message, *args: logged.append(message % args))
     world(model)
-    assert (
-        "personal_mail_click: worth 15 points and has no cap per window" in capsys.readouterr().out
-    )
+    assert logged == [
+        f"scoring model {model.version}: rule personal_mail_click: worth 15 points and has no "
+        "cap per window"
+    ]
