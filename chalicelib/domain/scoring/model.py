@@ -469,6 +469,10 @@ class ScoringModel(_Strict):
     def has_content_tags(self) -> bool:
         return bool(self.content_tags)
 
+    @cached_property
+    def has_search_engine_rules(self) -> bool:
+        return any(rule.search_engine_words for rule in self.engagement_rules)
+
     def account_rank(self, fit_rules: Mapping[str, float]) -> int:
         """A colleague's seniority rank under the account rule (0: none or no ranking)."""
         seniority = self._seniority
@@ -506,26 +510,36 @@ class ScoringModel(_Strict):
             for name, group in self.decay_groups.items()
         }
 
-    def rules_for(self, event_type: str, content_class: str | None) -> tuple[RulePlan, ...]:
+    def rules_for(
+        self,
+        event_type: str,
+        content_class: str | None,
+        tagged: bool = True,
+        searched: bool = True,
+    ) -> tuple[RulePlan, ...]:
         """The engagement rules for an event type that a content class can meet, in order.
 
-        Only saves the scorer from testing rules whose ``content_class`` rules the
-        event out; every other condition is still checked per event.
+        Only saves the scorer from testing rules the event cannot meet: a ``content_class``
+        that rules it out, a ``content_tag`` on an untagged page (``tagged``), search-engine
+        words without search terms (``searched``); every other condition is still checked
+        per event.
         """
-        key = (event_type, content_class)
+        key = (event_type, content_class, tagged, searched)
         rules = self._rules_for.get(key)
         if rules is None:
             half_lives = self.half_lives_seconds
             rules = tuple(
                 RulePlan.of(rule, half_lives, self.ceilings)
                 for rule in self.rules_by_event.get(event_type, ())
-                if rule.content_class is None or content_class in rule.content_class
+                if (rule.content_class is None or content_class in rule.content_class)
+                and (tagged or rule.content_tag is None)
+                and (searched or rule.search_engine_words is None)
             )
             self._rules_for[key] = rules
         return rules
 
     @cached_property
-    def _rules_for(self) -> dict[tuple[str, str | None], tuple[RulePlan, ...]]:
+    def _rules_for(self) -> dict[tuple[str, str | None, bool, bool], tuple[RulePlan, ...]]:
         return {}
 
     @cached_property

@@ -397,6 +397,11 @@ def _number(value: Any) -> float:
 
 def _matches(rule: RulePlan, state: LeadScoreState, event: TrackingEvent, facts: _Facts) -> bool:
     """Every condition of the rule but its content class (``rules_for`` checked that)."""
+    # The most selective conditions first: most page views carry no tag and no search terms.
+    if rule.content_tag is not None and not any(tag in facts.tags for tag in rule.content_tag):
+        return False
+    if rule.search_engine is not None and not rule.search_engine.search(facts.search_terms.lower()):
+        return False
     if rule.form_kind is not None and event.form_kind not in rule.form_kind:
         return False
     if rule.properties is not None:
@@ -433,11 +438,7 @@ def _matches(rule: RulePlan, state: LeadScoreState, event: TrackingEvent, facts:
         return False
     if rule.min_fit is not None and state.fit_total < rule.min_fit:
         return False
-    if rule.content_tag is not None and not any(tag in facts.tags for tag in rule.content_tag):
-        return False
     if rule.fit_any is not None and not any(fit_id in state.fit for fit_id in rule.fit_any):
-        return False
-    if rule.search_engine is not None and not rule.search_engine.search(facts.search_terms.lower()):
         return False
     if rule.min_engaged_seconds is not None or rule.min_scroll_depth is not None:
         properties = event.properties or {}
@@ -472,6 +473,12 @@ def _hold(
 ) -> None:
     held = state.ceilings.get(group)
     state.ceilings[group] = (held if held is not None else Accumulator()).add(points, at, half_life)
+
+
+def _cap_full(state: LeadScoreState, key: str, count: int, days: float, at: float) -> bool:
+    """Whether a cap window is full already (read only: a ceiling may still refuse the hit)."""
+    current = state.caps.get(key)
+    return current is not None and current.get(int(at // (days * DAY)), 0) >= count
 
 
 def _within_cap(state: LeadScoreState, key: str, count: int, days: float, at: float) -> bool:
@@ -594,7 +601,8 @@ def _count_form(state: LeadScoreState, event: TrackingEvent, model: ScoringModel
         state.last_form_at = at
     form = model.forms_by_id.get(event.form_id or "")
     if form is not None and form.asset:
-        assets = state.form_assets
+        assets = dict(state.form_assets)  # copy on write: ``clone`` shares it
+        state.form_assets = assets
         assets[_path_of(form.asset) or form.asset] = at
         if len(assets) > MAX_FORM_ASSETS:
             del assets[min(assets, key=lambda key: assets[key])]
@@ -803,23 +811,29 @@ def score_event(
         )
     else:
         version = state.model_version
-        for rule in model.rules_for(event.type, facts.content_class):
+        searched = bool(facts.search_terms) if model.has_search_engine_rules else False
+        for rule in model.rules_for(event.type, facts.content_class, bool(facts.tags), searched):
             if not rule.unconditional and not _matches(rule, state, event, facts):
                 continue
             points = rule.points
+            cap = rule.cap
             ceiling = rule.ceiling
             if ceiling is not None and points > 0:
+                if cap is not None and _cap_full(state, rule.id, cap[0], cap[1], at):
+                    continue
                 room = _room(state, rule.group or "", ceiling, rule.half_life, at, points)
                 if room < _MIN_ROOM:
                     continue  # this kind of act already holds all it may
                 if points > room:
                     points = room
-            cap = rule.cap
             if cap is not None and not _within_cap(state, rule.id, cap[0], cap[1], at):
                 continue
             if ceiling is not None:
                 _hold(state, rule.group or "", points, rule.half_life, at)
-            text = _fill(rule.text, facts)
+            try:  # ``_fill``, written out: the hot path
+                text = rule.text.format_map(facts)
+            except (ValueError, IndexError):
+                text = rule.text
             _credit(
                 state,
                 version,

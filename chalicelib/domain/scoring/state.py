@@ -153,7 +153,7 @@ class LeadScoreState:
         new.ceilings = dict(self.ceilings)
         new.form_ids = self.form_ids
         new.last_form_at = self.last_form_at
-        new.form_assets = dict(self.form_assets)
+        new.form_assets = self.form_assets  # copied on write (forms only)
         return new
 
     def to_dict(self) -> dict[str, Any]:
