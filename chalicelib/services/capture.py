@@ -217,7 +217,7 @@ class CaptureService:
                 received_at=now,
                 source="form",
                 url=submission.page_url or "",
-                title=form.title,
+                title=form.title_in("en"),
                 referrer=submission.referrer or "",
                 properties={
                     **submission.utm(),
