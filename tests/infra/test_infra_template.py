@@ -335,13 +335,15 @@ def test_each_function_may_do_exactly_what_it_needs(packaged: dict[str, Any], po
     assert granted == EXPECTED_ACTIONS[policy]
 
 
-def test_only_the_notifier_may_publish_and_only_to_the_hot_leads_topic(packaged: dict[str, Any]):
-    publishers = {}
+def test_only_the_notifier_may_publish_and_only_to_the_hot_leads_topics(packaged: dict[str, Any]):
+    publishers: dict[str, list[Any]] = {}
     for name in EXPECTED_ACTIONS:
         for statement in packaged["Resources"][name]["Properties"]["PolicyDocument"]["Statement"]:
             if "sns:Publish" in _listify(statement["Action"]):
-                publishers[name] = statement["Resource"]
-    assert publishers == {"NotifyHotLeadsPolicy": {"Ref": "HotLeadsTopic"}}
+                publishers.setdefault(name, []).append(statement["Resource"])
+    assert publishers == {
+        "NotifyHotLeadsPolicy": [{"Ref": "HotLeadsTopic"}, {"Ref": "HotLeadsChatTopic"}]
+    }
 
 
 # --- API ---------------------------------------------------------------------------------------
