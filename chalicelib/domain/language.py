@@ -20,8 +20,8 @@ Language = Literal["en", "nl"]
 LANGUAGES: tuple[Language, ...] = get_args(Language)
 DAY = 86_400.0
 
-#: Countries whose business language, for a Dutch-speaking sales team, is Dutch:
-#: the Netherlands, Belgium (Flanders is most of its business population) and Suriname.
+#: Countries a Dutch-speaking sales team addresses in Dutch: the Netherlands, Belgium
+#: (Flanders is most of its business population) and Suriname.
 DUTCH_COUNTRIES = frozenset({"NL", "BE", "SR"})
 
 _MONTHS: dict[Language, tuple[str, ...]] = {
@@ -97,21 +97,20 @@ def lead_language(
     """The language to hand a lead over in.
 
     1. The page language, when the lead filled in a form on a page in a sales
-       language (the form's ``lang`` field, else ``/nl/`` or ``/en/`` in its
-       ``page_url``): people answer in the language they read.
-    2. Else the country, when it makes the other language obvious: with the
-       sales language ``en``, NL, BE and SR get Dutch; with ``nl``, a known
-       country outside those three gets English.
+       language (the form's ``lang`` field, else ``/nl/`` or ``/en/`` as the first
+       segment of its ``page_url``): people answer in the language they read.
+    2. Else, with the sales language ``nl``, a country outside NL, BE and SR gets
+       English: a Dutch team writes to a German or a Dane in English. The country
+       never makes a lead Dutch on its own: an English-speaking team is not assumed
+       to speak Dutch, and Dutch and Flemish business people read English.
     3. Else the deployment's ``SALES_LANGUAGE``.
     """
     chosen = language_of(page_lang)
     if chosen is not None:
         return chosen
-    base: Language = "nl" if default == "nl" else "en"
+    if default != "nl":
+        return "en"
     country = str(profile.get("country") or "").upper()
-    if country:
-        if base == "en" and country in DUTCH_COUNTRIES:
-            return "nl"
-        if base == "nl" and country not in DUTCH_COUNTRIES:
-            return "en"
-    return base
+    if country and country not in DUTCH_COUNTRIES:
+        return "en"
+    return "nl"

@@ -224,6 +224,7 @@ class CaptureService:
                     "consent_marketing": submission.consent_marketing,
                     **({"network": ctx.network} if ctx.network else {}),
                     **({"message": submission.message} if submission.message else {}),
+                    **({"lang": submission.lang} if submission.lang else {}),
                 },
                 anonymous_id=aid,
                 form_id=form.form_id,
