@@ -288,11 +288,14 @@ def test_prod_package_defaults_to_prod(packaged: dict[str, Any]):
 def test_topics_are_encrypted_with_the_customer_managed_key(packaged: dict[str, Any]):
     resources = packaged["Resources"]
     topics = [r for r in resources.values() if r["Type"] == "AWS::SNS::Topic"]
-    assert len(topics) == 2
+    assert len(topics) == 3  # hot leads, hot leads for chat, alarms
     for topic in topics:
         assert topic["Properties"]["KmsMasterKeyId"] == {"Ref": "DataKey"}
     assert resources["HotLeadsTopic"]["Properties"]["TopicName"] == {
         "Fn::Sub": "trechter-${Stage}-hot-leads"
+    }
+    assert resources["HotLeadsChatTopic"]["Properties"]["TopicName"] == {
+        "Fn::Sub": "trechter-${Stage}-hot-leads-chat"
     }
     assert resources["DataKey"]["Properties"]["EnableKeyRotation"] is True
 
