@@ -311,6 +311,10 @@ class LeadExport(_Out):
     identities: list[str]
     announcements: list[dict[str, Any]]
     exported_at: str
+    language: Literal["en", "nl"] | None = None
+    headings: dict[str, str] = Field(
+        default_factory=dict, description="Each section's heading, in ``language``."
+    )
 
 
 class Health(_Out):

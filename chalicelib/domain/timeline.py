@@ -1,4 +1,5 @@
-"""Timeline labels: each event on a lead's timeline as a short sentence, in a language."""
+"""Labels for people: each event on a lead's timeline as a short sentence, and the
+headings of a lead's export, in a language."""
 
 from __future__ import annotations
 
@@ -53,6 +54,21 @@ _MACHINE = LocalText(
     en="{label} (machine traffic, 0 points)", nl="{label} (machineverkeer, 0 punten)"
 )
 _ON = LocalText(en="{label} on {date}", nl="{label} op {date}")
+
+
+_EXPORT_HEADINGS: dict[str, LocalText] = {
+    "lead": LocalText(en="The person and the lead", nl="De persoon en de lead"),
+    "events": LocalText(en="Everything the person did", nl="Alles wat de persoon deed"),
+    "ledger": LocalText(en="Every change of score, and why", nl="Elke scorewijziging, en waarom"),
+    "identities": LocalText(en="Linked anonymous ids", nl="Gekoppelde anonieme id's"),
+    "announcements": LocalText(en="Hand-overs to sales", nl="Overdrachten aan sales"),
+    "exported_at": LocalText(en="Exported at", nl="Geëxporteerd op"),
+}
+
+
+def export_headings(language: str) -> dict[str, str]:
+    """The export's sections, named for the person who asked for it."""
+    return {section: text[language] for section, text in _EXPORT_HEADINGS.items()}
 
 
 def _path(url: str) -> str:

@@ -30,7 +30,7 @@ from chalicelib.domain.scoring.explain import (
 from chalicelib.domain.scoring.model import ScoringModel
 from chalicelib.domain.scoring.scorer import LedgerEntry
 from chalicelib.domain.submissions import FormSubmission
-from chalicelib.domain.timeline import timeline_label
+from chalicelib.domain.timeline import export_headings, timeline_label
 from chalicelib.schemas import (
     ConsentOut,
     ConsentRequest,
@@ -343,7 +343,11 @@ class LeadService:
         for name in ("reasons",):
             if isinstance(lead.get(name), str):
                 lead[name] = json.loads(lead[name])
-        events = [timeline_entry(e).model_dump() for e in self._events.history(record.lead.lead_id)]
+        language = lead_language(self._sales_language, record.state.profile, record.state.page_lang)
+        events = [
+            timeline_entry(e, self._model, language).model_dump()
+            for e in self._events.history(record.lead.lead_id)
+        ]
         ledger = [e.to_dict() for e in self._leads.ledger(record.lead.lead_id)]
         self._leads.audit("exported", record.lead.lead_id, {"events": len(events)}, now)
         return LeadExport(
@@ -359,6 +363,8 @@ class LeadService:
                 if str(i.get("sk", "")).startswith("ANNOUNCE#")
             ],
             exported_at=iso(now),
+            language=language,
+            headings=export_headings(language),
         )
 
 

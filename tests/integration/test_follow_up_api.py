@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
@@ -14,11 +13,10 @@ AID = "anon-0123456789"
 
 
 @pytest.fixture
-def dutch(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def dutch(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SALES_LANGUAGE", "nl")
     monkeypatch.setenv("KNOWLEDGE_BASE_NAME", "ZBC")
     monkeypatch.setenv("CONSOLE_URL", "https://console.example.nl")
-    yield
 
 
 def test_a_dutch_deployment_hands_over_in_dutch_on_the_api_and_on_sns(dutch, harness):

@@ -421,3 +421,22 @@ def test_the_local_sales_inbox_prints_the_email_text():
     printed = format_notification(json.dumps(sent["message"]), "http://127.0.0.1:8000")
     assert email_text(sent["message"], f"http://127.0.0.1:8000/v1/leads/{lead_id}") in printed
     assert printed.startswith("=" * 72 + "\n HOT LEAD ")
+
+
+def test_the_export_names_its_sections_and_labels_its_events_in_the_leads_language():
+    w = hot_lead("nl")
+    lead_id = w.leads.lead_id_by_email(DIRECTOR["email"])
+    export = w.services.sales.export(lead_id)
+    assert export.language == "nl"
+    assert export.headings["ledger"] == "Elke scorewijziging, en waarom"
+    assert set(export.headings) == {
+        "lead",
+        "events",
+        "ledger",
+        "identities",
+        "announcements",
+        "exported_at",
+    }
+    labels = [event["label"] for event in export.events]
+    assert any(label.startswith("Downloadde “the evaluation report” op ") for label in labels)
+    assert any(label.startswith("Van ") for label in labels)  # the stage changes
