@@ -51,14 +51,11 @@ class _Values(dict[str, Any]):
     def __missing__(self, key: str) -> Any:
         if key == "date":
             return short_date(self._at, self._language)
+        if key == "form_title":  # kept as the form's id: its title is said per language
+            form_id = str(self.get("form_id", "?"))
+            form = self._model.forms_by_id.get(form_id)
+            return form.title_in(self._language) if form is not None else form_id
         return "?"
-
-    def __getitem__(self, key: str) -> Any:
-        value = super().__getitem__(key)
-        if key == "form_title":
-            form = self._model.forms_by_id.get(str(value))
-            return form.title_in(self._language) if form is not None else value
-        return value
 
 
 def say(template: str, values: Mapping[str, Any]) -> str:

@@ -210,6 +210,9 @@ class RulePlan:
     #: sentence and opener use in any language (kept as values to render at read time).
     text: str
     fields: tuple[str, ...]
+    #: True when the English sentence needs exactly ``fields`` (and perhaps the date):
+    #: the scorer then fills it from the values it keeps, reading each fact once.
+    from_fields: bool
     cap: tuple[int, float] | None
     #: True when nothing but the event type and content class decides a match.
     unconditional: bool
@@ -243,6 +246,11 @@ class RulePlan:
             rule.max_fit,
             rule.min_fit,
         )
+        fields = tuple(
+            "form_id" if name == "form_title" else name
+            for name in sorted({*_placeholders(rule.text), *_placeholders(rule.opener)})
+            if name != "date"
+        )
         return cls(
             id=rule.id,
             points=rule.points,
@@ -251,11 +259,9 @@ class RulePlan:
             buying_signal=rule.buying_signal,
             advise_email=rule.advise_email,
             text=rule.text.en,
-            fields=tuple(
-                name
-                for name in sorted({*_placeholders(rule.text), *_placeholders(rule.opener)})
-                if name != "date"
-            ),
+            fields=fields,
+            from_fields=set(_placeholders(LocalText(en=rule.text.en, nl=rule.text.en))) - {"date"}
+            == set(fields),
             cap=(rule.cap.count, rule.cap.days) if rule.cap is not None else None,
             unconditional=all(condition is None for condition in conditions),
             form_kind=tuple(rule.form_kind) if rule.form_kind is not None else None,

@@ -301,8 +301,10 @@ class _Facts:
             return self.target
         if name == "form_title":
             if event.form_id and (form := self.model.forms_by_id.get(event.form_id)):
-                return form.title
+                return form.title_in("en")
             return "?"
+        if name == "form_id":  # kept instead of the title, which is said per language
+            return event.form_id or "?"
         return self.state.profile.get(name, "?")
 
 
@@ -648,12 +650,23 @@ def score_event(
             cap = rule.cap
             if cap is not None and not _within_cap(state, rule.id, cap[0], cap[1], at):
                 continue
-            try:  # ``render``, written out, with the facts as the placeholders
-                text = rule.text.format_map(facts)
-            except (ValueError, IndexError):
-                text = rule.text
+            # The tally keeps the placeholder values (said per language at read time);
+            # the ledger keeps the English sentence, filled from the same values.
             fields = rule.fields
-            args = {name: _arg(name, facts) for name in fields} if fields else None
+            args = {name: facts[name] for name in fields} if fields else None
+            if rule.from_fields:  # ``render``, written out, from the kept values
+                values = args if args is not None else {}
+                values["date"] = facts.date
+                try:
+                    text = rule.text.format_map(values)
+                except (ValueError, IndexError, KeyError):
+                    text = rule.text
+                del values["date"]
+            else:  # the sentence needs more than is kept: the facts are its placeholders
+                try:
+                    text = rule.text.format_map(facts)
+                except (ValueError, IndexError):
+                    text = rule.text
             _credit(
                 state,
                 version,
@@ -711,14 +724,6 @@ def _account_signal(
         event,
         ledger,
     )
-
-
-def _arg(name: str, facts: _Facts) -> Any:
-    """A placeholder's value as kept on the tally: a form by its id (its title is
-    said in the reader's language), anything else as the sentence shows it."""
-    if name == "form_title":
-        return facts.event.form_id or "?"
-    return facts[name]
 
 
 def replay(
