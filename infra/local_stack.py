@@ -456,6 +456,9 @@ class LocalStack:
         _say(f"landing pages  {self.pages_url}")
         _say(f"AWS emulator   {endpoint}   (region {REGION})")
         _say(f"hot leads      {resources['HOT_LEADS_TOPIC_ARN']} -> sales inbox (printed here)")
+        _say(f"hot leads chat {resources['HOT_LEADS_CHAT_TOPIC_ARN']} (AWS Chatbot format)")
+        language = os.environ.get("SALES_LANGUAGE", "en") or "en"
+        _say(f"sales language {language}   (SALES_LANGUAGE=nl|en, KNOWLEDGE_BASE_NAME)")
         _say("stream workers score_events, notify_hot_leads: running. Ctrl-C stops everything.")
 
     def _start_api(self, app_object: Any) -> None:
