@@ -440,3 +440,12 @@ def test_the_export_names_its_sections_and_labels_its_events_in_the_leads_langua
     labels = [event["label"] for event in export.events]
     assert any(label.startswith("Downloadde “the evaluation report” op ") for label in labels)
     assert any(label.startswith("Van ") for label in labels)  # the stage changes
+
+
+def test_the_forms_lang_field_sets_the_language_and_junk_is_ignored_not_refused():
+    assert (
+        hot_lead("en", lang="nl-NL").publisher.messages[0]["message"]["follow_up"]["language"]
+        == "nl"
+    )
+    junk = hot_lead("nl", lang="<script>")
+    assert junk.publisher.messages[0]["message"]["follow_up"]["language"] == "nl"
