@@ -73,12 +73,12 @@ _WHY = LocalText(en="{channel}. What stood out: {act}.", nl="{channel}. Opvallen
 _WHY_NURTURE = LocalText(
     en=(
         "Nothing in this lead's own behaviour explains an approach: invite them to a "
-        "webinar or the newsletter rather than calling or writing personally"
+        "webinar or the newsletter rather than calling or writing personally."
     ),
     nl=(
         "Niets in het eigen klikgedrag van deze lead verklaart een benadering: nodig "
         "hem of haar uit voor een webinar of de nieuwsbrief in plaats van persoonlijk "
-        "te bellen of te mailen"
+        "te bellen of te mailen."
     ),
 )
 _KB_SUFFIX = LocalText(en="the {name} knowledge base", nl="de {name}-kennisbank")
