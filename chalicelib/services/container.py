@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     # Imported where they are built, not here: every route module imports this one,
     # and a function that never scores should not load the scorer at cold start.
-    from chalicelib.adapters.ports import EventStore, LeadStore, Publisher, Quarantine
+    from chalicelib.adapters.ports import EventStore, LeadStore, Publisher, Quarantine, Sightings
     from chalicelib.domain.scoring.model import ScoringModel
     from chalicelib.services.capture import CaptureService
     from chalicelib.services.leads import LeadService
@@ -33,6 +33,7 @@ class Services:
     events: EventStore
     quarantine: Quarantine
     publisher: Publisher
+    sightings: Sightings
     signing_secrets: SecretSet
     api_keys: SecretSet
     capture: CaptureService
@@ -51,6 +52,7 @@ def build_services(
     events: EventStore,
     quarantine: Quarantine,
     publisher: Publisher,
+    sightings: Sightings,
     idempotency: Any = None,
 ) -> Services:
     """Wire every service to the given stores (``idempotency``: a Powertools persistence layer)."""
@@ -73,6 +75,7 @@ def build_services(
         events=events,
         quarantine=quarantine,
         publisher=publisher,
+        sightings=sightings,
         signing_secrets=secrets,
         api_keys=api_keys(settings),
         capture=CaptureService(settings, model, leads, events, quarantine, secrets),
@@ -101,7 +104,12 @@ def get_services() -> Services:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
     from chalicelib.adapters.aws import dynamodb_client, sns_client
-    from chalicelib.adapters.dynamodb import DynamoEventStore, DynamoLeadStore, DynamoQuarantine
+    from chalicelib.adapters.dynamodb import (
+        DynamoEventStore,
+        DynamoLeadStore,
+        DynamoQuarantine,
+        DynamoSightings,
+    )
     from chalicelib.adapters.sns import SnsPublisher
     from chalicelib.domain.scoring.model import load_scoring_model
     from chalicelib.settings import get_settings
@@ -123,6 +131,7 @@ def get_services() -> Services:
             settings.hot_leads_topic_arn,
             settings.hot_leads_chat_topic_arn,
         ),
+        sightings=DynamoSightings(client, settings.idempotency_table),
         idempotency=DynamoDBPersistenceLayer(
             table_name=settings.idempotency_table, boto3_client=client
         ),
