@@ -7,6 +7,8 @@ import json
 
 import boto3
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from moto import mock_aws
 
 from chalicelib.adapters.items import decode_state
@@ -22,7 +24,8 @@ from chalicelib.domain.scoring.model import (
     parse_scoring_model,
 )
 from chalicelib.domain.scoring.state import LeadScoreState
-from chalicelib.settings import Settings, SettingsError
+from chalicelib.settings import Settings as TrechterSettings
+from chalicelib.settings import SettingsError
 from tests.support import DIRECTOR, T0, stream_record, tracker_body, world
 
 MODEL = load_scoring_model()
@@ -112,9 +115,9 @@ def test_sales_language_is_validated_at_start_up_naming_the_variable():
         "LINK_SIGNING_SECRETS": "a-secret-of-sixteen-chars",
         "API_KEYS": "key",
     }
-    assert Settings.from_environ({**env, "SALES_LANGUAGE": "NL"}).sales_language == "nl"
+    assert TrechterSettings.from_environ({**env, "SALES_LANGUAGE": "NL"}).sales_language == "nl"
     with pytest.raises(SettingsError, match="SALES_LANGUAGE"):
-        Settings.from_environ({**env, "SALES_LANGUAGE": "de"})
+        TrechterSettings.from_environ({**env, "SALES_LANGUAGE": "de"})
 
 
 # -- the model ----------------------------------------------------------------------------
@@ -449,3 +452,48 @@ def test_the_forms_lang_field_sets_the_language_and_junk_is_ignored_not_refused(
     )
     junk = hot_lead("nl", lang="<script>")
     assert junk.publisher.messages[0]["message"]["follow_up"]["language"] == "nl"
+
+
+def test_both_languages_of_every_default_sentence_use_the_same_placeholders():
+    import string
+
+    def names(text: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+    sentences = {**MODEL.sentences, **{f"{k} (opener)": v for k, v in MODEL.openers.items()}}
+    for rule, text in sentences.items():
+        assert names(text.en) == names(text.nl), rule
+
+
+@settings(max_examples=60, deadline=None)
+@given(title=st.text(min_size=1, max_size=40), language=st.sampled_from(["en", "nl"]))
+def test_any_title_is_said_as_given_in_every_rendering(title, language):
+    # Given a director who downloads a buyer-only document with any title at all
+    from chalicelib.domain.events import TrackingEvent
+    from chalicelib.domain.scoring.explain import reasons
+    from chalicelib.domain.scoring.scorer import score_event
+
+    state = LeadScoreState(profile=dict(DIRECTOR), stage="sql")
+    download = TrackingEvent(
+        event_id="e1",
+        lead_id="L1",
+        type="download",
+        occurred_at=T0,
+        received_at=T0,
+        source="tracker",
+        url=f"{KB}/downloads/evaluation-report.pdf",
+        title=title,
+    )
+    state = score_event(state, None, download, MODEL, T0).lead
+    # When every rendering is made
+    said = " ".join(r.text for r in reasons(state, MODEL, T0, language))
+    channel, reason = recommend_channel(state, MODEL, language)
+    advice = follow_up(state, MODEL, T0, language, channel, reason, "ZBC{0}")
+    message = {"lead_id": "L1", "score": 1, "reasons": [], "follow_up": advice.to_dict()}
+    text = email_text(message, "/v1/leads/L1")
+    chat = chat_notification(message, "/v1/leads/L1")
+    # Then the title is said as given, never interpreted, in the reasons, opener and mail
+    assert f"“{title}”" in said
+    assert advice.phone_opener is not None and f"“{title}”" in advice.phone_opener
+    assert f"“{title}”" in advice.email.body and "ZBC{0}" in advice.email.subject
+    assert advice.phone_opener in text and advice.phone_opener in chat["content"]["description"]
