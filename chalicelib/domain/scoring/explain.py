@@ -117,8 +117,12 @@ class Scores:
     engagement_score: int
 
 
-def fit_reasons(state: LeadScoreState, model: ScoringModel, language: str = "en") -> list[Reason]:
+def fit_reasons(
+    state: LeadScoreState, model: ScoringModel | None = None, language: str = "en"
+) -> list[Reason]:
     """Every fit rule that applies, one by one (for marketing and the export)."""
+    if model is None:
+        model = _default_model()
     ordered = sorted(state.fit.items(), key=lambda item: (-item[1], item[0]))
     return [
         Reason(rule, round(points), fit_text(rule, state, model, language))
