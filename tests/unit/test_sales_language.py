@@ -497,3 +497,27 @@ def test_any_title_is_said_as_given_in_every_rendering(title, language):
     assert advice.phone_opener is not None and f"“{title}”" in advice.phone_opener
     assert f"“{title}”" in advice.email.body and "ZBC{0}" in advice.email.subject
     assert advice.phone_opener in text and advice.phone_opener in chat["content"]["description"]
+
+
+def test_colleagues_reading_one_topic_open_the_call_in_both_languages():
+    from chalicelib.domain.events import TrackingEvent
+    from chalicelib.domain.scoring.scorer import score_event
+
+    signal = TrackingEvent(
+        event_id="a1",
+        lead_id="L1",
+        type="account_signal",
+        occurred_at=T0,
+        received_at=T0,
+        source="system",
+        properties={"topic": "itsm", "domain": "acme.nl", "readers": 3},
+    )
+    state = score_event(LeadScoreState(profile=dict(DIRECTOR)), None, signal, MODEL, T0).lead
+    dutch = follow_up(state, MODEL, T0, "nl", Channel.PHONE, "een hot lead", "ZBC")
+    english = follow_up(state, MODEL, T0, "en", Channel.PHONE, "a hot lead", "ZBC")
+    assert "Hier zag ik dat u deze week over itsm las, net als collega's bij acme.nl" in (
+        dutch.phone_opener or ""
+    )
+    assert "There I saw that you read about itsm this week, as did colleagues at acme.nl" in (
+        english.phone_opener or ""
+    )
