@@ -103,10 +103,10 @@ def test_the_default_model_has_no_uncapped_high_value_rule_and_no_unbounded_grou
 
 def test_model_validation_warns_about_an_uncapped_rule_worth_more_than_a_few_points():
     text = (
-        "version: '1'\nforms: [{form_id: f, kind: other, title: F}]\ncontent_classes: []\n"
+        "version: '1'\nforms: [{form_id: f, kind: other, title: {en: F, nl: F}}]\ncontent_classes: []\n"
         "fit_rules: []\nengagement_rules:\n"
-        "  - {id: big, event: [email_click], points: 30, group: mail, text: t}\n"
-        "  - {id: small, event: [page_view], points: 2, text: t}\n"
+        "  - {id: big, event: [email_click], points: 30, group: mail, text: {en: t, nl: t}}\n"
+        "  - {id: small, event: [page_view], points: 2, text: {en: t, nl: t}}\n"
         "ceilings: {mail: {points: 40}}\n"
     )
     warnings = model_warnings(parse_scoring_model(text))
@@ -119,7 +119,7 @@ def test_model_validation_warns_about_an_uncapped_rule_worth_more_than_a_few_poi
 
 def test_a_ceiling_for_a_group_no_rule_uses_is_an_error():
     text = (
-        "version: '1'\nforms: [{form_id: f, kind: other, title: F}]\ncontent_classes: []\n"
+        "version: '1'\nforms: [{form_id: f, kind: other, title: {en: F, nl: F}}]\ncontent_classes: []\n"
         "fit_rules: []\nengagement_rules: []\nceilings: {ghost: {points: 5}}\n"
     )
     with pytest.raises(ScoringModelError, match="ghost"):
@@ -243,7 +243,7 @@ def test_an_in_article_click_through_of_a_hot_lead_with_a_phone_is_followed_up_b
     assert "Clicked through from an article" in why and "phone" in why
     no_phone = {k: v for k, v in DIRECTOR.items() if k != "phone"}
     state, _, _ = final(click_through_journey(no_phone))
-    assert recommend_channel(state) == ("email", "E-mail: no phone number known")
+    assert recommend_channel(state) == ("email", "no phone number known")
 
 
 def engaged(at, seconds, depth, path="/articles/itsm/why-itil", **props):
@@ -376,6 +376,7 @@ def test_colleagues_with_a_clear_senior_are_advised_phone():
     channel, why = recommend_channel(state)
     assert channel == "phone"
     assert "clearly the most senior" in why and "3 colleagues at acme.nl" in why
+    assert "hoogste in rang" in recommend_channel(state, MODEL, "nl")[1]
     restored = CompanyState.from_dict("acme.nl", json.loads(json.dumps(company.to_dict())))
     assert restored == company
 
@@ -387,7 +388,9 @@ def test_colleagues_without_a_clear_senior_are_advised_one_mail_with_ccs():
     state = signal_for(surge, "C0", DIRECTOR)
     channel, why = recommend_channel(state)
     assert channel == "email"
-    assert why.startswith("E-mail with CCs") and "no clear senior" in why
+    assert "with CCs" in why and "no clear senior" in why
+    assert "3 colleagues at acme.nl" in why
+    assert "met cc's" in recommend_channel(state, MODEL, "nl")[1]
 
 
 def test_new_state_survives_storage():

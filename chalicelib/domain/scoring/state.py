@@ -56,7 +56,12 @@ class Accumulator:
 
 @dataclass(slots=True)
 class RuleTally:
-    """How much one rule contributed, and the latest sentence explaining it."""
+    """How much one rule contributed, and what the latest sentence explaining it says.
+
+    ``args`` are the latest hit's placeholder values (its date is ``last_at``): the
+    sentence is rendered at read time in the lead's language. ``text`` is a sentence
+    rendered by an older version, kept for states written before.
+    """
 
     points: float  # undecayed total
     count: int
@@ -68,6 +73,7 @@ class RuleTally:
     advise_email: bool = False
     #: How sales should follow this trigger up: phone, email, email_cc, phone_senior.
     follow_up: str | None = None
+    args: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -77,7 +83,7 @@ class LeadScoreState:
     model_version: str = ""
     profile: dict[str, Any] = field(default_factory=dict)
     fit: dict[str, float] = field(default_factory=dict)
-    fit_texts: dict[str, str] = field(default_factory=dict)
+    fit_texts: dict[str, str] = field(default_factory=dict)  # written by older versions only
     rules: dict[str, RuleTally] = field(default_factory=dict)
     groups: dict[str, Accumulator] = field(default_factory=dict)
     static_engagement: float = 0.0
@@ -106,6 +112,8 @@ class LeadScoreState:
     last_form_at: float = 0.0
     #: A form's own asset (URL path) and when its form was submitted.
     form_assets: dict[str, float] = field(default_factory=dict)
+    #: The language of the page of the lead's latest form ("nl", "en"), if it said one.
+    page_lang: str | None = None
 
     @property
     def fit_total(self) -> float:
@@ -154,27 +162,27 @@ class LeadScoreState:
         new.form_ids = self.form_ids
         new.last_form_at = self.last_form_at
         new.form_assets = self.form_assets  # copied on write (forms only)
+        new.page_lang = self.page_lang
         return new
 
     def to_dict(self) -> dict[str, Any]:
         """A compact JSON-able form (short keys: it is stored on every lead)."""
-        return {
+        data = {
             "v": self.model_version,
             "p": self.profile,
             "f": self.fit,
-            "ft": self.fit_texts,
             "r": {
                 rule: [
                     t.points,
                     t.count,
                     t.last_at,
-                    t.text,
+                    t.args if t.args is not None else t.text,
                     t.decay,
                     t.total.value,
                     t.total.ref_at,
                     int(t.signal),
                     int(t.advise_email),
-                    t.follow_up,
+                    *((t.follow_up,) if t.follow_up else ()),
                 ]
                 for rule, t in self.rules.items()
             },
@@ -200,11 +208,19 @@ class LeadScoreState:
             "se2": self.stage_entered,
             "q": self.qualifications,
             "sal": self.sales_status,
-            "ce": {name: [a.value, a.ref_at] for name, a in self.ceilings.items()},
-            "fi": list(self.form_ids),
-            "lfa": self.last_form_at,
-            "fa": self.form_assets,
         }
+        if self.ceilings:
+            data["ce"] = {name: [a.value, a.ref_at] for name, a in self.ceilings.items()}
+        if self.form_ids:
+            data["fi"] = list(self.form_ids)
+            data["lfa"] = self.last_form_at
+        if self.form_assets:
+            data["fa"] = self.form_assets
+        if self.fit_texts:
+            data["ft"] = self.fit_texts
+        if self.page_lang:
+            data["pl"] = self.page_lang
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> LeadScoreState:
@@ -220,12 +236,13 @@ class LeadScoreState:
                     points=float(v[0]),
                     count=int(v[1]),
                     last_at=float(v[2]),
-                    text=str(v[3]),
+                    text=v[3] if isinstance(v[3], str) else "",
                     decay=v[4],
                     total=Accumulator(float(v[5]), float(v[6])),
                     signal=bool(v[7]),
                     advise_email=bool(v[8]),
                     follow_up=v[9] if len(v) > 9 else None,
+                    args=dict(v[3]) if isinstance(v[3], dict) else None,
                 )
                 for rule, v in data.get("r", {}).items()
             },
@@ -258,6 +275,7 @@ class LeadScoreState:
             form_ids=tuple(str(x) for x in data.get("fi", ())),
             last_form_at=float(data.get("lfa", 0.0)),
             form_assets={k: float(v) for k, v in data.get("fa", {}).items()},
+            page_lang=data.get("pl"),
         )
 
 
