@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from chalicelib.services.rescore import RescoreService
     from chalicelib.services.scoring import ScoringService
     from chalicelib.services.secrets import SecretSet
+    from chalicelib.services.segment import SegmentService
     from chalicelib.settings import Settings
 
 
@@ -42,6 +43,7 @@ class Services:
     notifier: HotLeadNotifier
     reports: ReportService
     rescore: RescoreService
+    segment: SegmentService
     idempotency: Any = None
 
 
@@ -62,9 +64,11 @@ def build_services(
     from chalicelib.services.reports import ReportService
     from chalicelib.services.rescore import RescoreService
     from chalicelib.services.scoring import ScoringService
-    from chalicelib.services.secrets import api_keys, signing_secrets
+    from chalicelib.services.secrets import api_keys, segment_write_keys, signing_secrets
+    from chalicelib.services.segment import SegmentService
 
     secrets = signing_secrets(settings)
+    capture = CaptureService(settings, model, leads, events, quarantine, secrets)
     return Services(
         settings=settings,
         model=model,
@@ -75,12 +79,15 @@ def build_services(
         sightings=sightings,
         signing_secrets=secrets,
         api_keys=api_keys(settings),
-        capture=CaptureService(settings, model, leads, events, quarantine, secrets),
+        capture=capture,
         sales=LeadService(model, leads, events),
         scoring=ScoringService(model, leads, events, quarantine),
         notifier=HotLeadNotifier(leads, publisher, quarantine),
         reports=ReportService(leads),
         rescore=RescoreService(model, leads, events),
+        segment=SegmentService(
+            model, leads, events, quarantine, sightings, capture, segment_write_keys(settings)
+        ),
         idempotency=idempotency,
     )
 

@@ -69,3 +69,9 @@ def signing_secrets(settings: Settings) -> SecretSet:
 def api_keys(settings: Settings) -> SecretSet:
     loader = _ssm_loader(settings, settings.api_keys_param) if settings.api_keys_param else None
     return SecretSet(settings.api_keys, loader)
+
+
+def segment_write_keys(settings: Settings) -> SecretSet:
+    """The write keys Segment's clients may send (``writeKey`` or HTTP Basic user)."""
+    name = settings.segment_write_keys_param
+    return SecretSet(settings.segment_write_keys, _ssm_loader(settings, name) if name else None)
