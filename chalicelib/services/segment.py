@@ -360,16 +360,19 @@ class SegmentService:
                 self._update_profile(hit, lead_id, fields)
             return
         submission = self._validated(fields)
+        # The browser's id first, then the userId: a visitor known by either becomes
+        # the lead (its id, the oldest, is kept), as a form with the tracker's id does.
+        ids: list[str | None] = [
+            self._anonymous(hit),
+            user_key(message.userId) if message.userId else None,
+        ]
         linked: list[Identified] = []
-        person = self._capture.identify(
-            submission.email, submission.profile(), None, self._anonymous(hit), hit.received
-        )
-        linked.append(person)
-        if message.userId:
-            person = self._capture.identify(
-                submission.email, {}, None, user_key(message.userId), hit.received
-            )
+        profile = submission.profile()
+        present: list[str | None] = [one for one in ids if one]
+        for aid in present or [None]:
+            person = self._capture.identify(submission.email, profile, None, aid, hit.received)
             linked.append(person)
+            profile = {}
         events = [self._linked_event(hit, one) for one in linked if one.anonymous_id]
         events.append(self._profile_event(hit, person.lead_id, person.profile))
         self._events.put_events(events)
