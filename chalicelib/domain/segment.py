@@ -87,6 +87,11 @@ class SegmentMessage(BaseModel):
     def _object_or_empty(cls, value: Any) -> Any:
         return {} if value is None else value
 
+    def all_traits(self) -> dict[str, Any]:
+        """The traits, wherever the client put them (RudderStack: ``context.traits``)."""
+        nested = self.context.get("traits")
+        return {**(nested if isinstance(nested, dict) else {}), **self.traits}
+
     def problem(self) -> str | None:
         """What makes this message unusable beyond its field types, or None."""
         if not self.anonymousId and not self.userId:

@@ -351,7 +351,7 @@ class SegmentService:
 
     def _identify(self, hit: _Hit) -> None:
         message = hit.message
-        fields = profile_fields(message.traits)
+        fields = profile_fields(message.all_traits())
         remember_personal_values(*(fields.get(n) for n in ("email", "first_name", "last_name")))
         email = fields.get("email")
         if not isinstance(email, str):
