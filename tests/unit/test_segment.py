@@ -337,3 +337,49 @@ def test_segment_calls_make_the_same_lead_score_and_reasons_as_tracker_and_forms
         assert segment[field] == native[field], field
     assert reasons(segment) == reasons(native)
     assert native["stage"] == "sql"
+
+
+def test_write_keys_come_from_ssm_and_a_missing_parameter_means_401_not_500(monkeypatch):
+    import boto3
+    from moto import mock_aws
+
+    from chalicelib.services import secrets as secrets_module
+    from chalicelib.services.secrets import segment_write_keys
+    from tests.support import settings
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        from chalicelib.adapters.aws import reset_clients
+
+        reset_clients()
+        configured = settings(segment_write_keys_param="/t/segment-write-keys")
+        # Given no parameter yet: no key is valid, and nothing raises
+        assert not segment_write_keys(configured).matches("site-key")
+        # When the parameter holds two sources' keys
+        boto3.client("ssm", region_name="eu-west-1").put_parameter(
+            Name="/t/segment-write-keys", Value="site-key,backend-key", Type="SecureString"
+        )
+        monkeypatch.setattr(secrets_module, "_REFRESH_SECONDS", 0.0)
+        keys = segment_write_keys(configured)
+        # Then each is accepted, and nothing else
+        assert keys.matches("site-key") and keys.matches("backend-key")
+        assert not keys.matches("local-write-key")
+        reset_clients()
+
+
+def test_an_erased_person_s_user_id_finds_nothing_and_later_calls_are_dropped(w):
+    # Given a lead known by a userId
+    send(w, "identify", {"userId": "u-e", "anonymousId": "aid-erase-1", "traits": TRAITS})
+    w.pump()
+    lead_id = w.leads.lead_id_by_email(DIRECTOR["email"])
+    assert lead_id
+    # When the person is erased
+    w.services.sales.erase(lead_id)
+    # Then the userId finds nothing, and the backend's later events are not stored
+    assert w.services.sales.list_leads(None, None, None, None, user_id="u-e").items == []
+    before = len(w.events.table.items)
+    send(w, "track", {"userId": "u-e", "event": "Trial Started"})
+    send(w, "page", page("aid-erase-1", "/pricing", "Pricing"))
+    assert len(w.events.table.items) == before
