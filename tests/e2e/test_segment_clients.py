@@ -155,3 +155,23 @@ def test_a_batch_the_client_retries_after_a_lost_answer_counts_once(local_stack,
     lead = lead_of_user(local_stack, user, until=has_trial)
     assert len(trial_events(lead)) == 1
     assert [r["rule"] for r in lead["reasons"]].count("trial_started") == 1
+
+
+@pytest.mark.parametrize("sdk", ["segment.analytics", "rudderstack.analytics"])
+def test_the_readme_s_sdk_examples_work_as_written(local_stack, sdk):
+    import re
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    # Given the README's example for this SDK, pointed at this stack with a fresh userId
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    (code,) = [b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if f"import {sdk}" in b]
+    user = f"readme-{uuid.uuid4().hex[:8]}"
+    code = code.replace("http://127.0.0.1:8000", local_stack.api_url).replace("user-42", user)
+    # When it runs (its own process: the SDKs keep module-level clients)
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+    # Then Trechter has the user's "Trial Started"
+    lead = lead_of_user(local_stack, user, until=lambda lead: bool(trial_events(lead)))
+    assert len(trial_events(lead)) == 1

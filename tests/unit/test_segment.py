@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as settings_
+from hypothesis import strategies as st
 
 from chalicelib.domain.clock import iso
 from chalicelib.domain.errors import InvalidInput, Unauthorized
@@ -383,3 +386,58 @@ def test_an_erased_person_s_user_id_finds_nothing_and_later_calls_are_dropped(w)
     send(w, "track", {"userId": "u-e", "event": "Trial Started"})
     send(w, "page", page("aid-erase-1", "/pricing", "Pricing"))
     assert len(w.events.table.items) == before
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+_fields = st.sampled_from(
+    [
+        "type",
+        "userId",
+        "anonymousId",
+        "messageId",
+        "event",
+        "traits",
+        "properties",
+        "context",
+        "timestamp",
+        "sentAt",
+        "originalTimestamp",
+        "previousId",
+        "name",
+        "groupId",
+    ]
+)
+_message = st.dictionaries(
+    _fields,
+    _json
+    | st.sampled_from(
+        ["identify", "track", "page", "screen", "group", "alias", "u-1", "2026-11-18T10:00:00Z"]
+    ),
+    max_size=8,
+)
+
+
+@settings_(max_examples=60, deadline=None)
+@given(batch=st.lists(_message | _json, max_size=4), path=st.sampled_from(["batch", "t", "i"]))
+def test_any_message_is_stored_or_answered_never_an_unexpected_error(batch, path):
+    # Given any batch, or any single call, with a valid write key
+    w = world(segment_write_keys=(KEY,))
+    body = (
+        {"batch": batch}
+        if path == "batch"
+        else (batch[0] if batch and isinstance(batch[0], dict) else {})
+    )
+    # When it is received
+    try:
+        answer = send(w, path, body)
+    except (InvalidInput, Unauthorized):
+        return  # a 4xx naming the field
+    # Then every message is either stored or answered in rejected (and quarantined)
+    assert all(0 <= r.index < len(batch) for r in answer.rejected)
+    assert len(w.quarantine.recent(100)) == len(answer.rejected)
