@@ -122,7 +122,7 @@ class SegmentService:
                 problem = self._one(raw, batch.sentAt, batch.context, ctx)
                 if problem is not None:
                     rejected.append(EventRejected(index=index, message=problem))
-                    self._quarantine.put("segment:batch", problem, raw, ctx.received_at)
+                    self._quarantine.put("segment:batch", problem, _kept(raw), ctx.received_at)
             return SegmentAccepted(rejected=rejected)
         message = {**body, "type": PATH_TYPES[path]}
         problem = self._one(message, None, {}, ctx)
@@ -481,3 +481,10 @@ class SegmentService:
             },
             anonymous_id=person.anonymous_id,
         )
+
+
+def _kept(raw: Any) -> Any:
+    """A rejected message as the quarantine keeps it: without the source's write key."""
+    if isinstance(raw, Mapping):
+        return {key: value for key, value in raw.items() if key != "writeKey"}
+    return raw
