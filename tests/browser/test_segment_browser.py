@@ -154,3 +154,33 @@ def test_analytics_js_and_the_python_sdk_make_the_same_lead_as_tracker_and_forms
     # And the lead is found by the backend's userId
     found = local_stack.sales("GET", f"/v1/leads?user_id={user}").json()["items"]
     assert [item["lead_id"] for item in found] == [segment["lead_id"]]
+
+
+def test_analytics_js_batching_delivery_posts_to_b_and_every_call_counts_once(
+    local_stack: Any, new_context: Any
+) -> None:
+    # Given analytics.js with its batching delivery strategy (3 calls per POST)
+    page = new_context().new_page()
+    posts: list[Any] = []
+    page.on("request", lambda r: posts.append(r) if "/segment/v1/" in r.url else None)
+    page.goto(local_stack.pages_url + "/examples/segment.html?pageview=off&batching=on")
+    page.wait_for_function("window.analytics && window.AnalyticsNext")
+    user = f"batch-{uuid.uuid4().hex[:10]}"
+    # When the visitor views two pages and the site identifies them
+    for path in ("/pricing/", "/docs/"):
+        props = {"url": local_stack.pages_url + path, "path": path, "title": path}
+        page.evaluate("props => { window.analytics.page(props) }", props)
+    page.evaluate("user => { window.analytics.identify(user) }", user)
+    local_stack.wait_for(lambda: any(r.url.endswith("/segment/v1/b") for r in posts), timeout=10)
+
+    # Then they went in one batch, and the user's lead holds each page view once
+    def viewed(lead: dict[str, Any]) -> list[str]:
+        return sorted(
+            urlsplit(e.get("url") or "").path for e in lead["timeline"] if e["type"] == "page_view"
+        )
+
+    from tests.e2e.test_segment_clients import lead_of_user
+
+    lead = lead_of_user(local_stack, user, until=lambda lead: len(viewed(lead)) == 2)
+    assert viewed(lead) == ["/docs/", "/pricing/"]
+    assert {r.url.rsplit("/", 1)[1] for r in posts if r.method == "POST"} == {"b"}
