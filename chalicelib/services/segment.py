@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -444,16 +444,28 @@ class SegmentService:
             raise InvalidInput(errors_from_validation(error)) from None
 
     def _update_profile(self, hit: _Hit, lead_id: str, fields: Mapping[str, Any]) -> None:
-        """Traits of a known person (by e-mail): validated like a form's fields."""
+        """Traits of a known person (by e-mail): validated like a form's fields.
+
+        A visitor without e-mail has no profile (as on forms): the traits are kept on
+        its timeline instead, unscored, so nothing the client sent is lost.
+        """
         record = self._leads.get_lead(lead_id)
-        if record is None or record.erased or not record.lead.email:
-            return  # a profile needs an e-mail address, as on forms
+        if record is not None and record.erased:
+            return
+        if record is None or not record.lead.email:
+            kept = {name: value for name, value in fields.items() if name != "email"}
+            event = self._profile_event(hit, lead_id, None)
+            properties = {**event.properties, "traits": kept}
+            self._events.put_events([replace(event, properties=properties)])
+            return
         submission = self._validated({**fields, "email": record.lead.email})
         profile = {k: v for k, v in submission.profile().items() if k in fields or k == "email"}
         lead = self._leads.update_profile(lead_id, profile, None, None, hit.received)
         self._events.put_events([self._profile_event(hit, lead_id, dict(lead.profile))])
 
-    def _profile_event(self, hit: _Hit, lead_id: str, profile: dict[str, Any]) -> TrackingEvent:
+    def _profile_event(
+        self, hit: _Hit, lead_id: str, profile: dict[str, Any] | None
+    ) -> TrackingEvent:
         return TrackingEvent(
             event_id=new_id(),
             lead_id=lead_id,

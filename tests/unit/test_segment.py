@@ -242,6 +242,19 @@ def test_two_known_leads_are_never_silently_merged(w):
     assert any(e.properties["outcome"] == "shared_device" for e in linked)
 
 
+def test_group_for_a_visitor_without_e_mail_is_kept_on_its_timeline(w):
+    # Given a visitor the site knows only by its browser id
+    send(w, "page", page("aid-visitor-1", "/pricing", "Pricing"))
+    # When the site groups it with a company
+    answer = send(w, "group", {"anonymousId": "aid-visitor-1", "traits": {"name": "Acme"}})
+    w.pump()
+    # Then nothing is lost: the company is on the visitor's timeline, scoring nothing extra
+    assert answer.rejected == []
+    (lead_id,) = {item["lead_id"] for item in w.events.table.items.values()}
+    kept = [e for e in w.events.history(lead_id) if e.type == "profile_updated"]
+    assert [e.properties["traits"] for e in kept] == [{"company": "Acme"}]
+
+
 def test_group_sets_the_company_traits(w):
     send(w, "identify", {"userId": "u-g", "traits": {"email": "kees@acme.nl"}})
     send(
