@@ -95,11 +95,11 @@ class SegmentMessage(BaseModel):
     def problem(self) -> str | None:
         """What makes this message unusable beyond its field types, or None."""
         if not self.anonymousId and not self.userId:
-            return "anonymousId or userId is required"
+            return "userId: a userId or an anonymousId is required"
         if self.type == "track" and not self.event:
             return "event: a track call needs the event's name"
         if self.type == "alias" and (not self.previousId or not self.userId):
-            return "previousId and userId are required for alias"
+            return "previousId: previousId and userId are required for alias"
         return None
 
 

@@ -92,7 +92,7 @@ def test_one_bad_message_in_a_batch_is_rejected_and_quarantined_the_others_store
     answer = send(w, "batch", {"batch": batch})
     # Then only the bad ones are answered, each with its reason, and quarantined
     assert [r.index for r in answer.rejected] == [1, 2]
-    assert "anonymousId or userId" in answer.rejected[0].message
+    assert answer.rejected[0].message.startswith("userId: a userId or an anonymousId")
     assert "32 KB per message" in answer.rejected[1].message
     quarantined = w.quarantine.recent(10)
     assert len(quarantined) == 2
