@@ -170,8 +170,11 @@ def test_analytics_js_batching_delivery_posts_to_b_and_every_call_counts_once(
     for path in ("/pricing/", "/docs/"):
         props = {"url": local_stack.pages_url + path, "path": path, "title": path}
         page.evaluate("props => { window.analytics.page(props) }", props)
-    page.evaluate("user => { window.analytics.identify(user) }", user)
-    local_stack.wait_for(lambda: any(r.url.endswith("/segment/v1/b") for r in posts), timeout=10)
+    with page.expect_request(
+        lambda r: r.method == "POST" and r.url.endswith("/segment/v1/b"), timeout=10_000
+    ) as sent:
+        page.evaluate("user => { window.analytics.identify(user) }", user)
+    assert sent.value.response() is not None and sent.value.response().status == 200
 
     # Then they went in one batch, and the user's lead holds each page view once
     def viewed(lead: dict[str, Any]) -> list[str]:
