@@ -456,3 +456,66 @@ def test_any_message_is_stored_or_answered_never_an_unexpected_error(batch, path
     # Then every message is either stored or answered in rejected (and quarantined)
     assert all(0 <= r.index < len(batch) for r in answer.rejected)
     assert len(w.quarantine.recent(100)) == len(answer.rejected)
+
+
+# -- the mapping in the default model ------------------------------------------------------
+
+
+def test_products_searched_is_a_site_search_scored_as_one(w):
+    send(w, "identify", {"userId": "u-s", "traits": TRAITS})
+    send(
+        w,
+        "track",
+        {
+            "userId": "u-s",
+            "event": "Products Searched",
+            "properties": {"query": "pricing for 50 users"},
+        },
+    )
+    w.pump()
+    view = w.lead_by_email(DIRECTOR["email"])
+    assert "needful_search" in {r["rule"] for r in view["reasons"]}
+    assert any(e["type"] == "site_search" for e in view["timeline"])
+
+
+def test_unsubscribed_withdraws_consent_and_is_on_the_timeline(w):
+    # Given a subscriber (newsletter form with consent) who is also a product user
+    form = {**DIRECTOR, "consent_marketing": "on"}
+    w.services.capture.submit_form("newsletter", form, w.ctx())
+    send(w, "identify", {"userId": "u-n", "traits": {"email": DIRECTOR["email"]}})
+    # When the e-mail tool reports "Unsubscribed" through Segment
+    send(w, "track", {"userId": "u-n", "event": "Unsubscribed"})
+    w.pump()
+    # Then consent is withdrawn and the newsletter points cancel out
+    view = w.lead_by_email(DIRECTOR["email"])
+    lead_id = w.leads.lead_id_by_email(DIRECTOR["email"])
+    assert w.leads.get_lead(lead_id).lead.consent.granted is False  # type: ignore[union-attr]
+    assert any(e["type"] == "newsletter_unsubscribe" for e in view["timeline"])
+    assert view["engagement_score"] == 0  # +10 and -10, as with the tracker's unsubscribe
+
+
+def test_email_opened_counts_only_with_marketing_consent(w):
+    # Given a lead without marketing consent
+    send(w, "identify", {"userId": "u-o", "traits": TRAITS})
+    # When the e-mail tool reports an open
+    send(
+        w, "track", {"userId": "u-o", "event": "Email Opened", "properties": {"campaign_id": "nov"}}
+    )
+    # Then nothing about the person is stored
+    lead_id = w.leads.lead_id_by_email(DIRECTOR["email"])
+    assert lead_id
+    assert not [e for e in w.events.history(lead_id) if e.type == "email_open"]
+
+
+def test_a_screen_is_a_page_view_of_the_app(w):
+    send(
+        w,
+        "screen",
+        {"userId": "u-app", "name": "Billing", "context": {"app": {"name": "Acme App"}}},
+    )
+    (item,) = w.events.table.items.values()
+    assert (item["type"], item["url"], item["title"]) == (
+        "page_view",
+        "app://Acme%20App/Billing",
+        "Billing",
+    )
