@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -54,6 +54,14 @@ class Rejected(Exception):
     """One message of a call cannot be stored; the sentence names the field."""
 
 
+@dataclass(slots=True)
+class _Call:
+    """What one HTTP call collects: its events (written together) and the id links it read."""
+
+    events: list[TrackingEvent] = field(default_factory=list)
+    links: dict[str, str | None] = field(default_factory=dict)
+
+
 @dataclass(frozen=True, slots=True)
 class _Hit:
     """What every message of one call shares, read once from the message."""
@@ -64,6 +72,7 @@ class _Hit:
     machine: MachineVerdict | None
     declined: bool
     network: str | None
+    call: _Call
 
 
 class SegmentService:
@@ -112,6 +121,18 @@ class SegmentService:
                 "user name or as writeKey in the body)"
             )
         self._capture.limits.check_network(ctx.network)
+        call = _Call()
+        try:
+            return self._receive(path, body, ctx, call)
+        finally:
+            # One write for the whole call (BatchWriteItem); also when a message failed,
+            # so the messages before it, already sighted, are never lost.
+            if call.events:
+                self._events.put_events(call.events)
+
+    def _receive(
+        self, path: str, body: Mapping[str, Any], ctx: RequestContext, call: _Call
+    ) -> SegmentAccepted:
         if path in BATCH_PATHS:
             try:
                 batch = SegmentBatch.model_validate(body)
@@ -119,13 +140,13 @@ class SegmentService:
                 raise InvalidInput(errors_from_validation(error)) from None
             rejected = []
             for index, raw in enumerate(batch.batch):
-                problem = self._one(raw, batch.sentAt, batch.context, ctx)
+                problem = self._one(raw, batch.sentAt, batch.context, ctx, call)
                 if problem is not None:
                     rejected.append(EventRejected(index=index, message=problem))
                     self._quarantine.put("segment:batch", problem, _kept(raw), ctx.received_at)
             return SegmentAccepted(rejected=rejected)
         message = {**body, "type": PATH_TYPES[path]}
-        problem = self._one(message, None, {}, ctx)
+        problem = self._one(message, None, {}, ctx, call)
         if problem is not None:
             raise InvalidInput([FieldError(problem.partition(":")[0] or "body", problem)])
         return SegmentAccepted()
@@ -136,6 +157,7 @@ class SegmentService:
         batch_sent_at: str | None,
         batch_context: Mapping[str, Any],
         ctx: RequestContext,
+        call: _Call,
     ) -> str | None:
         """Store one message; the reason when it cannot be (None: stored or a repeat)."""
         if len(json.dumps(raw, default=str).encode("utf-8")) > MAX_MESSAGE_BYTES:
@@ -153,7 +175,7 @@ class SegmentService:
             f"segment:{message.messageId}", ctx.received_at, DEDUPE_SECONDS
         ):
             return None  # a client's retry: stored the first time
-        hit = self._hit(message, occurred, ctx)
+        hit = self._hit(message, occurred, ctx, call)
         try:
             self._apply(hit)
         except Rejected as error:
@@ -164,7 +186,9 @@ class SegmentService:
             return str(error)
         return None
 
-    def _hit(self, message: SegmentMessage, occurred: float, ctx: RequestContext) -> _Hit:
+    def _hit(
+        self, message: SegmentMessage, occurred: float, ctx: RequestContext, call: _Call
+    ) -> _Hit:
         context = message.context
         agent = context.get("userAgent")
         # A server library's call carries no browser: it is first party and counts.
@@ -182,10 +206,13 @@ class SegmentService:
             machine=machine,
             declined=ctx.global_privacy_control or declined_tracking(context, categories),
             network=truncate_ip(ip) if isinstance(ip, str) else None,
+            call=call,
         )
 
     def _apply(self, hit: _Hit) -> None:
         kind = hit.message.type
+        if kind in ("identify", "alias"):
+            hit.call.links.clear()  # they may move ids between leads
         if kind == "identify":
             self._identify(hit)
         elif kind == "alias":
@@ -251,7 +278,7 @@ class SegmentService:
             return
         record = self._leads.get_lead(lead_id)
         profile = dict(record.lead.profile) if record is not None and record.lead.email else None
-        self._events.put_events(
+        hit.call.events.extend(
             [
                 TrackingEvent(
                     event_id=new_id(),
@@ -301,7 +328,7 @@ class SegmentService:
         properties = {**page.properties, **extra}
         if hit.network:
             properties["network"] = hit.network
-        self._events.put_events(
+        hit.call.events.extend(
             [
                 TrackingEvent(
                     event_id=new_id(),
@@ -340,13 +367,19 @@ class SegmentService:
         keys = self._keys(hit)
         if not keys:
             return None
-        links = {key: self._leads.anonymous_link(key) for key in keys}
-        if any(link is not None and link.erased for link in links.values()):
+        known = hit.call.links
+        for key in keys:
+            if key not in known:
+                link = self._leads.anonymous_link(key)
+                # "" marks an erased id (nothing is attributed to it); None one not linked yet.
+                known[key] = None if link is None else ("" if link.erased else link.lead_id)
+        if any(known[key] == "" for key in keys):
             return None
-        lead_id = next((link.lead_id for link in links.values() if link and link.lead_id), None)
-        for key, link in links.items():
-            if link is None:
+        lead_id = next((known[key] for key in keys if known[key]), None)
+        for key in keys:
+            if known[key] is None:
                 lead_id = self._leads.link_anonymous_id(key, lead_id or new_id(), replace=False)
+                known[key] = lead_id
         return lead_id or None
 
     def _identify(self, hit: _Hit) -> None:
@@ -375,7 +408,7 @@ class SegmentService:
             profile = {}
         events = [self._linked_event(hit, one) for one in linked if one.anonymous_id]
         events.append(self._profile_event(hit, person.lead_id, person.profile))
-        self._events.put_events(events)
+        hit.call.events.extend(events)
 
     def _alias(self, hit: _Hit) -> None:
         message = hit.message
@@ -434,7 +467,7 @@ class SegmentService:
         if decision.link_anonymous_id:
             self._leads.link_anonymous_id(other_key, lead_id, replace=True)
         person = Identified(lead_id, {}, decision.outcome, decision.merge_from, other_key)
-        self._events.put_events([self._linked_event(hit, person)])
+        hit.call.events.append(self._linked_event(hit, person))
         return lead_id
 
     def _validated(self, fields: Mapping[str, Any]) -> FormSubmission:
@@ -456,12 +489,12 @@ class SegmentService:
             kept = {name: value for name, value in fields.items() if name != "email"}
             event = self._profile_event(hit, lead_id, None)
             properties = {**event.properties, "traits": kept}
-            self._events.put_events([replace(event, properties=properties)])
+            hit.call.events.append(replace(event, properties=properties))
             return
         submission = self._validated({**fields, "email": record.lead.email})
         profile = {k: v for k, v in submission.profile().items() if k in fields or k == "email"}
         lead = self._leads.update_profile(lead_id, profile, None, None, hit.received)
-        self._events.put_events([self._profile_event(hit, lead_id, dict(lead.profile))])
+        hit.call.events.append(self._profile_event(hit, lead_id, dict(lead.profile)))
 
     def _profile_event(
         self, hit: _Hit, lead_id: str, profile: dict[str, Any] | None

@@ -519,3 +519,21 @@ def test_a_screen_is_a_page_view_of_the_app(w):
         "app://Acme%20App/Billing",
         "Billing",
     )
+
+
+def test_a_batch_reads_each_id_once_and_writes_its_events_together(w):
+    # Given a batch of 100 page views by 10 visitors already known
+    def views(prefix: str) -> list[dict[str, Any]]:
+        return [
+            {**page(f"aid-{i % 10:08d}", f"/p{i}", "P"), "messageId": f"{prefix}{i}"}
+            for i in range(100)
+        ]
+
+    send(w, "batch", {"batch": views("warm")})
+    w.leads.table.requests.clear()
+    w.events.table.requests.clear()
+    # When the next 100 arrive
+    send(w, "batch", {"batch": views("m")})
+    # Then each visitor's link is read once and the events go in 25-item batch writes
+    assert dict(w.leads.table.requests) == {"GetItem": 10}
+    assert dict(w.events.table.requests) == {"BatchWriteItem": 4}
