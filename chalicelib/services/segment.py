@@ -42,7 +42,7 @@ from chalicelib.domain.submissions import FormSubmission, errors_from_validation
 from chalicelib.domain.traffic import HitContext, classify_hit
 from chalicelib.redaction import remember_personal_values
 from chalicelib.schemas import EventRejected, SegmentAccepted
-from chalicelib.services.capture import CaptureService, Identified, new_id
+from chalicelib.services.capture import CaptureService, Identified, email_hash, new_id
 from chalicelib.services.context import RequestContext, truncate_ip
 from chalicelib.services.secrets import SecretSet
 
@@ -393,6 +393,10 @@ class SegmentService:
                 self._update_profile(hit, lead_id, fields)
             return
         submission = self._validated(fields)
+        if self._leads.is_erased_email(email_hash(submission.email)):
+            # Only the person's own new act (a form) brings an erased person back, never a
+            # system's routine identify call.
+            return
         # The browser's id first, then the userId: a visitor known by either becomes
         # the lead (its id, the oldest, is kept), as a form with the tracker's id does.
         ids: list[str | None] = [

@@ -401,6 +401,10 @@ def test_an_erased_person_s_user_id_finds_nothing_and_later_calls_are_dropped(w)
     send(w, "track", {"userId": "u-e", "event": "Trial Started"})
     send(w, "page", page("aid-erase-1", "/pricing", "Pricing"))
     assert len(w.events.table.items) == before
+    # And the backend's routine identify does not bring the person back (a form would)
+    send(w, "identify", {"userId": "u-new", "traits": TRAITS})
+    assert w.leads.lead_id_by_email(DIRECTOR["email"]) is None
+    assert len(w.events.table.items) == before
 
 
 _json = st.recursive(
