@@ -157,6 +157,13 @@ def test_page_views_of_a_visitor_who_declined_are_not_stored(w):
     assert w.events.table.items == {}
 
 
+def test_global_privacy_control_means_no_tracking_through_segment_either(w):
+    answer = send(w, "page", page("aid-000001", "/pricing", "Pricing"), global_privacy_control=True)
+    assert answer.rejected == []
+    assert w.events.table.items == {}
+    assert w.leads.anonymous_link("aid-000001") is None
+
+
 def test_a_crawler_s_page_view_is_kept_labelled_and_scores_nothing(w):
     message = page("aid-000001", "/pricing", "Pricing")
     message["context"]["userAgent"] = "Mozilla/5.0 (compatible; Googlebot/2.1)"
