@@ -66,8 +66,11 @@ def build_services(
     from chalicelib.services.scoring import ScoringService
     from chalicelib.services.secrets import api_keys, segment_write_keys, signing_secrets
     from chalicelib.services.segment import SegmentService
+    from chalicelib.settings import lead_url
 
     secrets = signing_secrets(settings)
+    language = settings.sales_language
+    knowledge_base = settings.knowledge_base_name
     capture = CaptureService(settings, model, leads, events, quarantine, secrets)
     return Services(
         settings=settings,
@@ -80,11 +83,21 @@ def build_services(
         signing_secrets=secrets,
         api_keys=api_keys(settings),
         capture=capture,
-        sales=LeadService(model, leads, events),
-        scoring=ScoringService(model, leads, events, quarantine),
-        notifier=HotLeadNotifier(leads, publisher, quarantine),
+        sales=LeadService(
+            model, leads, events, sales_language=language, knowledge_base_name=knowledge_base
+        ),
+        scoring=ScoringService(model, leads, events, quarantine, sales_language=language),
+        notifier=HotLeadNotifier(
+            leads,
+            publisher,
+            quarantine,
+            model=model,
+            sales_language=language,
+            knowledge_base_name=knowledge_base,
+            lead_url=lambda lead_id: lead_url(settings, lead_id),
+        ),
         reports=ReportService(leads),
-        rescore=RescoreService(model, leads, events),
+        rescore=RescoreService(model, leads, events, sales_language=language),
         segment=SegmentService(
             model, leads, events, quarantine, sightings, capture, segment_write_keys(settings)
         ),
@@ -120,7 +133,11 @@ def get_services() -> Services:
         quarantine=DynamoQuarantine(
             client, settings.quarantine_table, settings.quarantine_retention_days
         ),
-        publisher=SnsPublisher(sns_client(settings.region), settings.hot_leads_topic_arn),
+        publisher=SnsPublisher(
+            sns_client(settings.region),
+            settings.hot_leads_topic_arn,
+            settings.hot_leads_chat_topic_arn,
+        ),
         sightings=DynamoSightings(client, settings.idempotency_table),
         idempotency=DynamoDBPersistenceLayer(
             table_name=settings.idempotency_table, boto3_client=client

@@ -278,6 +278,7 @@ class SegmentService:
             return
         record = self._leads.get_lead(lead_id)
         profile = dict(record.lead.profile) if record is not None and record.lead.email else None
+        locale = hit.message.context.get("locale")
         hit.call.events.extend(
             [
                 TrackingEvent(
@@ -288,12 +289,14 @@ class SegmentService:
                     received_at=hit.received,
                     source="segment",
                     url=page.url,
-                    title=form.title,
+                    title=form.title_in("en"),
                     referrer=page.referrer,
                     properties={
                         "consent_marketing": False,
                         "segment_event": str(hit.message.event),
                         **({"network": hit.network} if hit.network else {}),
+                        # The hand-over language, as a form's lang field (analytics.js: nl-NL).
+                        **({"lang": locale} if isinstance(locale, str) and locale else {}),
                     },
                     machine=hit.machine,
                     anonymous_id=hit.message.anonymousId,
