@@ -185,6 +185,7 @@ def test_a_server_side_track_without_user_agent_is_first_party_and_scores(w):
     assert "trial_started" in {r["rule"] for r in view["reasons"]}
     custom = [e for e in view["timeline"] if e["type"] == "custom"]
     assert custom and custom[0]["properties"]["event"] == "Trial Started"
+    assert custom[0]["label"].startswith("Trial Started on ")
 
 
 def test_an_unnamed_custom_event_is_kept_on_the_timeline_and_scores_nothing(w):
