@@ -34,6 +34,9 @@ class Settings(BaseModel):
     quarantine_table: str = Field(min_length=3)
     idempotency_table: str = Field(min_length=3)
     hot_leads_topic_arn: str = ""
+    # Lifecycle events (docs/EVENTS.md): the bus, and ids only or ids plus the profile.
+    event_bus_name: str = Field(default="", pattern=r"^[A-Za-z0-9._\-/:]*$", max_length=1600)
+    lifecycle_event_payload: Literal["ids", "profile"] = "ids"
     # Secrets: literal values (local stack, tests) or SSM parameter names (AWS).
     link_signing_secrets: tuple[str, ...] = Field(default=(), repr=False)
     link_signing_secret_param: str = ""
@@ -78,6 +81,8 @@ class Settings(BaseModel):
             "quarantine_table": env.get("QUARANTINE_TABLE", ""),
             "idempotency_table": env.get("IDEMPOTENCY_TABLE", ""),
             "hot_leads_topic_arn": env.get("HOT_LEADS_TOPIC_ARN", ""),
+            "event_bus_name": env.get("EVENT_BUS_NAME", ""),
+            "lifecycle_event_payload": env.get("LIFECYCLE_EVENT_PAYLOAD", "ids").lower(),
             "link_signing_secrets": tuple(_split(env.get("LINK_SIGNING_SECRETS", ""))),
             "link_signing_secret_param": env.get("LINK_SIGNING_SECRET_PARAM", ""),
             "api_keys": tuple(_split(env.get("API_KEYS", ""))),
