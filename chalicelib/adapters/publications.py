@@ -86,6 +86,20 @@ class DynamoPublications:
             },
         )
 
+    def release(self, lead_id: str, key: str) -> None:
+        """Drop a pending claim (never a published mark)."""
+        try:
+            self._client.delete_item(
+                TableName=self._table,
+                Key=self._key(lead_id, key),
+                ConditionExpression="#s = :pending",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":pending": {"S": "pending"}},
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+
 
 class MemoryPublications:
     """The same, on the in-memory leads table (so an in-memory erasure removes them too)."""
@@ -119,3 +133,10 @@ class MemoryPublications:
             self._table.requests["UpdateItem"] += 1
             item = self._table.items[(lead_pk(lead_id), publication_sk(key))]
             item.update(status="published", ref=ref, published_at=now)
+
+    def release(self, lead_id: str, key: str) -> None:
+        with self._table.lock:
+            self._table.requests["DeleteItem"] += 1
+            item_key = (lead_pk(lead_id), publication_sk(key))
+            if self._table.items.get(item_key, {}).get("status") == "pending":
+                del self._table.items[item_key]

@@ -119,7 +119,11 @@ class LifecyclePublisher:
             return False
         if not claim.granted:
             raise PublicationInProgress(f"{key} is being published")
-        ref = self._bus.put(event)
+        try:
+            ref = self._bus.put(event)
+        except Exception:
+            self._publications.release(event.lead_id, key)
+            raise
         self._publications.mark(event.lead_id, key, ref, self._clock())
         return True
 
