@@ -211,8 +211,8 @@ class Publications(Protocol):
     ``claim`` takes a lease on ``key`` unless it was published or another
     worker's lease still runs; ``mark`` records it published with the
     destination's reference; ``release`` gives a lease up when the destination
-    refused (so the stream's retry need not wait for it to expire). Keys belong to one lead (``lead_id``), so an
-    erasure takes them with it.
+    refused (so the stream's retry need not wait for it to expire). Keys belong
+    to one lead (``lead_id``), so an erasure takes them with it.
     """
 
     def claim(self, lead_id: str, key: str, now: float, lease_seconds: float) -> Claim: ...
