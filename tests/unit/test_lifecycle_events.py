@@ -275,3 +275,22 @@ def test_the_model_refuses_unordered_thresholds(bad):
 
     with pytest.raises(ValueError, match="ascending"):
         Lifecycle(score_thresholds=tuple(bad))
+
+
+def test_an_unknown_payload_setting_stops_start_up_naming_the_variable():
+    from chalicelib.settings import Settings, SettingsError
+
+    environ = {
+        "LEADS_TABLE": "leads",
+        "EVENTS_TABLE": "events",
+        "QUARANTINE_TABLE": "quarantine",
+        "IDEMPOTENCY_TABLE": "idempotency",
+        "LINK_SIGNING_SECRETS": "a-secret-of-sixteen-chars",
+        "API_KEYS": "key",
+        "EVENT_BUS_NAME": "trechter-dev-lifecycle",
+    }
+    assert Settings.from_environ(environ).lifecycle_event_payload == "ids"
+    with pytest.raises(SettingsError, match="LIFECYCLE_EVENT_PAYLOAD"):
+        Settings.from_environ({**environ, "LIFECYCLE_EVENT_PAYLOAD": "everything"})
+    with pytest.raises(SettingsError, match="EVENT_BUS_NAME"):
+        Settings.from_environ({**environ, "EVENT_BUS_NAME": "no spaces allowed"})
