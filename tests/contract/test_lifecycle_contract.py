@@ -130,3 +130,60 @@ def test_customers_visitors_and_erased_leads_are_not_watched(ports):
     assert ports["quiet"].engaged_on(day(T0)) == []
     assert not ports["quiet"].mark_quiet("L1", T0 + 30 * DAY, T0 + 30 * DAY)
     assert not ports["quiet"].mark_quiet("L2", T0 + 30 * DAY, T0 + 30 * DAY)
+
+
+# -- EventBus ----------------------------------------------------------------------------
+
+
+def test_the_eventbridge_bus_delivers_the_event_to_a_rules_target_as_documented():
+    from moto import mock_aws
+
+    from chalicelib.adapters.eventbridge import EventBridgeBus, EventBusRejected
+    from chalicelib.domain.lifecycle_events import LeadChange, lifecycle_events
+    from tests.lifecycle_support import validate
+    from tests.unit.test_lifecycle_events import snap
+
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="eu-west-1"
+    )
+    with mock_aws():
+        import json
+
+        import boto3
+
+        events = boto3.client("events", region_name="eu-west-1")
+        sqs = boto3.client("sqs", region_name="eu-west-1")
+        events.create_event_bus(Name="trechter-test-lifecycle")
+        queue = sqs.create_queue(QueueName="crm")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        events.put_rule(
+            Name="crm",
+            EventBusName="trechter-test-lifecycle",
+            EventPattern=json.dumps({"source": ["trechter"]}),
+        )
+        events.put_targets(
+            Rule="crm", EventBusName="trechter-test-lifecycle", Targets=[{"Id": "q", "Arn": arn}]
+        )
+        (event,) = lifecycle_events(LeadChange("L1", None, snap(created_at=T0)), (25,), 21)
+        bus = EventBridgeBus(events, "trechter-test-lifecycle")
+        assert bus.put(event)
+        (message,) = sqs.receive_message(QueueUrl=queue)["Messages"]
+        received = json.loads(message["Body"])
+        assert received["detail-type"] == "Lead Created"
+        assert received["detail"] == event.detail
+        validate(received)
+        # An entry EventBridge refuses (it still answers 200) is an error, never a silent loss.
+        from botocore.stub import Stubber
+
+        stubber = Stubber(events)
+        stubber.add_response(
+            "put_events",
+            {
+                "FailedEntryCount": 1,
+                "Entries": [{"ErrorCode": "ThrottlingException", "ErrorMessage": "slow down"}],
+            },
+        )
+        with stubber, pytest.raises(EventBusRejected, match="ThrottlingException"):
+            bus.put(event)
