@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         Publisher,
         Quarantine,
         QuietLeads,
+        Sightings,
     )
     from chalicelib.domain.scoring.model import ScoringModel
     from chalicelib.services.capture import CaptureService
@@ -42,6 +43,7 @@ class Services:
     events: EventStore
     quarantine: Quarantine
     publisher: Publisher
+    sightings: Sightings
     signing_secrets: SecretSet
     api_keys: SecretSet
     capture: CaptureService
@@ -63,6 +65,7 @@ def build_services(
     events: EventStore,
     quarantine: Quarantine,
     publisher: Publisher,
+    sightings: Sightings,
     idempotency: Any = None,
     bus: EventBus | None = None,
     publications: Publications | None = None,
@@ -90,6 +93,7 @@ def build_services(
         events=events,
         quarantine=quarantine,
         publisher=publisher,
+        sightings=sightings,
         signing_secrets=secrets,
         api_keys=api_keys(settings),
         capture=CaptureService(settings, model, leads, events, quarantine, secrets),
@@ -118,7 +122,12 @@ def get_services() -> Services:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
     from chalicelib.adapters.aws import dynamodb_client, events_client, sns_client
-    from chalicelib.adapters.dynamodb import DynamoEventStore, DynamoLeadStore, DynamoQuarantine
+    from chalicelib.adapters.dynamodb import (
+        DynamoEventStore,
+        DynamoLeadStore,
+        DynamoQuarantine,
+        DynamoSightings,
+    )
     from chalicelib.adapters.eventbridge import EventBridgeBus
     from chalicelib.adapters.publications import DynamoPublications
     from chalicelib.adapters.quiet import DynamoQuietLeads
@@ -139,6 +148,7 @@ def get_services() -> Services:
             client, settings.quarantine_table, settings.quarantine_retention_days
         ),
         publisher=SnsPublisher(sns_client(settings.region), settings.hot_leads_topic_arn),
+        sightings=DynamoSightings(client, settings.idempotency_table),
         idempotency=DynamoDBPersistenceLayer(
             table_name=settings.idempotency_table, boto3_client=client
         ),
