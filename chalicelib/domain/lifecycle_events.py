@@ -203,7 +203,9 @@ def lifecycle_events(
                         "fit_score": after.fit_score,
                         "engagement_score": after.engagement_score,
                         "qualification": after.qualifications,
-                        "reasons": [_reason(r) for r in after.reasons],
+                        "reasons": [
+                            _reason(r, with_text=profile is not None) for r in after.reasons
+                        ],
                     },
                     profile,
                 )
@@ -277,12 +279,17 @@ def _outcome(before: LeadSnapshot, after: LeadSnapshot) -> str | None:
     return status if moved_by_sales else None
 
 
-def _reason(reason: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "rule": str(reason.get("rule", "")),
-        "points": reason.get("points", 0),
-        "text": reason.get("text", ""),
-    }
+def _reason(reason: Mapping[str, Any], with_text: bool) -> dict[str, Any]:
+    """A reason as the bus carries it: the sentence only with the profile.
+
+    Sentences name what the person did and who they are ("Searched our site for
+    ...", "Uses a company e-mail address (acme.nl)"), so in ``ids`` mode a reason
+    is its rule and points only.
+    """
+    shown: dict[str, Any] = {"rule": str(reason.get("rule", "")), "points": reason.get("points", 0)}
+    if with_text:
+        shown["text"] = reason.get("text", "")
+    return shown
 
 
 def _profile(snapshot: LeadSnapshot) -> dict[str, Any]:
