@@ -299,3 +299,49 @@ def test_an_unknown_payload_setting_stops_start_up_naming_the_variable():
         Settings.from_environ({**environ, "LIFECYCLE_EVENT_PAYLOAD": "everything"})
     with pytest.raises(SettingsError, match="EVENT_BUS_NAME"):
         Settings.from_environ({**environ, "EVENT_BUS_NAME": "no spaces allowed"})
+
+
+def test_a_corrupt_lead_record_is_quarantined_and_blocks_nothing():
+    h, lead_id = qualified()
+    published = len(h.bus.events)
+    corrupt = {
+        "eventName": "MODIFY",
+        "dynamodb": {
+            "Keys": {"pk": {"S": "LEAD#broken"}, "sk": {"S": "PROFILE"}},
+            "NewImage": {
+                "pk": {"S": "LEAD#broken"},
+                "sk": {"S": "PROFILE"},
+                "lead_id": {"S": "broken"},
+                "email": {"S": "x@y.nl"},
+                "stage": {"S": "lead"},
+                "reasons": {"S": "{not json"},
+            },
+            "SequenceNumber": "1",
+        },
+    }
+    h.world.services.sales.feedback(lead_id, FeedbackRequest(outcome="accepted"))
+    h.world.pump()
+    result = h.deliver([corrupt, *h.new_records()])
+    assert result.quarantined == 1 and result.failed == []
+    assert h.world.quarantine.recent(5)[0]["reason"].startswith("corrupt lead record")
+    assert len(h.bus.events) == published + 1  # the accepted outcome still went out
+
+
+def test_records_of_other_items_and_deletions_mean_nothing():
+    from chalicelib.adapters.streams import lead_change
+
+    ledger = {
+        "eventName": "INSERT",
+        "dynamodb": {"Keys": {"pk": {"S": "LEAD#L1"}, "sk": {"S": "LEDGER#x"}}},
+    }
+    assert lead_change(ledger) is None
+    removed = {
+        "eventName": "REMOVE",
+        "dynamodb": {
+            "Keys": {"pk": {"S": "LEAD#L1"}, "sk": {"S": "PROFILE"}},
+            "OldImage": {"lead_id": {"S": "L1"}, "email": {"S": "a@b.nl"}, "stage": {"S": "sql"}},
+        },
+    }
+    change = lead_change(removed)
+    assert change is not None and change.after is None
+    assert lifecycle_events(change, THRESHOLDS, 21) == []
