@@ -118,3 +118,20 @@ def test_rules_on_other_sources_are_left_alone():
         "Properties": {"EventPattern": {"source": ["aws.s3"], "detail-type": ["Object Created"]}},
     }
     assert "OtherRule" in finish_template(template, infra, "prod")["Resources"]
+
+
+def test_the_rule_examples_in_the_integrations_guide_name_only_events_trechter_sends():
+    import re
+
+    import yaml
+
+    from infra.definitions import PROJECT_ROOT, _CloudFormationLoader
+    from infra.package import check_lifecycle_rules
+
+    guide = (PROJECT_ROOT / "docs" / "INTEGRATIONS.md").read_text(encoding="utf-8")
+    resources: dict[str, Any] = {}
+    for block in re.findall(r"```yaml\n(.*?)```", guide, flags=re.S):
+        resources.update(yaml.load(block, Loader=_CloudFormationLoader))  # noqa: S506
+    rules = [name for name, body in resources.items() if body["Type"] == "AWS::Events::Rule"]
+    assert len(rules) >= 3
+    check_lifecycle_rules(resources)
