@@ -80,6 +80,7 @@ def notify_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
     result = get_services().notifier.process_records(records)
     lifecycle_failed = publish_lifecycle(records)
     metrics.add_metric(name="HotLeadsPublished", unit="Count", value=result.published)
+    metrics.add_metric(name="HotLeadsLeftToNurture", unit="Count", value=result.nurtured)
     metrics.add_metric(
         name="DuplicateNotificationsSuppressed", unit="Count", value=result.suppressed
     )
@@ -90,6 +91,7 @@ def notify_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
         extra={
             "published": result.published,
             "suppressed": result.suppressed,
+            "nurtured": result.nurtured,
             "failed": len(result.failed),
         },
     )
