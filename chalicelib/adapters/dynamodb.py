@@ -18,8 +18,8 @@ from chalicelib.adapters.attributes import from_item, to_attr, to_item
 from chalicelib.adapters.items import (
     FUNNEL_SHARDS,
     PROFILE_SK,
-    decode_cursor,
-    encode_cursor,
+    ListPosition,
+    decode_list_cursor,
     encode_state,
     event_from_item,
     event_to_item,
@@ -28,6 +28,10 @@ from chalicelib.adapters.items import (
     lead_pk,
     ledger_expiry,
     ledger_sk,
+    merge_list_pages,
+    score_list_pk,
+    shards_to_read,
+    stage_list_pk,
     stage_sort_key,
 )
 from chalicelib.adapters.ports import (
@@ -49,7 +53,6 @@ from chalicelib.domain.scoring.state import CompanyState
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-LIST_PK = "LEADS"
 _BATCH_WRITE = 25
 _BATCH_GET = 100
 
@@ -189,9 +192,9 @@ class DynamoLeadStore:
                 "score": 0,
                 "fit_score": 0,
                 "engagement_score": 0,
-                "stage_pk": f"STAGE#{Stage.LEAD.value}",
+                "stage_pk": stage_list_pk(Stage.LEAD.value, lead.lead_id),
                 "stage_sk": stage_sort_key(0, lead.lead_id),
-                "list_pk": LIST_PK,
+                "list_pk": score_list_pk(lead.lead_id),
             }
         )
         if lead.consent is not None:
@@ -371,7 +374,7 @@ class DynamoLeadStore:
             ":reasons": to_attr(json.dumps(commit.reasons, separators=(",", ":"))),
             ":channel": to_attr(commit.recommended_channel),
             ":channel_reason": to_attr(commit.channel_reason),
-            ":stage_pk": to_attr(f"STAGE#{commit.stage}"),
+            ":stage_pk": to_attr(stage_list_pk(commit.stage, commit.lead_id)),
             ":stage_sk": to_attr(stage_sort_key(commit.score, commit.lead_id)),
             ":new_version": to_attr(commit.expected_version + 1),
             ":id": to_attr(commit.lead_id),
@@ -399,7 +402,7 @@ class DynamoLeadStore:
         ]
         if identified:
             sets.append("list_pk = :list")
-            values[":list"] = to_attr(LIST_PK)
+            values[":list"] = to_attr(score_list_pk(commit.lead_id))
         if commit.expected_version == 0:
             condition = "attribute_not_exists(score_version)"
         else:
@@ -498,25 +501,27 @@ class DynamoLeadStore:
     # -- lists -----------------------------------------------------------------------
 
     def list_leads(self, stage: str | None, limit: int, cursor: str | None) -> LeadPage:
-        """Highest score first, from a GSI (never a scan)."""
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "ScanIndexForward": False,
-            "Limit": limit,
-        }
-        if stage:
-            kwargs["IndexName"] = "by_stage"
-            kwargs["KeyConditionExpression"] = "stage_pk = :p"
-            kwargs["ExpressionAttributeValues"] = {":p": {"S": f"STAGE#{stage}"}}
-        else:
-            kwargs["IndexName"] = "by_score"
-            kwargs["KeyConditionExpression"] = "list_pk = :p"
-            kwargs["ExpressionAttributeValues"] = {":p": {"S": LIST_PK}}
-        if cursor:
-            kwargs["ExclusiveStartKey"] = decode_cursor(cursor)
-        answer = self._client.query(**kwargs)
-        items = [lead_from_item(from_item(i)) for i in answer.get("Items", [])]
-        return LeadPage(items, encode_cursor(answer.get("LastEvaluatedKey")))
+        """Highest score first, from a GSI (never a scan): one Query per shard, merged."""
+        position = decode_list_cursor(cursor) if cursor else ListPosition()
+        index, key = ("by_stage", "stage_pk") if stage else ("by_score", "list_pk")
+        pages: dict[int, tuple[list[dict[str, Any]], bool]] = {}
+        for shard, partition in shards_to_read(position, stage):
+            kwargs: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": index,
+                "ScanIndexForward": False,
+                "Limit": limit,
+                "KeyConditionExpression": f"{key} = :p",
+                "ExpressionAttributeValues": {":p": {"S": partition}},
+            }
+            if position.after is not None:
+                kwargs["KeyConditionExpression"] += " AND stage_sk < :after"
+                kwargs["ExpressionAttributeValues"][":after"] = {"S": position.after}
+            answer = self._client.query(**kwargs)
+            rows = [from_item(i) for i in answer.get("Items", [])]
+            pages[shard] = (rows, "LastEvaluatedKey" in answer)
+        rows, next_cursor = merge_list_pages(pages, limit, position)
+        return LeadPage([lead_from_item(row) for row in rows], next_cursor)
 
     # -- announcements ---------------------------------------------------------------
 

@@ -20,8 +20,8 @@ from chalicelib.adapters.items import (
     FUNNEL_SHARDS,
     LIST_ATTRIBUTES,
     PROFILE_SK,
-    decode_cursor,
-    encode_cursor,
+    ListPosition,
+    decode_list_cursor,
     encode_state,
     event_from_item,
     event_sk,
@@ -30,6 +30,10 @@ from chalicelib.adapters.items import (
     lead_pk,
     ledger_expiry,
     ledger_sk,
+    merge_list_pages,
+    score_list_pk,
+    shards_to_read,
+    stage_list_pk,
     stage_sort_key,
 )
 from chalicelib.adapters.ports import (
@@ -217,9 +221,9 @@ class MemoryLeadStore:
                 score=0,
                 fit_score=0,
                 engagement_score=0,
-                stage_pk=f"STAGE#{Stage.LEAD.value}",
+                stage_pk=stage_list_pk(Stage.LEAD.value, lead.lead_id),
                 stage_sk=stage_sort_key(0, lead.lead_id),
-                list_pk="LEADS",
+                list_pk=score_list_pk(lead.lead_id),
             )
             if lead.company_domain:
                 values["company_domain"] = lead.company_domain
@@ -322,7 +326,7 @@ class MemoryLeadStore:
                 reasons=json.dumps(commit.reasons),
                 recommended_channel=commit.recommended_channel,
                 channel_reason=commit.channel_reason,
-                stage_pk=f"STAGE#{commit.stage}",
+                stage_pk=stage_list_pk(commit.stage, commit.lead_id),
                 stage_sk=stage_sort_key(commit.score, commit.lead_id),
                 score_version=commit.expected_version + 1,
                 updated_at=commit.now,
@@ -331,7 +335,7 @@ class MemoryLeadStore:
             )
             item.setdefault("created_at", commit.now)
             if commit.state.profile.get("email"):
-                item["list_pk"] = "LEADS"
+                item["list_pk"] = score_list_pk(commit.lead_id)
             for event_id, (at, entries) in commit.ledger.items():
                 ledger_key = (lead_pk(commit.lead_id), ledger_sk(at, event_id))
                 self.table.items[ledger_key] = {
@@ -385,27 +389,28 @@ class MemoryLeadStore:
     # -- lists -----------------------------------------------------------------------
 
     def list_leads(self, stage: str | None, limit: int, cursor: str | None) -> LeadPage:
-        self.table.requests["Query"] += 1
-        with self.table.lock:
-            if stage:
-                rows = [
-                    i for i in self.table.items.values() if i.get("stage_pk") == f"STAGE#{stage}"
-                ]
-            else:
-                rows = [i for i in self.table.items.values() if i.get("list_pk") == "LEADS"]
-            rows = sorted(rows, key=lambda i: i["stage_sk"], reverse=True)
-        if cursor:
-            after = str(decode_cursor(cursor)["stage_sk"]["S"])
-            rows = [i for i in rows if i["stage_sk"] < after]
-        page = rows[:limit]
-        more = len(rows) > limit
-        next_cursor = (
-            encode_cursor({"stage_sk": {"S": page[-1]["stage_sk"]}}) if more and page else None
-        )
+        """Like the DynamoDB store: one query per shard of the index, merged by score."""
+        position = decode_list_cursor(cursor) if cursor else ListPosition()
+        key = "stage_pk" if stage else "list_pk"
         # Like the indexes: keys and LIST_ATTRIBUTES only.
         keep = {"pk", "sk", "stage_pk", "stage_sk", "list_pk", *LIST_ATTRIBUTES}
-        projected = [{k: v for k, v in i.items() if k in keep} for i in page]
-        return LeadPage([lead_from_item(copy.deepcopy(i)) for i in projected], next_cursor)
+        pages: dict[int, tuple[list[dict[str, Any]], bool]] = {}
+        with self.table.lock:
+            for shard, partition in shards_to_read(position, stage):
+                self.table.requests["Query"] += 1
+                rows = sorted(
+                    (
+                        {k: v for k, v in i.items() if k in keep}
+                        for i in self.table.items.values()
+                        if i.get(key) == partition
+                        and (position.after is None or i["stage_sk"] < position.after)
+                    ),
+                    key=lambda i: str(i["stage_sk"]),
+                    reverse=True,
+                )
+                pages[shard] = (copy.deepcopy(rows[:limit]), len(rows) > limit)
+        rows, next_cursor = merge_list_pages(pages, limit, position)
+        return LeadPage([lead_from_item(row) for row in rows], next_cursor)
 
     # -- announcements ---------------------------------------------------------------
 
