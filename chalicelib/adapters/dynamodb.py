@@ -6,6 +6,7 @@ The table design and its access patterns are in docs/ARCHITECTURE.md.
 from __future__ import annotations
 
 import json
+import secrets
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -16,9 +17,11 @@ from botocore.exceptions import ClientError
 
 from chalicelib.adapters.attributes import from_item, to_attr, to_item
 from chalicelib.adapters.items import (
+    CAMPAIGN_SHARDS,
     FUNNEL_SHARDS,
     PROFILE_SK,
     ListPosition,
+    campaign_pk,
     decode_list_cursor,
     encode_state,
     event_from_item,
@@ -33,6 +36,7 @@ from chalicelib.adapters.items import (
     shards_to_read,
     stage_list_pk,
     stage_sort_key,
+    sum_campaign,
 )
 from chalicelib.adapters.ports import (
     AlreadyApplied,
@@ -595,20 +599,39 @@ class DynamoLeadStore:
                         target[name] = target.get(name, 0) + amount
         return days, totals
 
+    def add_funnel_counts(
+        self, funnel_pk: str, increments: Mapping[str, Mapping[str, int]]
+    ) -> None:
+        for sk, counters in increments.items():
+            if counters:
+                self._client.update_item(**self._funnel_update(funnel_pk, sk, counters)["Update"])
+
     def bump_campaign(self, campaign_id: str, counter: str) -> None:
+        shard = secrets.randbelow(CAMPAIGN_SHARDS)
         self._client.update_item(
             TableName=self._table,
-            Key={"pk": {"S": f"CAMPAIGN#{campaign_id}"}, "sk": {"S": "COUNTS"}},
+            Key={"pk": {"S": campaign_pk(campaign_id, shard)}, "sk": {"S": "COUNTS"}},
             UpdateExpression="ADD #c :one",
             ExpressionAttributeNames={"#c": counter},
             ExpressionAttributeValues={":one": {"N": "1"}},
         )
 
     def campaign(self, campaign_id: str) -> dict[str, Any]:
-        values = self._get(f"CAMPAIGN#{campaign_id}", "COUNTS", consistent=False) or {}
-        values.pop("pk", None)
-        values.pop("sk", None)
-        return values
+        """The kill switch and the counts summed over the base item and every shard."""
+        pks = [campaign_pk(campaign_id)] + [
+            campaign_pk(campaign_id, shard) for shard in range(CAMPAIGN_SHARDS)
+        ]
+        request: dict[str, Any] = {
+            self._table: {"Keys": [{"pk": {"S": pk}, "sk": {"S": "COUNTS"}} for pk in pks]}
+        }
+        found: list[dict[str, Any]] = []
+        for _attempt in range(5):
+            answer = self._client.batch_get_item(RequestItems=request)
+            found += [from_item(i) for i in answer.get("Responses", {}).get(self._table, [])]
+            request = answer.get("UnprocessedKeys") or {}
+            if not request:
+                break
+        return sum_campaign(found)
 
     def set_campaign_disabled(self, campaign_id: str, disabled: bool) -> None:
         self._client.update_item(

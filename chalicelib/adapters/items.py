@@ -155,6 +155,30 @@ def shards_to_read(position: ListPosition, stage: str | None) -> Iterable[tuple[
     return [(s, pk) for s, pk in list_partitions(stage) if s not in position.done]
 
 
+#: Campaign counters are spread over this many items (``CAMPAIGN#<id>#<shard>``/``COUNTS``),
+#: a random one per hit: a big send's opens and clicks stay under 1,000 writes/s per key.
+#: The kill switch (``disabled``) and counts from before sharding stay on ``CAMPAIGN#<id>``.
+CAMPAIGN_SHARDS = 8
+
+
+def campaign_pk(campaign_id: str, shard: int | None = None) -> str:
+    return f"CAMPAIGN#{campaign_id}" if shard is None else f"CAMPAIGN#{campaign_id}#{shard:02d}"
+
+
+def sum_campaign(items: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """A campaign's counters summed over its items; ``disabled`` from the base item."""
+    values: dict[str, Any] = {}
+    for item in items:
+        for name, value in item.items():
+            if name in ("pk", "sk"):
+                continue
+            if isinstance(value, int) and not isinstance(value, bool):
+                values[name] = int(values.get(name, 0)) + value
+            else:
+                values[name] = value
+    return values
+
+
 def lead_pk(lead_id: str) -> str:
     return f"LEAD#{lead_id}"
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+import secrets
 import threading
 import uuid
 from collections import Counter
@@ -17,10 +18,12 @@ from dataclasses import asdict, replace
 from typing import Any
 
 from chalicelib.adapters.items import (
+    CAMPAIGN_SHARDS,
     FUNNEL_SHARDS,
     LIST_ATTRIBUTES,
     PROFILE_SK,
     ListPosition,
+    campaign_pk,
     decode_list_cursor,
     encode_state,
     event_from_item,
@@ -35,6 +38,7 @@ from chalicelib.adapters.items import (
     shards_to_read,
     stage_list_pk,
     stage_sort_key,
+    sum_campaign,
 )
 from chalicelib.adapters.ports import (
     AlreadyApplied,
@@ -465,21 +469,37 @@ class MemoryLeadStore:
                         target[name] = target.get(name, 0) + amount
         return days, totals
 
+    def add_funnel_counts(
+        self, funnel_pk: str, increments: Mapping[str, Mapping[str, int]]
+    ) -> None:
+        with self.table.lock:
+            for sk, counters in increments.items():
+                if not counters:
+                    continue
+                self.table.requests["UpdateItem"] += 1
+                funnel = self.table.items.setdefault((funnel_pk, sk), {"pk": funnel_pk, "sk": sk})
+                for name, amount in counters.items():
+                    funnel[name] = int(funnel.get(name, 0)) + amount
+
     def bump_campaign(self, campaign_id: str, counter: str) -> None:
+        pk = campaign_pk(campaign_id, secrets.randbelow(CAMPAIGN_SHARDS))
         with self.table.lock:
             self.table.requests["UpdateItem"] += 1
-            item = self.table.items.setdefault(
-                (f"CAMPAIGN#{campaign_id}", "COUNTS"),
-                {"pk": f"CAMPAIGN#{campaign_id}", "sk": "COUNTS"},
-            )
+            item = self.table.items.setdefault((pk, "COUNTS"), {"pk": pk, "sk": "COUNTS"})
             item[counter] = int(item.get(counter, 0)) + 1
 
     def campaign(self, campaign_id: str) -> dict[str, Any]:
-        self.table.requests["GetItem"] += 1
-        item = self.table.get(f"CAMPAIGN#{campaign_id}", "COUNTS") or {}
-        item.pop("pk", None)
-        item.pop("sk", None)
-        return item
+        self.table.requests["BatchGetItem"] += 1
+        pks = [campaign_pk(campaign_id)] + [
+            campaign_pk(campaign_id, shard) for shard in range(CAMPAIGN_SHARDS)
+        ]
+        with self.table.lock:
+            found = [
+                copy.deepcopy(self.table.items[(pk, "COUNTS")])
+                for pk in pks
+                if (pk, "COUNTS") in self.table.items
+            ]
+        return sum_campaign(found)
 
     def set_campaign_disabled(self, campaign_id: str, disabled: bool) -> None:
         with self.table.lock:

@@ -301,3 +301,23 @@ def test_erasure_takes_the_person_out_of_their_company_state(stores):
     stored = leads.get_company("acme.nl")
     assert stored.state.readers == {"itsm": {"L2": T0}}
     assert stored.version == 2
+
+
+def test_campaign_counters_add_up_over_their_shards_beside_the_kill_switch(stores):
+    leads, _ = stores
+    for _ in range(20):
+        leads.bump_campaign("nov", "opens")
+    leads.bump_campaign("nov", "machine_clicks")
+    assert leads.campaign("nov") == {"opens": 20, "machine_clicks": 1}
+    leads.set_campaign_disabled("nov", True)
+    assert leads.campaign("nov") == {"opens": 20, "machine_clicks": 1, "disabled": True}
+    assert leads.campaign("other") == {}
+
+
+def test_funnel_counts_added_outside_a_commit_are_reported(stores):
+    leads, _ = stores
+    leads.add_funnel_counts("FUNNEL#03", {"DAY#2026-11-18": {"hits": 4, "machine_hits": 1}})
+    leads.add_funnel_counts("FUNNEL#05", {"DAY#2026-11-18": {"hits": 2}, "DAY#2026-11-19": {}})
+    days, totals = leads.funnel_counters("2026-11-01", "2026-11-30")
+    assert days == {"hits": 6, "machine_hits": 1}
+    assert totals == {}

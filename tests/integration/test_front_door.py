@@ -169,7 +169,9 @@ def test_a_tracked_link_redirects_and_a_tampered_one_is_404_without_location(har
     answer = call(harness, url_event("GET", path))
     assert answer["statusCode"] == 302
     assert answer["headers"]["Location"] == KB
-    tampered = call(harness, url_event("GET", path[:-3] + ("AAA" if not path.endswith("AAA") else "BBB")))
+    tampered = call(
+        harness, url_event("GET", path[:-3] + ("AAA" if not path.endswith("AAA") else "BBB"))
+    )
     assert tampered["statusCode"] == 404
     assert "Location" not in tampered["headers"]
     opened = call(harness, url_event("GET", urlsplit(links["open_pixel_url"]).path))
@@ -191,7 +193,9 @@ def test_with_a_front_door_secret_only_cloudfront_is_served_and_its_viewer_ip_us
     get_settings.cache_clear()
     try:
         beacon = {"content-type": "application/json"}
-        direct = call(harness, url_event("POST", "/v1/t/events", body=json.dumps(BEACON), headers=beacon))
+        direct = call(
+            harness, url_event("POST", "/v1/t/events", body=json.dumps(BEACON), headers=beacon)
+        )
         assert direct["statusCode"] == 404
         assert stored_events(harness) == []
         via_cloudfront = {
