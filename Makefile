@@ -93,11 +93,12 @@ deploy: tools package
 	    $(if $(ALLOWED_ORIGINS),AllowedOrigins=$(ALLOWED_ORIGINS)) \
 	    $(if $(ALARM_EMAIL),AlarmEmail=$(ALARM_EMAIL)) \
 	    $(if $(PUBLIC_BASE_URL),PublicBaseUrl=$(PUBLIC_BASE_URL)) \
+	    $(if $(FRONT_DOOR_SECRET),FrontDoorSecret=$(FRONT_DOOR_SECRET)) \
 	    $(if $(API_RATE_LIMIT),ApiThrottlingRateLimit=$(API_RATE_LIMIT)) \
 	    $(if $(API_BURST_LIMIT),ApiThrottlingBurstLimit=$(API_BURST_LIMIT)) \
 	    $(PARAMETER_OVERRIDES)
 	$(TOOLS)/aws cloudformation describe-stacks --stack-name $(STACK_NAME) \
-	  --query "Stacks[0].Outputs[?OutputKey=='EndpointURL' || OutputKey=='HotLeadsTopicArn']" --output table
+	  --query "Stacks[0].Outputs[?OutputKey=='EndpointURL' || OutputKey=='FrontDoorBaseUrl' || OutputKey=='HotLeadsTopicArn']" --output table
 
 # Replay leads' events under the current scoring model (docs in infra/rescore.py).
 rescore: venv

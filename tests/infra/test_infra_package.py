@@ -38,6 +38,7 @@ def _chalice_output_merged_with_infra() -> dict[str, Any]:
                 "app.notify_hot_leads",
                 {"NotifyHotLeadsDynamodbEventSource": {"Type": "DynamoDB", "Properties": {}}},
             ),
+            "FrontDoor": _function("app.front_door"),
             "RestAPI": {"Type": "AWS::Serverless::Api", "Properties": {}},
             "DefaultRole": {"Type": "AWS::IAM::Role", "Properties": {"Policies": []}},
         }
