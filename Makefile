@@ -43,7 +43,7 @@ e2e: venv
 
 # Benchmarks and the cost model (docs/PERFORMANCE.md): a table, and dist/bench.json.
 bench: venv
-	$(PY) -m tests.bench.run
+	$(PY) -m tests.bench.run $(if $(QUICK),--quick)
 
 clean:
 	rm -rf dist .pytest_cache .mypy_cache .ruff_cache .hypothesis
