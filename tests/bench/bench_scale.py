@@ -219,6 +219,7 @@ def run() -> dict[str, Any]:
             "hottest_by_write": by_write,
             "hottest_by_read": by_read,
             "top_keys": rows[:12],
+            "top_shared_keys": [r for r in rows if "(lead rank" not in r["key"]][:8],
             "keys_over_a_limit": [
                 r
                 for r in rows
