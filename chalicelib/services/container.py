@@ -63,8 +63,11 @@ def build_services(
     from chalicelib.services.rescore import RescoreService
     from chalicelib.services.scoring import ScoringService
     from chalicelib.services.secrets import api_keys, signing_secrets
+    from chalicelib.settings import lead_url
 
     secrets = signing_secrets(settings)
+    language = settings.sales_language
+    knowledge_base = settings.knowledge_base_name
     return Services(
         settings=settings,
         model=model,
@@ -76,11 +79,21 @@ def build_services(
         signing_secrets=secrets,
         api_keys=api_keys(settings),
         capture=CaptureService(settings, model, leads, events, quarantine, secrets),
-        sales=LeadService(model, leads, events),
-        scoring=ScoringService(model, leads, events, quarantine),
-        notifier=HotLeadNotifier(leads, publisher, quarantine),
+        sales=LeadService(
+            model, leads, events, sales_language=language, knowledge_base_name=knowledge_base
+        ),
+        scoring=ScoringService(model, leads, events, quarantine, sales_language=language),
+        notifier=HotLeadNotifier(
+            leads,
+            publisher,
+            quarantine,
+            model=model,
+            sales_language=language,
+            knowledge_base_name=knowledge_base,
+            lead_url=lambda lead_id: lead_url(settings, lead_id),
+        ),
         reports=ReportService(leads),
-        rescore=RescoreService(model, leads, events),
+        rescore=RescoreService(model, leads, events, sales_language=language),
         idempotency=idempotency,
     )
 
@@ -113,7 +126,11 @@ def get_services() -> Services:
         quarantine=DynamoQuarantine(
             client, settings.quarantine_table, settings.quarantine_retention_days
         ),
-        publisher=SnsPublisher(sns_client(settings.region), settings.hot_leads_topic_arn),
+        publisher=SnsPublisher(
+            sns_client(settings.region),
+            settings.hot_leads_topic_arn,
+            settings.hot_leads_chat_topic_arn,
+        ),
         sightings=DynamoSightings(client, settings.idempotency_table),
         idempotency=DynamoDBPersistenceLayer(
             table_name=settings.idempotency_table, boto3_client=client
