@@ -115,6 +115,15 @@ def _answer(request: Request, get_response: Any) -> Response:
     return response
 
 
+@app.lambda_function(name="front_door")
+def front_door(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The public tracking routes behind a Lambda function URL (chalicelib/api/front_door.py)."""
+    from chalicelib.api.front_door import resolve
+    from chalicelib.settings import get_settings
+
+    return resolve(app, event, context, get_settings().front_door_secret)
+
+
 @app.on_dynamodb_record(
     stream_arn=os.environ.get("EVENTS_STREAM_ARN", _NO_STREAM),
     batch_size=100,

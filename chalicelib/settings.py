@@ -55,6 +55,8 @@ class Settings(BaseModel):
     segment_write_keys_param: str = ""
     allowed_origins: tuple[str, ...] = ()
     public_base_url: str = ""
+    # CloudFront sends it to the front-door function URL; requests without it are refused.
+    front_door_secret: str = Field(default="", repr=False)
     event_retention_days: int = Field(default=395, ge=1, le=3650)
     quarantine_retention_days: int = Field(default=30, ge=1, le=365)
     idempotency_ttl_seconds: int = Field(default=86_400, ge=60, le=7 * 86_400)
@@ -72,6 +74,13 @@ class Settings(BaseModel):
         for secret in value:
             if len(secret) < 16:
                 raise ValueError("every link signing secret needs at least 16 characters")
+        return value
+
+    @field_validator("front_door_secret")
+    @classmethod
+    def _front_door_secret_is_long(cls, value: str) -> str:
+        if value and len(value) < 16:
+            raise ValueError("the front door secret needs at least 16 characters")
         return value
 
     @classmethod
@@ -106,6 +115,7 @@ class Settings(BaseModel):
             "segment_write_keys_param": env.get("SEGMENT_WRITE_KEYS_PARAM", ""),
             "allowed_origins": tuple(_split(env.get("ALLOWED_ORIGINS", ""))),
             "public_base_url": env.get("PUBLIC_BASE_URL", "").rstrip("/"),
+            "front_door_secret": env.get("FRONT_DOOR_SECRET", ""),
             "scoring_model_path": env.get("SCORING_MODEL_PATH", ""),
             "log_level": env.get("LOG_LEVEL", "INFO").upper(),
         }

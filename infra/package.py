@@ -14,7 +14,7 @@ and then finishes what a deep merge cannot do:
 * the ``Stage`` parameter defaults to the packaged stage (the Chalice configuration of that
   stage is baked into the bundle; ``make deploy`` passes the same stage) and the SSM
   parameter defaults follow it;
-* it checks that the merge took: every resource has a ``Type``, the three functions and
+* it checks that the merge took: every resource has a ``Type``, the four functions and
   their stream event sources exist, and no placeholder stream ARN from
   ``.chalice/config.json`` survived.
 
@@ -36,7 +36,7 @@ import yaml
 
 from infra.definitions import INFRA_TEMPLATE, PROJECT_ROOT, load_template
 
-CHALICE_FUNCTIONS = ("APIHandler", "ScoreEvents", "NotifyHotLeads", "SweepQuietLeads")
+CHALICE_FUNCTIONS = ("APIHandler", "ScoreEvents", "NotifyHotLeads", "SweepQuietLeads", "FrontDoor")
 STREAM_EVENT_SOURCES = {
     "ScoreEvents": ("ScoreEventsDynamodbEventSource", "EventsTable"),
     "NotifyHotLeads": ("NotifyHotLeadsDynamodbEventSource", "LeadsTable"),

@@ -39,6 +39,7 @@ def _chalice_output_merged_with_infra() -> dict[str, Any]:
                 {"NotifyHotLeadsDynamodbEventSource": {"Type": "DynamoDB", "Properties": {}}},
             ),
             "SweepQuietLeads": _function("app.sweep_quiet_leads"),
+            "FrontDoor": _function("app.front_door"),
             "RestAPI": {"Type": "AWS::Serverless::Api", "Properties": {}},
             "DefaultRole": {"Type": "AWS::IAM::Role", "Properties": {"Policies": []}},
         }
