@@ -14,11 +14,13 @@ from aws_lambda_powertools.logging import correlation_paths
 from chalice.app import Chalice, ConvertToMiddleware, DynamoDBEvent, Request, Response
 
 from chalicelib.api import streams
+from chalicelib.api.access import guard
 from chalicelib.api.admin import admin
 from chalicelib.api.errors import error_response
-from chalicelib.api.http import cors_headers, require_api_key
+from chalicelib.api.http import cors_headers
 from chalicelib.api.public import public
-from chalicelib.api.sales import AUTHENTICATED_PREFIXES, sales
+from chalicelib.api.registry import find_operation
+from chalicelib.api.sales import sales
 from chalicelib.domain.errors import TrechterError
 from chalicelib.observability import logger
 from chalicelib.redaction import personal_values_scope
@@ -84,7 +86,7 @@ app.register_middleware(
 
 @app.middleware("http")
 def http_boundary(request: Request, get_response: Any) -> Response:
-    """Authentication, CORS and the mapping of domain errors to HTTP, in one place."""
+    """Access (the roles each route declares), CORS and domain errors to HTTP, in one place."""
     with personal_values_scope():  # what this request submits stays out of the logs
         return _answer(request, get_response)
 
@@ -96,8 +98,7 @@ def _answer(request: Request, get_response: Any) -> Response:
     if request.method == "OPTIONS":
         return Response(body="", status_code=204 if cors else 403, headers={**cors})
     try:
-        if path.startswith(AUTHENTICATED_PREFIXES):
-            require_api_key(request, services.api_keys)
+        guard(request, find_operation(path, request.method), services)
         response: Response = get_response(request)
     except TrechterError as error:
         return error_response(error, cors)

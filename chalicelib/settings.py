@@ -40,6 +40,11 @@ class Settings(BaseModel):
     api_keys: tuple[str, ...] = Field(default=(), repr=False)
     api_keys_param: str = ""
     allowed_origins: tuple[str, ...] = ()
+    # Console sign-in: the Cognito user pool whose tokens the API accepts (none: API key only).
+    cognito_user_pool_id: str = ""
+    cognito_client_ids: tuple[str, ...] = ()
+    #: Where the pool's signing keys are; default the pool's own URL (the emulator's locally).
+    cognito_jwks_url: str = ""
     public_base_url: str = ""
     event_retention_days: int = Field(default=395, ge=1, le=3650)
     quarantine_retention_days: int = Field(default=30, ge=1, le=365)
@@ -83,6 +88,9 @@ class Settings(BaseModel):
             "api_keys": tuple(_split(env.get("API_KEYS", ""))),
             "api_keys_param": env.get("API_KEYS_PARAM", ""),
             "allowed_origins": tuple(_split(env.get("ALLOWED_ORIGINS", ""))),
+            "cognito_user_pool_id": env.get("COGNITO_USER_POOL_ID", ""),
+            "cognito_client_ids": tuple(_split(env.get("COGNITO_CLIENT_IDS", ""))),
+            "cognito_jwks_url": env.get("COGNITO_JWKS_URL", ""),
             "public_base_url": env.get("PUBLIC_BASE_URL", "").rstrip("/"),
             "scoring_model_path": env.get("SCORING_MODEL_PATH", ""),
             "log_level": env.get("LOG_LEVEL", "INFO").upper(),
@@ -108,6 +116,11 @@ class Settings(BaseModel):
         if not settings.link_signing_secrets and not settings.link_signing_secret_param:
             raise SettingsError(
                 "Trechter is misconfigured: set LINK_SIGNING_SECRETS or LINK_SIGNING_SECRET_PARAM"
+            )
+        if settings.cognito_user_pool_id and not settings.cognito_client_ids:
+            raise SettingsError(
+                "Trechter is misconfigured: COGNITO_USER_POOL_ID is set, so set "
+                "COGNITO_CLIENT_IDS to the app client(s) whose tokens are accepted"
             )
         if not settings.api_keys and not settings.api_keys_param:
             raise SettingsError("Trechter is misconfigured: set API_KEYS or API_KEYS_PARAM")

@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from chalicelib.domain.access import Principal
 from chalicelib.domain.events import TrackingEvent
 from chalicelib.domain.lead import Lead
 from chalicelib.domain.scoring.scorer import LedgerEntry
@@ -194,3 +195,11 @@ class Publisher(Protocol):
     def publish(
         self, message: Mapping[str, Any], attributes: Mapping[str, str | float], subject: str
     ) -> str: ...
+
+
+class UserTokens(Protocol):
+    """Verifies a person's sign-in token (a Cognito user pool JWT)."""
+
+    def verify(self, token: str) -> Principal:
+        """The signed-in person and their roles; raises ``Unauthorized`` if it does not verify."""
+        ...

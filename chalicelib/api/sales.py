@@ -1,4 +1,5 @@
-"""Authenticated routes (``x-api-key``): tracking links, leads, feedback, privacy, reports."""
+"""Authenticated routes (a signed-in role or ``x-api-key``): tracking links, leads, feedback,
+privacy, reports. Each declares the roles it allows."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from chalice.app import Blueprint, Response
 from chalicelib.api.errors import parse_model
 from chalicelib.api.http import json_body, query_params, request_context
 from chalicelib.api.registry import Param, operation
+from chalicelib.domain.access import ADMIN, MARKETING, SALES
 from chalicelib.domain.errors import FieldError, InvalidInput
 from chalicelib.schemas import (
     ConsentRequest,
@@ -21,9 +23,6 @@ from chalicelib.schemas import (
 from chalicelib.services.container import get_services
 
 sales = Blueprint(__name__)
-
-#: Paths (as Chalice names them) that need the API key; checked in one middleware.
-AUTHENTICATED_PREFIXES = ("/v1/tracking-links", "/v1/leads", "/v1/reports", "/v1/campaigns")
 
 
 def _limit(value: str | None) -> int | None:
@@ -40,7 +39,7 @@ def _limit(value: str | None) -> int | None:
     "POST",
     summary="Sign an open pixel and tracked links",
     tag="sales",
-    authenticated=True,
+    roles=MARKETING,
     request=TrackingLinksRequest,
     responses={
         201: ("The pixel and the tracked links.", TrackingLinksResponse),
@@ -60,7 +59,7 @@ def create_tracking_links() -> Response:
     "GET",
     summary="Leads, highest score first",
     tag="sales",
-    authenticated=True,
+    roles=SALES,
     responses={200: ("A page of leads.", LeadList)},
     query=(
         Param("stage", "visitor, lead, mql, sql, customer or recycled."),
@@ -87,7 +86,7 @@ def list_leads() -> dict[str, object]:
     "GET",
     summary="A lead with reasons and timeline",
     tag="sales",
-    authenticated=True,
+    roles=SALES,
     responses={200: ("The lead.", LeadView)},
 )
 def get_lead(lead_id: str) -> dict[str, object]:
@@ -100,7 +99,7 @@ def get_lead(lead_id: str) -> dict[str, object]:
     "DELETE",
     summary="Erase a person (GDPR art. 17)",
     tag="privacy",
-    authenticated=True,
+    roles=ADMIN,
     responses={204: ("Erased.", None)},
 )
 def erase_lead(lead_id: str) -> Response:
@@ -114,7 +113,7 @@ def erase_lead(lead_id: str) -> Response:
     "POST",
     summary="Sales feedback on a lead",
     tag="sales",
-    authenticated=True,
+    roles=SALES,
     request=FeedbackRequest,
     responses={
         200: ("The lead after the transition.", LeadView),
@@ -132,7 +131,7 @@ def lead_feedback(lead_id: str) -> dict[str, object]:
     "POST",
     summary="Record consent given or withdrawn",
     tag="privacy",
-    authenticated=True,
+    roles=ADMIN,
     request=ConsentRequest,
     responses={200: ("The lead.", LeadView)},
 )
@@ -147,7 +146,7 @@ def lead_consent(lead_id: str) -> dict[str, object]:
     "GET",
     summary="Everything held about a person (GDPR art. 15, 20)",
     tag="privacy",
-    authenticated=True,
+    roles=ADMIN,
     responses={200: ("The export.", LeadExport)},
 )
 def export_lead(lead_id: str) -> dict[str, object]:
@@ -160,7 +159,7 @@ def export_lead(lead_id: str) -> dict[str, object]:
     "GET",
     summary="Counts per stage and conversion",
     tag="reports",
-    authenticated=True,
+    roles=MARKETING,
     responses={200: ("The funnel.", FunnelReport)},
     query=(
         Param("from", "First day (YYYY-MM-DD), default 30 days ago."),

@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     # Imported where they are built, not here: every route module imports this one,
     # and a function that never scores should not load the scorer at cold start.
-    from chalicelib.adapters.ports import EventStore, LeadStore, Publisher, Quarantine
+    from chalicelib.adapters.ports import (
+        EventStore,
+        LeadStore,
+        Publisher,
+        Quarantine,
+        UserTokens,
+    )
     from chalicelib.domain.scoring.model import ScoringModel
     from chalicelib.services.capture import CaptureService
     from chalicelib.services.leads import LeadService
@@ -42,6 +48,8 @@ class Services:
     reports: ReportService
     rescore: RescoreService
     idempotency: Any = None
+    #: Verifies console users' tokens; None where no user pool is configured.
+    users: UserTokens | None = None
 
 
 def build_services(
@@ -52,6 +60,7 @@ def build_services(
     quarantine: Quarantine,
     publisher: Publisher,
     idempotency: Any = None,
+    users: UserTokens | None = None,
 ) -> Services:
     """Wire every service to the given stores (``idempotency``: a Powertools persistence layer)."""
     from chalicelib.services.capture import CaptureService
@@ -79,7 +88,17 @@ def build_services(
         reports=ReportService(leads),
         rescore=RescoreService(model, leads, events),
         idempotency=idempotency,
+        users=users if users is not None else _user_tokens(settings),
     )
+
+
+def _user_tokens(settings: Settings) -> UserTokens | None:
+    """The user pool's token verifier, when the settings name a pool."""
+    if not settings.cognito_user_pool_id:
+        return None
+    from chalicelib.adapters.cognito import CognitoTokens
+
+    return CognitoTokens.for_pool(settings)
 
 
 @cache
