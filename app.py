@@ -17,7 +17,7 @@ from chalicelib.api import streams
 from chalicelib.api.access import guard
 from chalicelib.api.admin import admin
 from chalicelib.api.errors import error_response
-from chalicelib.api.http import cors_headers
+from chalicelib.api.http import NO_STORE, cors_headers
 from chalicelib.api.public import public
 from chalicelib.api.registry import find_operation
 from chalicelib.api.sales import sales
@@ -98,11 +98,13 @@ def _answer(request: Request, get_response: Any) -> Response:
     if request.method == "OPTIONS":
         return Response(body="", status_code=204 if cors else 403, headers={**cors})
     try:
-        guard(request, find_operation(path, request.method), services)
+        caller = guard(request, find_operation(path, request.method), services)
         response: Response = get_response(request)
     except TrechterError as error:
         return error_response(error, cors)
     response.headers.update(cors)
+    if caller is not None:  # lead data: never kept by a browser or a proxy
+        response.headers.update(NO_STORE)
     return response
 
 

@@ -87,7 +87,10 @@ class Settings(BaseModel):
             "link_signing_secret_param": env.get("LINK_SIGNING_SECRET_PARAM", ""),
             "api_keys": tuple(_split(env.get("API_KEYS", ""))),
             "api_keys_param": env.get("API_KEYS_PARAM", ""),
-            "allowed_origins": tuple(_split(env.get("ALLOWED_ORIGINS", ""))),
+            # The landing pages' origins and the console's (CloudFront's, set by the template).
+            "allowed_origins": tuple(
+                _split(env.get("ALLOWED_ORIGINS", "")) + _split(env.get("CONSOLE_ORIGINS", ""))
+            ),
             "cognito_user_pool_id": env.get("COGNITO_USER_POOL_ID", ""),
             "cognito_client_ids": tuple(_split(env.get("COGNITO_CLIENT_IDS", ""))),
             "cognito_jwks_url": env.get("COGNITO_JWKS_URL", ""),
