@@ -16,6 +16,7 @@ from chalice.app import Chalice, ConvertToMiddleware, DynamoDBEvent, Request, Re
 from chalicelib.api import streams
 from chalicelib.api.access import guard
 from chalicelib.api.admin import admin
+from chalicelib.api.console import console
 from chalicelib.api.errors import error_response
 from chalicelib.api.http import NO_STORE, cors_headers
 from chalicelib.api.public import public
@@ -76,6 +77,7 @@ app = TrechterApp(app_name="trechter")
 app.register_blueprint(public)
 app.register_blueprint(sales)
 app.register_blueprint(admin)
+app.register_blueprint(console)
 # Every log line carries the API Gateway request id as its correlation id.
 app.register_middleware(
     ConvertToMiddleware(

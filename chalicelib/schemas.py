@@ -268,6 +268,13 @@ class StageConversion(_Out):
     rate: float | None
 
 
+class FunnelDay(_Out):
+    day: str
+    entered: dict[str, int] = Field(description="Leads that entered each stage that day.")
+    hits: int
+    machine_hits: int
+
+
 class FunnelReport(_Out):
     from_date: str
     to_date: str
@@ -279,6 +286,9 @@ class FunnelReport(_Out):
     hits: int
     machine_hits: int
     machine_share: float | None
+    daily: list[FunnelDay] | None = Field(
+        default=None, description="Per day in the range (oldest first); with ?daily=true."
+    )
 
 
 class LeadExport(_Out):

@@ -19,6 +19,8 @@ from chalicelib.domain.access import MACHINE, Principal, authorize
 from chalicelib.domain.errors import Forbidden, Unauthorized
 from chalicelib.services.container import Services
 
+_CALLER = "trechter.caller"
+
 
 def authenticate(request: Request, services: Services) -> Principal:
     """The caller, from the API key or a bearer token.
@@ -71,4 +73,12 @@ def guard(request: Request, operation: Operation | None, services: Services) -> 
             time.time(),
         )
         raise
+    if request.context is not None:
+        request.context[_CALLER] = principal
     return principal
+
+
+def caller(request: Request) -> Principal:
+    """Who called this route (set by :func:`guard` in the middleware)."""
+    found = (request.context or {}).get(_CALLER)
+    return found if isinstance(found, Principal) else MACHINE

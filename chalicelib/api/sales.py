@@ -164,8 +164,15 @@ def export_lead(lead_id: str) -> dict[str, object]:
     query=(
         Param("from", "First day (YYYY-MM-DD), default 30 days ago."),
         Param("to", "Last day (YYYY-MM-DD), default today."),
+        Param(
+            "daily",
+            "true: add the entries per stage per day (`daily`).",
+            schema={"type": "string", "enum": ["true", "false"]},
+        ),
     ),
 )
 def funnel_report() -> dict[str, object]:
     params = query_params(sales.current_request)
-    return get_services().reports.funnel(params.get("from"), params.get("to")).model_dump()
+    daily = params.get("daily", "false") == "true"
+    report = get_services().reports.funnel(params.get("from"), params.get("to"), daily)
+    return report.model_dump(exclude=None if daily else {"daily"})

@@ -14,7 +14,9 @@ if TYPE_CHECKING:
     # Imported where they are built, not here: every route module imports this one,
     # and a function that never scores should not load the scorer at cold start.
     from chalicelib.adapters.ports import (
+        AuditTrail,
         EventStore,
+        FunnelSeries,
         LeadStore,
         Publisher,
         Quarantine,
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     )
     from chalicelib.domain.scoring.model import ScoringModel
     from chalicelib.services.capture import CaptureService
+    from chalicelib.services.console import ConsoleService
     from chalicelib.services.leads import LeadService
     from chalicelib.services.notify import HotLeadNotifier
     from chalicelib.services.reports import ReportService
@@ -50,6 +53,7 @@ class Services:
     idempotency: Any = None
     #: Verifies console users' tokens; None where no user pool is configured.
     users: UserTokens | None = None
+    console: ConsoleService | None = None
 
 
 def build_services(
@@ -61,9 +65,12 @@ def build_services(
     publisher: Publisher,
     idempotency: Any = None,
     users: UserTokens | None = None,
+    audit: AuditTrail | None = None,
+    series: FunnelSeries | None = None,
 ) -> Services:
     """Wire every service to the given stores (``idempotency``: a Powertools persistence layer)."""
     from chalicelib.services.capture import CaptureService
+    from chalicelib.services.console import ConsoleService
     from chalicelib.services.leads import LeadService
     from chalicelib.services.notify import HotLeadNotifier
     from chalicelib.services.reports import ReportService
@@ -72,6 +79,12 @@ def build_services(
     from chalicelib.services.secrets import api_keys, signing_secrets
 
     secrets = signing_secrets(settings)
+    scoring = ScoringService(model, leads, events, quarantine)
+    notifier = HotLeadNotifier(leads, publisher, quarantine)
+    if audit is None:
+        from chalicelib.adapters.memory import MemoryAuditTrail, MemoryLeadStore
+
+        audit = MemoryAuditTrail(leads) if isinstance(leads, MemoryLeadStore) else None
     return Services(
         settings=settings,
         model=model,
@@ -83,13 +96,27 @@ def build_services(
         api_keys=api_keys(settings),
         capture=CaptureService(settings, model, leads, events, quarantine, secrets),
         sales=LeadService(model, leads, events),
-        scoring=ScoringService(model, leads, events, quarantine),
-        notifier=HotLeadNotifier(leads, publisher, quarantine),
-        reports=ReportService(leads),
+        scoring=scoring,
+        notifier=notifier,
+        reports=ReportService(leads, series=series or _funnel_series(leads)),
         rescore=RescoreService(model, leads, events),
         idempotency=idempotency,
         users=users if users is not None else _user_tokens(settings),
+        console=ConsoleService(
+            leads,
+            quarantine,
+            audit,
+            scoring,
+            notifier,
+            settings.quarantine_retention_days,
+        ),
     )
+
+
+def _funnel_series(leads: LeadStore) -> FunnelSeries | None:
+    from chalicelib.adapters.memory import MemoryFunnelSeries, MemoryLeadStore
+
+    return MemoryFunnelSeries(leads) if isinstance(leads, MemoryLeadStore) else None
 
 
 def _user_tokens(settings: Settings) -> UserTokens | None:
@@ -107,7 +134,13 @@ def get_services() -> Services:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
     from chalicelib.adapters.aws import dynamodb_client, sns_client
-    from chalicelib.adapters.dynamodb import DynamoEventStore, DynamoLeadStore, DynamoQuarantine
+    from chalicelib.adapters.dynamodb import (
+        DynamoAuditTrail,
+        DynamoEventStore,
+        DynamoFunnelSeries,
+        DynamoLeadStore,
+        DynamoQuarantine,
+    )
     from chalicelib.adapters.sns import SnsPublisher
     from chalicelib.domain.scoring.model import load_scoring_model
     from chalicelib.settings import get_settings
@@ -128,4 +161,6 @@ def get_services() -> Services:
         idempotency=DynamoDBPersistenceLayer(
             table_name=settings.idempotency_table, boto3_client=client
         ),
+        audit=DynamoAuditTrail(client, settings.leads_table),
+        series=DynamoFunnelSeries(client, settings.leads_table),
     )

@@ -4,51 +4,13 @@ the API key for machines, 403 naming the role with the attempt in the audit log.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
 
 from chalicelib.adapters.attributes import from_item
 from tests.integration.conftest import API_KEY, AppHarness
-
-PASSWORD = "Local-dev-password-1"
-
-
-@pytest.fixture
-def signed_in(harness: AppHarness) -> dict[str, str]:
-    """A user pool with the three groups, one user per role; their ID tokens."""
-    import boto3
-    from moto.cognitoidp.responses import load_resource
-
-    from chalicelib.adapters.cognito import CognitoTokens, pool_issuer
-    from chalicelib.services.container import get_services
-
-    idp = boto3.client("cognito-idp", region_name="eu-west-1")
-    pool = idp.create_user_pool(PoolName="console", UsernameAttributes=["email"])["UserPool"]["Id"]
-    client = idp.create_user_pool_client(
-        UserPoolId=pool, ClientName="console", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"]
-    )["UserPoolClient"]["ClientId"]
-    tokens = {}
-    for role in ("sales", "marketing", "admin"):
-        idp.create_group(UserPoolId=pool, GroupName=role)
-        email = f"{role}@trechter.local"
-        idp.admin_create_user(UserPoolId=pool, Username=email, TemporaryPassword=PASSWORD)
-        idp.admin_set_user_password(
-            UserPoolId=pool, Username=email, Password=PASSWORD, Permanent=True
-        )
-        idp.admin_add_user_to_group(UserPoolId=pool, Username=email, GroupName=role)
-        answer = idp.initiate_auth(
-            ClientId=client,
-            AuthFlow="USER_PASSWORD_AUTH",
-            AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD},
-        )
-        tokens[role] = answer["AuthenticationResult"]["IdToken"]
-        tokens[f"{role}-access"] = answer["AuthenticationResult"]["AccessToken"]
-    public_keys = load_resource("cognitoidp/resources/jwks-public.json")
-    get_services().users = CognitoTokens(
-        pool_issuer("eu-west-1", pool), (client,), "emulated", lambda url: public_keys
-    )
-    return tokens
 
 
 def _call(harness: AppHarness, method: str, path: str, token: str, body: Any = None) -> Any:
@@ -162,3 +124,130 @@ def test_the_console_origin_may_send_its_bearer_token_cross_origin(harness):
     assert answer.status_code == 204
     assert "Authorization" in answer.headers["Access-Control-Allow-Headers"]
     assert "DELETE" in answer.headers["Access-Control-Allow-Methods"]
+
+
+# -- the console's own routes -----------------------------------------------------------
+
+
+def test_sales_reads_a_lead_s_ledger_oldest_first_with_sentences(harness, signed_in):
+    lead_id = _lead(harness)
+    answer = _call(harness, "GET", f"/v1/leads/{lead_id}/ledger", signed_in["sales"])
+    assert answer.status_code == 200
+    entries = json.loads(answer.body)["entries"]
+    assert entries, "a whitepaper download earns points"
+    assert [e["at"] for e in entries] == sorted(e["at"] for e in entries)
+    assert all(e["text"] and e["kind"] in ("fit", "engagement", "outcome") for e in entries)
+    missing = _call(harness, "GET", "/v1/leads/nope/ledger", signed_in["sales"])
+    assert missing.status_code == 404
+
+
+def test_marketing_reads_the_rule_book_and_sales_may_not(harness, signed_in):
+    from chalicelib.domain.scoring.model import load_scoring_model
+
+    assert _call(harness, "GET", "/v1/scoring/rules", signed_in["sales"]).status_code == 403
+    answer = _call(harness, "GET", "/v1/scoring/rules", signed_in["marketing"])
+    assert answer.status_code == 200
+    book = json.loads(answer.body)
+    model = load_scoring_model(None)
+    assert book["version"] == model.version
+    ids = {r["id"] for r in book["rules"]}
+    assert {r.id for r in model.fit_rules} <= ids
+    assert {r.id for r in model.engagement_rules} <= ids
+    assert all(r["text"] for r in book["rules"])
+
+
+def _held_stream_record(harness: AppHarness) -> None:
+    from chalicelib.services.container import get_services
+
+    poison = {"eventID": "1", "eventName": "INSERT", "dynamodb": {"SequenceNumber": "1"}}
+    get_services().scoring.process_records([poison])
+
+
+def test_admin_lists_the_quarantine_and_others_may_not(harness, signed_in):
+    _held_stream_record(harness)
+    for role in ("sales", "marketing"):
+        assert _call(harness, "GET", "/v1/quarantine", signed_in[role]).status_code == 403
+    answer = _call(harness, "GET", "/v1/quarantine", signed_in["admin"])
+    assert answer.status_code == 200
+    items = json.loads(answer.body)["items"]
+    assert [i["source"] for i in items] == ["stream:events"]
+    assert items[0]["reason"] and items[0]["can_redrive"] is True
+
+
+def test_a_redrive_of_a_still_broken_record_keeps_it_held_with_the_reason(harness, signed_in):
+    _held_stream_record(harness)
+    ref = json.loads(_call(harness, "GET", "/v1/quarantine", signed_in["admin"]).body)["items"][0][
+        "ref"
+    ]
+    answer = _call(harness, "POST", f"/v1/quarantine/{ref}/redrive", signed_in["admin"])
+    assert answer.status_code == 200
+    assert json.loads(answer.body)["outcome"] == "rejected_again"
+    held = json.loads(_call(harness, "GET", "/v1/quarantine", signed_in["admin"]).body)["items"]
+    assert [i["ref"] for i in held] == [ref]
+
+
+def test_a_redrive_of_a_fixed_record_scores_it_and_lets_it_go(harness, signed_in):
+    # Given a lead's event whose stream record was held (say, during an outage)
+    from chalicelib.services.container import get_services
+    from tests.support import stream_record
+
+    lead_id = _lead(harness)
+    before = _call(harness, "GET", f"/v1/leads/{lead_id}/ledger", signed_in["admin"])
+    event_items = harness._scan(harness.names["events"])
+    record = stream_record(event_items[0])
+    get_services().quarantine.put("stream:events", "scoring failed (outage)", record, time.time())
+    ref = json.loads(_call(harness, "GET", "/v1/quarantine", signed_in["admin"]).body)["items"][0][
+        "ref"
+    ]
+    # When an admin re-drives it
+    answer = _call(harness, "POST", f"/v1/quarantine/{ref}/redrive", signed_in["admin"])
+    # Then it is processed (idempotently: the ledger is unchanged) and let go, and audited
+    assert json.loads(answer.body)["outcome"] == "processed", answer.body
+    after = _call(harness, "GET", f"/v1/leads/{lead_id}/ledger", signed_in["admin"])
+    assert json.loads(after.body) == json.loads(before.body)
+    assert (
+        json.loads(_call(harness, "GET", "/v1/quarantine", signed_in["admin"]).body)["items"] == []
+    )
+    log = json.loads(_call(harness, "GET", "/v1/audit-log", signed_in["admin"]).body)["items"]
+    assert log[0]["action"] == "quarantine_redriven"
+    assert log[0]["detail"]["who"] == "admin@trechter.local"
+
+
+def test_admin_deletes_a_held_item_and_the_audit_log_says_who(harness, signed_in):
+    from chalicelib.services.container import get_services
+
+    get_services().quarantine.put("form:demo", "honeypot field 'website' was filled in", {}, 1.0)
+    get_services().quarantine.put(
+        "form:demo", "honeypot field 'website' was filled in", {}, time.time()
+    )
+    ref = json.loads(_call(harness, "GET", "/v1/quarantine", signed_in["admin"]).body)["items"][0][
+        "ref"
+    ]
+    redrive = _call(harness, "POST", f"/v1/quarantine/{ref}/redrive", signed_in["admin"])
+    assert redrive.status_code == 409
+    assert _call(harness, "DELETE", f"/v1/quarantine/{ref}", signed_in["sales"]).status_code == 403
+    assert _call(harness, "DELETE", f"/v1/quarantine/{ref}", signed_in["admin"]).status_code == 204
+    assert _call(harness, "DELETE", f"/v1/quarantine/{ref}", signed_in["admin"]).status_code == 404
+    log = json.loads(_call(harness, "GET", "/v1/audit-log", signed_in["admin"]).body)["items"]
+    actions = [entry["action"] for entry in log]
+    assert actions[0] == "quarantine_deleted"
+    assert "access_denied" in actions
+    assert _call(harness, "GET", "/v1/audit-log", signed_in["marketing"]).status_code == 403
+
+
+def test_the_funnel_gives_entries_per_stage_per_day_when_asked(harness, signed_in):
+    _lead(harness)
+    plain = json.loads(_call(harness, "GET", "/v1/reports/funnel", signed_in["marketing"]).body)
+    assert "daily" not in plain
+    assert "machine_share" in plain
+    answer = _call(
+        harness,
+        "GET",
+        "/v1/reports/funnel?from=2026-06-01&to=2027-06-01&daily=true",
+        signed_in["marketing"],
+    )
+    report = json.loads(answer.body)
+    days = report["daily"]
+    assert len(days) == 366
+    assert [d["day"] for d in days] == sorted(d["day"] for d in days)
+    assert sum(d["entered"]["lead"] for d in days) == report["entered"]["lead"] >= 1
