@@ -32,11 +32,12 @@ from chalicelib.schemas_console import (
     RuleLine,
     Sentence,
 )
-from chalicelib.services.notify import HotLeadNotifier, qualification
 from chalicelib.services.scoring import PoisonRecord, ScoringService, parse_event_record
 
 #: Sources whose records can be fed to their stream handler again once the cause is fixed.
-REDRIVABLE = ("stream:events", "stream:leads")
+#: Only scoring: announcing (``stream:leads``) is the notifier's alone (the API may not
+#: publish); a held lead record is announced again by ``make rescore LEAD=<id>``.
+REDRIVABLE = ("stream:events",)
 
 
 def _sentence(value: Any) -> Sentence:
@@ -94,7 +95,6 @@ class ConsoleService:
         quarantine: Quarantine,
         audit: AuditTrail | None,
         scoring: ScoringService,
-        notifier: HotLeadNotifier,
         retention_days: int,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -102,7 +102,6 @@ class ConsoleService:
         self._quarantine = quarantine
         self._audit = audit
         self._scoring = scoring
-        self._notifier = notifier
         self._retention_days = retention_days
         self._clock = clock
 
@@ -164,6 +163,11 @@ class ConsoleService:
             the source cannot be re-driven (a form post held as bot traffic).
         """
         item = self._get(ref)
+        if item.source == "stream:leads":
+            raise Conflict(
+                "ref: a held lead record is announced by the notifier alone; rescore the "
+                "lead (make rescore LEAD=<lead_id>) and delete this item"
+            )
         if item.source not in REDRIVABLE:
             raise Conflict(
                 f"ref: a {item.source} item cannot be re-driven (held as bot traffic, its "
@@ -171,12 +175,8 @@ class ConsoleService:
             )
         record = item.payload if isinstance(item.payload, dict) else {}
         try:
-            if item.source == "stream:events":
-                parse_event_record(record)
-                failed = self._scoring.process_records([record]).failed
-            else:
-                qualification(record)
-                failed = self._notifier.process_records([record]).failed
+            parse_event_record(record)
+            failed = self._scoring.process_records([record]).failed
         except (PoisonRecord, KeyError, ValueError, TypeError, AttributeError) as error:
             return RedriveResult(ref=ref, outcome="rejected_again", detail=str(error))
         if failed:

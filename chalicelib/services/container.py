@@ -107,7 +107,6 @@ def build_services(
             quarantine,
             audit,
             scoring,
-            notifier,
             settings.quarantine_retention_days,
         ),
     )

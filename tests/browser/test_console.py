@@ -35,9 +35,11 @@ def console(local_stack: Any, new_context: Any) -> Any:
         page.csp_violations = []  # type: ignore[attr-defined]
         page.on(
             "console",
-            lambda m: page.csp_violations.append(m.text)  # type: ignore[attr-defined]
-            if "Content Security Policy" in m.text
-            else None,
+            lambda m: (
+                page.csp_violations.append(m.text)  # type: ignore[attr-defined]
+                if "Content Security Policy" in m.text
+                else None
+            ),
         )
         page.on("dialog", lambda d: pytest.fail(f"a dialog opened: {d.message}"))
         page.goto(local_stack.console_url + "/")
@@ -282,13 +284,16 @@ def test_an_admin_redrives_and_deletes_what_is_quarantined(console, local_stack)
     row.locator("button.redrive").click()
     page.locator("#quarantine-status").filter(has_text="rejected_again").wait_for()
     # And deletes the honeypot post
+    page.locator("#quarantine").wait_for()
     before = page.locator("#quarantine tbody tr").count()
     page.locator("#quarantine tr", has_text="honeypot").first.locator("button.delete").click()
     page.locator("#confirm-ok").click()
     page.locator("#quarantine-status").filter(has_text="Deleted").wait_for()
-    page.wait_for_function(
-        f"document.querySelectorAll('#quarantine tbody tr').length < {before}"
-        " || document.querySelector('#nothing-held') !== null"
+    local_stack.wait_for(
+        lambda: (
+            page.locator("#nothing-held").count() == 1
+            or page.locator("#quarantine tbody tr").count() < before
+        )
     )
     # Then the audit log says who did it
     page.locator("header nav a[href='#/audit']").click()
@@ -309,7 +314,7 @@ def _hold_corrupt_stream_record(stack: Any) -> None:
         region_name="eu-west-1",
         endpoint_url=stack.emulator_url,
         aws_access_key_id="local",
-        aws_secret_access_key="local",  # noqa: S106 (the emulator's)
+        aws_secret_access_key="local",
     )
     record = {"eventID": "1", "eventName": "INSERT", "dynamodb": {"SequenceNumber": "1"}}
     DynamoQuarantine(client, table_names("local")["quarantine"], 30).put(

@@ -251,3 +251,14 @@ def test_the_funnel_gives_entries_per_stage_per_day_when_asked(harness, signed_i
     assert len(days) == 366
     assert [d["day"] for d in days] == sorted(d["day"] for d in days)
     assert sum(d["entered"]["lead"] for d in days) == report["entered"]["lead"] >= 1
+
+
+def test_a_held_lead_record_is_not_re_driven_by_the_api_and_says_what_to_do(harness, signed_in):
+    from chalicelib.services.container import get_services
+
+    get_services().quarantine.put("stream:leads", "corrupt lead record", {"x": 1}, time.time())
+    items = json.loads(_call(harness, "GET", "/v1/quarantine", signed_in["admin"]).body)["items"]
+    assert items[0]["can_redrive"] is False
+    answer = _call(harness, "POST", f"/v1/quarantine/{items[0]['ref']}/redrive", signed_in["admin"])
+    assert answer.status_code == 409
+    assert "make rescore" in json.loads(answer.body)["message"]
