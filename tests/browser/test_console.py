@@ -173,7 +173,9 @@ def test_a_salesperson_sees_a_new_hot_lead_appear_opens_it_reads_why_and_records
 
 
 def test_the_opener_and_the_mail_draft_are_copied_with_one_click(console, local_stack):
-    # Given a lead whose JSON carries follow-up advice (added here if this API lacks it)
+    # Given a lead whose JSON carries follow-up advice. The advice comes from the hand-over
+    # issue (13); until the API gives it, this test adds it to the API's real answer, so
+    # the page's rendering and copying are tested either way.
     lead_id = hot_lead(local_stack, f"Copy{uuid.uuid4().hex[:6]}")
     advice = {
         "language": "en",
@@ -189,24 +191,21 @@ def test_the_opener_and_the_mail_draft_are_copied_with_one_click(console, local_
         answer = route.fetch()
         lead = answer.json()
         lead.setdefault("follow_up", advice)
+        advice.update(lead["follow_up"])
         route.fulfill(response=answer, json=lead)
 
     page.route(re.compile(rf".*/v1/leads/{lead_id}$"), with_advice)
     page.goto(f"{local_stack.console_url}/#/leads/{lead_id}")
     page.locator("#phone-opener").wait_for()
-    shown = page.evaluate(f"fetch('{local_stack.api_url}/v1/health').then(() => 1)")
-    assert shown == 1
     # When she clicks the copy buttons
     page.locator("#copy-opener").click()
     opener = page.evaluate("navigator.clipboard.readText()")
     page.locator("#copy-mail").click()
     mail = page.evaluate("navigator.clipboard.readText()")
-    # Then the clipboard holds the opener and the whole mail, and the page shows it as text
-    lead = page.evaluate("1") and advice
-    assert opener == page.locator("#phone-opener").inner_text()
+    # Then the clipboard holds the opener and the whole mail, and the page shows them as text
+    assert opener == advice["phone_opener"] == page.locator("#phone-opener").inner_text()
     assert page.locator("#phone-opener b").count() == 0
-    assert "Hello Jan" in mail and "Your ITIL plans" in mail
-    assert lead
+    assert advice["email"]["subject"] in mail and advice["email"]["body"] in mail
 
 
 # -- marketing ----------------------------------------------------------------------------
