@@ -81,3 +81,22 @@ class AuditEntry(_Out):
 
 class AuditLog(_Out):
     items: list[AuditEntry]
+
+
+class Colleague(_Out):
+    lead_id: str
+    first_name: str | None = None
+    last_name: str | None = None
+    job_title: str | None = None
+    stage: str
+    score: int
+    topics: list[str] = Field(description="Topics this colleague read recently.")
+    last_read_at: str
+
+
+class CompanyActivity(_Out):
+    """Colleagues at the lead's company who read recently (the account rule's readers)."""
+
+    lead_id: str
+    company_domain: str | None
+    colleagues: list[Colleague]

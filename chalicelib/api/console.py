@@ -8,7 +8,14 @@ from chalice.app import Blueprint, Response
 from chalicelib.api.access import caller
 from chalicelib.api.registry import operation
 from chalicelib.domain.access import ADMIN, MARKETING, SALES
-from chalicelib.schemas_console import AuditLog, LeadLedger, QuarantineList, RedriveResult, RuleBook
+from chalicelib.schemas_console import (
+    AuditLog,
+    CompanyActivity,
+    LeadLedger,
+    QuarantineList,
+    RedriveResult,
+    RuleBook,
+)
 from chalicelib.services.console import ConsoleService, rule_book
 from chalicelib.services.container import get_services
 
@@ -102,3 +109,16 @@ def delete_quarantined(ref: str) -> Response:
 )
 def audit_log() -> dict[str, object]:
     return _service().audit_log().model_dump()
+
+
+@operation(
+    console,
+    "/v1/leads/{lead_id}/colleagues",
+    "GET",
+    summary="Colleagues at the lead's company who read recently, newest first",
+    tag="sales",
+    roles=SALES,
+    responses={200: ("The company's recent readers.", CompanyActivity)},
+)
+def lead_colleagues(lead_id: str) -> dict[str, object]:
+    return _service().colleagues(lead_id).model_dump()

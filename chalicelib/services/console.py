@@ -23,6 +23,8 @@ from chalicelib.domain.scoring.model import ScoringModel
 from chalicelib.schemas_console import (
     AuditEntry,
     AuditLog,
+    Colleague,
+    CompanyActivity,
     LeadLedger,
     LedgerLine,
     QuarantineEntry,
@@ -140,6 +142,51 @@ class ConsoleService:
         if record.merged_into:
             return self._record(record.merged_into)
         return record
+
+    def colleagues(self, lead_id: str, limit: int = 20) -> CompanyActivity:
+        """Other people at the lead's company who read recently, newest first.
+
+        From the company state the account rule keeps (who read which topic in its window),
+        so only business domains with recent reading have any.
+
+        Raises
+        ------
+        NotFound
+            no such lead, or it was erased.
+        """
+        record = self._record(lead_id)
+        domain = record.lead.company_domain
+        if not domain:
+            return CompanyActivity(lead_id=record.lead.lead_id, company_domain=None, colleagues=[])
+        readers = self._leads.get_company(domain).state.readers
+        latest: dict[str, float] = {}
+        topics: dict[str, set[str]] = {}
+        for topic, read in readers.items():
+            for reader, at in read.items():
+                if reader == record.lead.lead_id:
+                    continue
+                latest[reader] = max(at, latest.get(reader, 0.0))
+                topics.setdefault(reader, set()).add(topic)
+        found = []
+        for reader in sorted(latest, key=lambda r: latest[r], reverse=True):
+            colleague = self._leads.get_lead(reader)
+            if colleague is None or colleague.erased or colleague.merged_into:
+                continue
+            found.append(
+                Colleague(
+                    lead_id=reader,
+                    first_name=colleague.lead.profile.get("first_name"),
+                    last_name=colleague.lead.profile.get("last_name"),
+                    job_title=colleague.lead.profile.get("job_title"),
+                    stage=colleague.lead.stage.value,
+                    score=round(colleague.lead.score),
+                    topics=sorted(topics[reader]),
+                    last_read_at=iso(latest[reader]),
+                )
+            )
+            if len(found) >= limit:
+                break
+        return CompanyActivity(lead_id=record.lead.lead_id, company_domain=domain, colleagues=found)
 
     # -- the quarantine -----------------------------------------------------------------
 

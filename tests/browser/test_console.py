@@ -60,10 +60,11 @@ def sign_in(page: Any, stack: Any, role: str) -> None:
     page.locator("#signed-in-as").wait_for()
 
 
-def hot_lead(stack: Any, first_name: str) -> str:
+def hot_lead(stack: Any, first_name: str, domain: str | None = None) -> str:
     """A director who reads, clicks through, checks pricing and downloads: an SQL."""
     aid = f"anon-{uuid.uuid4().hex[:12]}"
-    email = f"{first_name.lower()}.{uuid.uuid4().hex[:6]}@acme-{uuid.uuid4().hex[:6]}.nl"
+    domain = domain or f"acme-{uuid.uuid4().hex[:6]}.nl"
+    email = f"{first_name.lower()}.{uuid.uuid4().hex[:6]}@{domain}"
     person = {**director(email, aid), "first_name": first_name}
     answer = stack.api("POST", "/v1/forms/demo/submissions", person)
     assert answer.status == 201, answer.body
@@ -206,6 +207,25 @@ def test_the_opener_and_the_mail_draft_are_copied_with_one_click(console, local_
     assert opener == advice["phone_opener"] == page.locator("#phone-opener").inner_text()
     assert page.locator("#phone-opener b").count() == 0
     assert advice["email"]["subject"] in mail and advice["email"]["body"] in mail
+
+
+def test_the_lead_page_shows_colleagues_who_read_recently(console, local_stack):
+    domain = f"corp-{uuid.uuid4().hex[:6]}.nl"
+    first = hot_lead(local_stack, f"First{uuid.uuid4().hex[:4]}", domain)
+    colleague_name = f"Second{uuid.uuid4().hex[:4]}"
+    second = hot_lead(local_stack, colleague_name, domain)
+    local_stack.wait_for(
+        lambda: local_stack.sales("GET", f"/v1/leads/{first}/colleagues").json()["colleagues"],
+        timeout=10,
+    )
+    page = console("sales", locale="en-GB")
+    page.goto(f"{local_stack.console_url}/#/leads/{first}")
+    page.locator("#colleagues").wait_for()
+    assert colleague_name in page.locator("#colleagues").inner_text()
+    assert "itsm" in page.locator("#colleagues").inner_text()
+    page.locator("#colleagues a").first.click()
+    page.wait_for_url(re.compile(rf".*#/leads/{second}$"))
+    page.locator("#lead-name").filter(has_text=colleague_name).wait_for()
 
 
 # -- marketing ----------------------------------------------------------------------------

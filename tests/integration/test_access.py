@@ -262,3 +262,41 @@ def test_a_held_lead_record_is_not_re_driven_by_the_api_and_says_what_to_do(harn
     answer = _call(harness, "POST", f"/v1/quarantine/{items[0]['ref']}/redrive", signed_in["admin"])
     assert answer.status_code == 409
     assert "make rescore" in json.loads(answer.body)["message"]
+
+
+def test_sales_sees_the_colleagues_who_read_recently_newest_first(harness, signed_in):
+    # Given three people at one company who read about ITSM, one after the other
+    ids = []
+    for n in range(3):
+        aid = f"anon-colleague-{n:04d}"
+        answer = harness.post(
+            "/v1/forms/whitepaper/submissions",
+            {"email": f"p{n}@acme-corp.nl", "first_name": f"P{n}", "anonymous_id": aid},
+        )
+        assert answer.status_code == 201, answer.body
+        ids.append(json.loads(answer.body)["lead_id"])
+        harness.pump()
+        beacon = harness.post(
+            "/v1/t/events",
+            {
+                "anonymous_id": aid,
+                "events": [
+                    {
+                        "type": "page_view",
+                        "url": "https://kb.example.nl/articles/itsm/why-itil",
+                        "title": "Why ITIL",
+                    }
+                ],
+            },
+        )
+        assert beacon.status_code == 202, beacon.body
+        harness.pump()
+    # When a salesperson looks at the first one's colleagues
+    answer = _call(harness, "GET", f"/v1/leads/{ids[0]}/colleagues", signed_in["sales"])
+    # Then the other two are listed, newest reader first, with what they read
+    assert answer.status_code == 200, answer.body
+    activity = json.loads(answer.body)
+    assert activity["company_domain"] == "acme-corp.nl"
+    assert [c["lead_id"] for c in activity["colleagues"]] == [ids[2], ids[1]]
+    assert activity["colleagues"][0]["topics"] == ["itsm"]
+    assert activity["colleagues"][0]["first_name"] == "P2"

@@ -12,15 +12,16 @@ import {confirmDialog, copyButton, loading, personName, problem, section} from "
 export function leadPage(main, leadId) {
   let chart = null;
   fill(main, h("p", {}, h("a", {href: "#/leads", class: "back"}, t("back"))), loading());
-  Promise.all([api(`/v1/leads/${encodeURIComponent(leadId)}`), api(`/v1/leads/${encodeURIComponent(leadId)}/ledger`)])
-    .then(([lead, ledger]) => {
-      chart = draw(main, lead, ledger.entries);
+  const path = `/v1/leads/${encodeURIComponent(leadId)}`;
+  Promise.all([api(path), api(`${path}/ledger`), api(`${path}/colleagues`).catch(() => null)])
+    .then(([lead, ledger, company]) => {
+      chart = draw(main, lead, ledger.entries, company);
     })
     .catch((failure) => fill(main, h("p", {}, h("a", {href: "#/leads", class: "back"}, t("back"))), problem(failure)));
   return () => chart && chart.destroy();
 }
 
-function draw(main, lead, entries) {
+function draw(main, lead, entries, company) {
   const name = personName(lead);
   const chartHolder = h("div", {class: "chart", id: "score-chart", role: "img", "aria-label": t("scoreOverTime")});
   fill(
@@ -54,7 +55,7 @@ function draw(main, lead, entries) {
     section(t("ledger"), ledgerTable(entries)),
     section(t("timeline"), timeline(lead.timeline || [])),
     section(t("profile"), profile(lead)),
-    Array.isArray(lead.colleagues) && lead.colleagues.length ? colleagues(lead) : null,
+    company && company.colleagues.length ? colleagues(lead, company.colleagues) : null,
     hasRole("admin") ? adminActions(lead, main) : null,
   );
   return scoreChart(chartHolder, entries);
@@ -197,13 +198,22 @@ function profile(lead) {
   return h("dl", {class: "profile", id: "profile"}, rows.map(([label, value]) => h("div", {}, h("dt", {}, label), h("dd", {}, value))));
 }
 
-function colleagues(lead) {
+function colleagues(lead, people) {
   return section(
     t("colleagues", {company: lead.company || lead.company_domain || ""}),
     h(
       "ul",
       {id: "colleagues"},
-      lead.colleagues.map((c) => h("li", {}, [c.name || c.email || c.lead_id, c.activity].filter(Boolean).join(": "))),
+      people.map((c) =>
+        h(
+          "li",
+          {},
+          h("a", {href: `#/leads/${encodeURIComponent(c.lead_id)}`}, personName(c)),
+          c.job_title ? `, ${c.job_title}` : "",
+          ` (${stageName(c.stage)}, ${c.score}): `,
+          t("colleagueRead", {topics: c.topics.join(", "), date: formatDate(c.last_read_at, true)}),
+        ),
+      ),
     ),
   );
 }
