@@ -217,6 +217,29 @@ class LeadSummary(_Out):
     updated_at: str
 
 
+class LeadListFilter(_In):
+    """Narrow a lead list (all given fields must match; matching is case-insensitive)."""
+
+    country: str | None = Field(default=None, max_length=64)
+    channel: Literal["phone", "email"] | None = None
+    company: str | None = Field(
+        default=None, max_length=200, description="Part of the company name or its domain."
+    )
+
+    def is_set(self) -> bool:
+        return any((self.country, self.channel, self.company))
+
+    def matches(self, lead: LeadSummary) -> bool:
+        if self.country and (lead.country or "").lower() != self.country.lower():
+            return False
+        if self.channel and lead.recommended_channel != self.channel:
+            return False
+        if self.company:
+            names = f"{lead.company or ''} {lead.company_domain or ''}".lower()
+            return self.company.lower() in names
+        return True
+
+
 class LeadList(_Out):
     items: list[LeadSummary]
     next_cursor: str | None = None

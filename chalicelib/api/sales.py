@@ -16,6 +16,7 @@ from chalicelib.schemas import (
     FunnelReport,
     LeadExport,
     LeadList,
+    LeadListFilter,
     LeadView,
     TrackingLinksRequest,
     TrackingLinksResponse,
@@ -70,12 +71,26 @@ def create_tracking_links() -> Response:
             schema={"type": "integer", "minimum": 1, "maximum": 100},
         ),
         Param("cursor", "next_cursor of the previous page."),
+        Param("country", "Only leads from this country (as stored, e.g. NL)."),
+        Param(
+            "channel",
+            "Only leads whose advised channel is this.",
+            schema={"type": "string", "enum": ["phone", "email"]},
+        ),
+        Param("company", "Only leads whose company name or domain contains this."),
     ),
 )
 def list_leads() -> dict[str, object]:
     params = query_params(sales.current_request)
+    where = parse_model(
+        LeadListFilter, {k: params[k] for k in ("country", "channel", "company") if k in params}
+    )
     found = get_services().sales.list_leads(
-        params.get("stage"), params.get("email"), _limit(params.get("limit")), params.get("cursor")
+        params.get("stage"),
+        params.get("email"),
+        _limit(params.get("limit")),
+        params.get("cursor"),
+        where,
     )
     return found.model_dump()
 

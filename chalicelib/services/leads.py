@@ -34,6 +34,7 @@ from chalicelib.schemas import (
     FeedbackRequest,
     LeadExport,
     LeadList,
+    LeadListFilter,
     LeadSummary,
     LeadView,
     MachineOut,
@@ -45,6 +46,8 @@ from chalicelib.services.scoring import funnel_counters, scoring_commit, stage_c
 
 TIMELINE_LENGTH = 50
 MAX_PAGE = 100
+#: A filtered list reads at most this many pages per request (then hands out a cursor).
+MAX_FILTERED_PAGES = 10
 
 
 def timeline_entry(event: TrackingEvent) -> TimelineEntry:
@@ -110,9 +113,17 @@ class LeadService:
         )
 
     def list_leads(
-        self, stage: str | None, email: str | None, limit: int | None, cursor: str | None
+        self,
+        stage: str | None,
+        email: str | None,
+        limit: int | None,
+        cursor: str | None,
+        where: LeadListFilter | None = None,
     ) -> LeadList:
         """Leads highest score first (by stage), or the one lead with this e-mail.
+
+        ``where`` narrows the list: pages are read (at most ``MAX_FILTERED_PAGES``) until
+        ``limit`` leads match; ``next_cursor`` continues after the last lead read.
 
         Raises
         ------
@@ -143,11 +154,22 @@ class LeadService:
             if record is None or record.erased or (stage and record.lead.stage != stage):
                 return LeadList(items=[], next_cursor=None)
             return LeadList(items=[self.summary(record)], next_cursor=None)
-        page = self._leads.list_leads(stage, limit or 25, cursor)
-        return LeadList(
-            items=[self.summary(r) for r in page.items if not r.merged_into],
-            next_cursor=page.next_cursor,
-        )
+        want = limit or 25
+        if where is None or not where.is_set():
+            page = self._leads.list_leads(stage, want, cursor)
+            return LeadList(
+                items=[self.summary(r) for r in page.items if not r.merged_into],
+                next_cursor=page.next_cursor,
+            )
+        found: list[LeadSummary] = []
+        for _ in range(MAX_FILTERED_PAGES):
+            page = self._leads.list_leads(stage, want - len(found), cursor)
+            summaries = (self.summary(r) for r in page.items if not r.merged_into)
+            found += [s for s in summaries if where.matches(s)]
+            cursor = page.next_cursor
+            if len(found) >= want or not cursor:
+                break
+        return LeadList(items=found, next_cursor=cursor)
 
     def view(self, lead_id: str) -> LeadView:
         """The lead with scores decayed to now, its reasons and its recent timeline."""

@@ -1,5 +1,6 @@
-// Hot leads: the SQL and MQL lists, highest score first, filtered and paged by cursor;
-// new hot leads appear by themselves (the first page of each list is polled).
+// Hot leads: the SQL and MQL lists, highest score first, filtered (by the API: country,
+// channel, company) and paged by cursor; new hot leads appear by themselves (the first
+// page of each list is polled).
 
 import {api} from "../api.js";
 import {announce, fill, h} from "../dom.js";
@@ -79,10 +80,14 @@ function filterForm(onChange) {
     filters.stage = stageSelect.value;
     onChange();
   });
+  let typing = null;
   for (const [input, name] of [[country, "country"], [company, "company"], [channelSelect, "channel"]]) {
     input.addEventListener("input", () => {
       filters[name] = input.value.trim();
+      // Narrow what is shown at once, then ask the API for the filtered pages.
       document.querySelectorAll("table.leads").forEach((table) => table.dispatchEvent(new Event("refilter")));
+      clearTimeout(typing);
+      typing = setTimeout(onChange, 300);
     });
   }
   return form;
@@ -96,6 +101,15 @@ function matches(lead) {
     if (!company.includes(filters.company.toLowerCase())) return false;
   }
   return true;
+}
+
+function query(stage, cursor) {
+  const params = new URLSearchParams({stage, limit: String(PAGE)});
+  for (const name of ["country", "channel", "company"]) {
+    if (filters[name]) params.set(name, filters[name]);
+  }
+  if (cursor) params.set("cursor", cursor);
+  return `/v1/leads?${params}`;
 }
 
 class LeadList {
@@ -132,7 +146,7 @@ class LeadList {
 
   async loadFirst() {
     try {
-      const page = await api(`/v1/leads?stage=${encodeURIComponent(this.stage)}&limit=${PAGE}`);
+      const page = await api(query(this.stage));
       page.items.forEach((lead) => this.items.set(lead.lead_id, lead));
       this.cursor = page.next_cursor;
       this.loadedOnce = true;
@@ -145,7 +159,7 @@ class LeadList {
   async loadMore() {
     if (!this.cursor) return;
     try {
-      const page = await api(`/v1/leads?stage=${encodeURIComponent(this.stage)}&limit=${PAGE}&cursor=${encodeURIComponent(this.cursor)}`);
+      const page = await api(query(this.stage, this.cursor));
       page.items.forEach((lead) => this.items.set(lead.lead_id, lead));
       this.cursor = page.next_cursor;
       this.draw();
@@ -158,7 +172,7 @@ class LeadList {
   async poll() {
     if (!this.loadedOnce) return;
     try {
-      const page = await api(`/v1/leads?stage=${encodeURIComponent(this.stage)}&limit=${PAGE}`);
+      const page = await api(query(this.stage));
       const arrived = page.items.filter((lead) => !this.items.has(lead.lead_id));
       page.items.forEach((lead) => this.items.set(lead.lead_id, lead));
       arrived.forEach((lead) => this.fresh.add(lead.lead_id));
