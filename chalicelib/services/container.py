@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         LeadStore,
         Publisher,
         Quarantine,
+        Sightings,
         UserTokens,
     )
     from chalicelib.domain.scoring.model import ScoringModel
@@ -42,6 +43,7 @@ class Services:
     events: EventStore
     quarantine: Quarantine
     publisher: Publisher
+    sightings: Sightings
     signing_secrets: SecretSet
     api_keys: SecretSet
     capture: CaptureService
@@ -63,6 +65,7 @@ def build_services(
     events: EventStore,
     quarantine: Quarantine,
     publisher: Publisher,
+    sightings: Sightings,
     idempotency: Any = None,
     users: UserTokens | None = None,
     audit: AuditTrail | None = None,
@@ -92,6 +95,7 @@ def build_services(
         events=events,
         quarantine=quarantine,
         publisher=publisher,
+        sightings=sightings,
         signing_secrets=secrets,
         api_keys=api_keys(settings),
         capture=CaptureService(settings, model, leads, events, quarantine, secrets),
@@ -139,6 +143,7 @@ def get_services() -> Services:
         DynamoFunnelSeries,
         DynamoLeadStore,
         DynamoQuarantine,
+        DynamoSightings,
     )
     from chalicelib.adapters.sns import SnsPublisher
     from chalicelib.domain.scoring.model import load_scoring_model
@@ -157,6 +162,7 @@ def get_services() -> Services:
             client, settings.quarantine_table, settings.quarantine_retention_days
         ),
         publisher=SnsPublisher(sns_client(settings.region), settings.hot_leads_topic_arn),
+        sightings=DynamoSightings(client, settings.idempotency_table),
         idempotency=DynamoDBPersistenceLayer(
             table_name=settings.idempotency_table, boto3_client=client
         ),
