@@ -171,3 +171,59 @@ def test_the_key_set_is_fetched_once_and_again_only_for_an_unknown_key_after_a_m
     with pytest.raises(Unauthorized):
         verifier.verify(_token(keys, kid="k2"))
     assert fetch.fetches == 2
+
+
+# -- settings and the rule book -----------------------------------------------------------
+
+
+def _environ(**extra: str) -> dict[str, str]:
+    return {
+        "LEADS_TABLE": "leads",
+        "EVENTS_TABLE": "events",
+        "QUARANTINE_TABLE": "quarantine",
+        "IDEMPOTENCY_TABLE": "idempotency",
+        "LINK_SIGNING_SECRETS": "a-signing-secret-of-length",
+        "API_KEYS": "k",
+        **extra,
+    }
+
+
+def test_a_user_pool_without_its_app_client_is_refused_at_start_naming_the_variable():
+    from chalicelib.settings import Settings, SettingsError
+
+    with pytest.raises(SettingsError, match="COGNITO_CLIENT_IDS"):
+        Settings.from_environ(_environ(COGNITO_USER_POOL_ID=POOL))
+    settings = Settings.from_environ(
+        _environ(
+            COGNITO_USER_POOL_ID=POOL,
+            COGNITO_CLIENT_IDS="a,b",
+            ALLOWED_ORIGINS="https://kb.example.nl",
+            CONSOLE_ORIGINS="https://d111.cloudfront.net",
+        )
+    )
+    assert settings.cognito_client_ids == ("a", "b")
+    assert settings.allowed_origins == ("https://kb.example.nl", "https://d111.cloudfront.net")
+
+
+def test_without_a_user_pool_only_the_api_key_is_accepted():
+    from chalicelib.services.container import _user_tokens
+    from tests.support import settings
+
+    assert _user_tokens(settings()) is None
+    verifier = _user_tokens(settings(cognito_user_pool_id=POOL, cognito_client_ids=(CLIENT,)))
+    assert isinstance(verifier, CognitoTokens)
+
+
+def test_the_rule_book_lists_every_rule_with_its_sentence_in_one_or_two_languages():
+    from chalicelib.domain.scoring.model import load_scoring_model
+    from chalicelib.services.console import _sentence, rule_book
+
+    model = load_scoring_model()
+    book = rule_book(model)
+    assert book.version == model.version
+    assert len(book.rules) == len(model.fit_rules) + len(model.engagement_rules) + 1
+    assert _sentence("Read a pricing page") == "Read a pricing page"
+    assert _sentence({"en": "Read pricing", "nl": "Las de prijzen"}) == {
+        "en": "Read pricing",
+        "nl": "Las de prijzen",
+    }
