@@ -183,9 +183,11 @@ def test_the_filters_narrow_the_lists_through_the_api(console, local_stack):
         sql.locator(f"tr[data-lead-id='{lead_id}']").wait_for(timeout=15_000)
     with page.expect_request(lambda r: f"company={domain}" in r.url):
         page.locator("#filter-company").fill(domain)
-    page.locator("#filter-channel").select_option("phone")
-    local_stack.wait_for(lambda: sql.locator("tbody tr").count() == 1)
-    assert sql.locator(f"tr[data-lead-id='{wanted}']").count() == 1
+    with page.expect_response(lambda r: "channel=phone" in r.url):
+        page.locator("#filter-channel").select_option("phone")
+    sql.locator(f"tr[data-lead-id='{other}']").wait_for(state="detached")
+    sql.locator(f"tr[data-lead-id='{wanted}']").wait_for()
+    assert sql.locator("tbody tr").count() == 1
     page.locator("#filter-country").fill("BE")
     sql.locator("td.empty").wait_for()
     page.locator("#filter-country").fill("")
@@ -457,6 +459,10 @@ def test_the_lead_list_is_usable_with_the_keyboard_only(console, local_stack):
     else:
         pytest.fail("no lead link could be reached with Tab")
     focused_name = page.evaluate("document.activeElement.textContent")
+    # A new hot lead arriving (the list redraws) leaves the focus where it was
+    newcomer = hot_lead(local_stack, f"Late{uuid.uuid4().hex[:4]}")
+    page.locator(f"tr[data-lead-id='{newcomer}']").wait_for(timeout=15_000)
+    assert page.evaluate("document.activeElement.textContent") == focused_name
     page.keyboard.press("Enter")
     page.locator("#lead-name").wait_for()
     assert page.locator("#lead-name").inner_text() == focused_name

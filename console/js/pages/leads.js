@@ -188,13 +188,25 @@ class LeadList {
       .filter((lead) => lead.stage === this.stage)
       .filter(matches)
       .sort((a, b) => b.score - a.score || a.lead_id.localeCompare(b.lead_id));
+    this.more.hidden = !this.cursor;
+    // Redraw only what changed, and keep the keyboard focus where it was: a poll must
+    // never pull the focus from under someone tabbing through the list.
+    const signature = JSON.stringify(shown.map((l) => [l.lead_id, l.score, l.updated_at, this.fresh.has(l.lead_id)]));
+    if (signature === this.signature) return;
+    this.signature = signature;
+    const focused = this.body.contains(document.activeElement)
+      ? document.activeElement.closest("tr")?.dataset.leadId
+      : null;
     fill(
       this.body,
       shown.length
         ? shown.map((lead) => this.row(lead))
         : h("tr", {}, h("td", {colspan: 9, class: "empty"}, t("noLeads"))),
     );
-    this.more.hidden = !this.cursor;
+    if (focused) {
+      const again = [...this.body.querySelectorAll("tr")].find((row) => row.dataset.leadId === focused);
+      again?.querySelector("a.lead-link")?.focus();
+    }
   }
 
   row(lead) {
