@@ -300,3 +300,11 @@ def test_sales_sees_the_colleagues_who_read_recently_newest_first(harness, signe
     assert [c["lead_id"] for c in activity["colleagues"]] == [ids[2], ids[1]]
     assert activity["colleagues"][0]["topics"] == ["itsm"]
     assert activity["colleagues"][0]["first_name"] == "P2"
+
+
+def test_lead_data_is_never_cached_by_a_browser_or_a_proxy(harness, signed_in):
+    lead_id = _lead(harness)
+    answer = _call(harness, "GET", f"/v1/leads/{lead_id}", signed_in["sales"])
+    assert "no-store" in answer.headers["Cache-Control"]
+    health = harness.client.http.get("/v1/health")
+    assert "no-store" not in health.headers.get("Cache-Control", "")
