@@ -13,13 +13,14 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable
-from typing import Any
-
-import jwt
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.access import Principal, roles_from_groups
 from chalicelib.domain.errors import Unauthorized
 from chalicelib.settings import Settings
+
+if TYPE_CHECKING:
+    import jwt
 
 _REFETCH_AFTER_SECONDS = 60.0
 _LEEWAY_SECONDS = 30
@@ -59,7 +60,7 @@ class CognitoTokens:
         self._jwks_url = jwks_url
         self._fetch = fetch
         self._clock = clock
-        self._keys: dict[str, Any] = {}
+        self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at = float("-inf")
         self._lock = threading.Lock()
 
@@ -71,6 +72,10 @@ class CognitoTokens:
 
     def verify(self, token: str) -> Principal:
         """The signed-in person; raises ``Unauthorized`` saying what is wrong with the token."""
+        # Imported on the first token, not at cold start: the stream functions never need
+        # it, and it costs a few hundred milliseconds (cryptography's bindings).
+        import jwt
+
         try:
             key_id = jwt.get_unverified_header(token).get("kid")
         except jwt.PyJWTError:
@@ -101,7 +106,9 @@ class CognitoTokens:
             email=claims.get("email") or claims.get("username") or claims.get("cognito:username"),
         )
 
-    def _key(self, key_id: str) -> Any:
+    def _key(self, key_id: str) -> jwt.PyJWK:
+        import jwt
+
         with self._lock:
             stale = self._clock() - self._fetched_at > _REFETCH_AFTER_SECONDS
             if key_id not in self._keys and stale:
