@@ -5,10 +5,19 @@ from __future__ import annotations
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 ANONYMOUS_ID_PATTERN = r"^[A-Za-z0-9._:-]{8,64}$"
-TRACKER_TYPES = ("page_view", "link_click", "download", "site_search", "newsletter_unsubscribe")
+TRACKER_TYPES = (
+    "page_view",
+    "link_click",
+    "download",
+    "site_search",
+    "newsletter_unsubscribe",
+    "page_engagement",
+)
+#: page_engagement: engaged seconds of one page view (at most a day) and scroll depth (%).
+MAX_ENGAGED_SECONDS = 86_400
 
 
 class _In(BaseModel):
@@ -86,7 +95,14 @@ class SubmissionAccepted(_Out):
 
 
 class TrackerEvent(_In):
-    type: Literal["page_view", "link_click", "download", "site_search", "newsletter_unsubscribe"]
+    type: Literal[
+        "page_view",
+        "link_click",
+        "download",
+        "site_search",
+        "newsletter_unsubscribe",
+        "page_engagement",
+    ]
     url: str | None = Field(default=None, max_length=2048)
     ts: str | None = Field(default=None, max_length=40, description="ISO 8601; optional.")
     title: str | None = Field(default=None, max_length=500)
@@ -98,7 +114,7 @@ class TrackerEvent(_In):
     @field_validator("properties")
     @classmethod
     def _small_properties(
-        cls, value: dict[str, str | int | float | bool | None]
+        cls, value: dict[str, str | int | float | bool | None], info: ValidationInfo
     ) -> dict[str, str | int | float | bool | None]:
         if len(value) > 20:
             raise ValueError("at most 20 properties")
@@ -115,7 +131,23 @@ class TrackerEvent(_In):
                 raise ValueError("property names are at most 64 characters")
             if isinstance(item, str) and len(item) > 2048:
                 raise ValueError(f"property {key} is over 2048 characters")
+        if info.data.get("type") == "page_engagement":
+            _engagement_properties(value)
         return value
+
+
+def _engagement_properties(value: dict[str, str | int | float | bool | None]) -> None:
+    """A page_engagement says how long one page view was read and how far it was scrolled."""
+    limits = {"engaged_seconds": MAX_ENGAGED_SECONDS, "scroll_depth": 100}
+    for name, most in limits.items():
+        number = value.get(name)
+        if isinstance(number, bool) or not isinstance(number, int | float):
+            raise ValueError(f"properties.{name} is required and must be a number")
+        if not 0 <= number <= most:
+            raise ValueError(f"properties.{name} must be from 0 to {most}")
+    content = value.get("content")
+    if content is not None and not (isinstance(content, str) and len(content) <= 64):
+        raise ValueError("properties.content must be a tag of at most 64 characters")
 
 
 class TrackerBatch(_In):
@@ -190,6 +222,9 @@ class TimelineEntry(_Out):
     anonymous_id: str | None = None
     campaign_id: str | None = None
     form_id: str | None = None
+    label: str | None = Field(
+        default=None, description="What happened, as a sentence in the lead's language."
+    )
 
 
 class ConsentOut(_Out):
@@ -245,6 +280,23 @@ class LeadList(_Out):
     next_cursor: str | None = None
 
 
+class EmailDraftOut(_Out):
+    subject: str
+    body: str
+
+
+class FollowUpOut(_Out):
+    """How to follow the lead up (seed 003): ``nurture`` means do not approach personally."""
+
+    language: Literal["en", "nl"]
+    channel: Literal["phone", "email", "nurture"]
+    why: str
+    phone_opener: str | None = Field(
+        description="The call's opening; {seller} and {seller_company} are placeholders."
+    )
+    email: EmailDraftOut
+
+
 class LeadView(_Out):
     lead_id: str
     email: str | None = None
@@ -272,6 +324,7 @@ class LeadView(_Out):
     created_at: str
     updated_at: str
     timeline: list[TimelineEntry]
+    follow_up: FollowUpOut | None = None
 
 
 class FeedbackRequest(_In):
@@ -323,6 +376,10 @@ class LeadExport(_Out):
     identities: list[str]
     announcements: list[dict[str, Any]]
     exported_at: str
+    language: Literal["en", "nl"] | None = None
+    headings: dict[str, str] = Field(
+        default_factory=dict, description="Each section's heading, in ``language``."
+    )
 
 
 class Health(_Out):

@@ -9,13 +9,15 @@ from typing import Any
 
 
 class EventType(StrEnum):
-    """Every kind of event Trechter stores. The first five come from the tracker."""
+    """Every kind of event Trechter stores. The first six come from the tracker."""
 
     PAGE_VIEW = "page_view"
     LINK_CLICK = "link_click"
     DOWNLOAD = "download"
     SITE_SEARCH = "site_search"
     NEWSLETTER_UNSUBSCRIBE = "newsletter_unsubscribe"
+    #: How long a page view was read (visible, focused, scrolled): ``trechter-read.js``.
+    PAGE_ENGAGEMENT = "page_engagement"
     FORM_SUBMIT = "form_submit"
     EMAIL_OPEN = "email_open"
     EMAIL_CLICK = "email_click"
@@ -33,6 +35,7 @@ TRACKER_EVENT_TYPES = frozenset(
         EventType.DOWNLOAD,
         EventType.SITE_SEARCH,
         EventType.NEWSLETTER_UNSUBSCRIBE,
+        EventType.PAGE_ENGAGEMENT,
     }
 )
 

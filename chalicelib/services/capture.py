@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -22,8 +22,10 @@ from chalicelib.domain.errors import FieldError, Gone, InvalidInput, NotFound
 from chalicelib.domain.events import EventType, MachineVerdict, TrackingEvent
 from chalicelib.domain.forms import FormDefinition
 from chalicelib.domain.identity import (
+    IdentityDecision,
     IdentityOutcome,
     KnownLead,
+    browser_switch,
     company_domain,
     decide_identity,
 )
@@ -217,13 +219,14 @@ class CaptureService:
                 received_at=now,
                 source="form",
                 url=submission.page_url or "",
-                title=form.title,
+                title=form.title_in("en"),
                 referrer=submission.referrer or "",
                 properties={
                     **submission.utm(),
                     "consent_marketing": submission.consent_marketing,
                     **({"network": ctx.network} if ctx.network else {}),
                     **({"message": submission.message} if submission.message else {}),
+                    **({"lang": submission.lang} if submission.lang else {}),
                 },
                 anonymous_id=aid,
                 form_id=form.form_id,
@@ -248,8 +251,46 @@ class CaptureService:
                     anonymous_id=aid,
                 )
             )
+        if aid and decision.switched_from and decision.switched_from != lead_id:
+            events = self._shared_browser(events, decision, aid, lead_id, now)
         self._events.put_events(events)
         return lead_id
+
+    @staticmethod
+    def _shared_browser(
+        events: list[TrackingEvent],
+        decision: IdentityDecision,
+        aid: str,
+        lead_id: str,
+        now: float,
+    ) -> list[TrackingEvent]:
+        """A shared browser changed hands: say so on both people's timelines."""
+        previous = str(decision.switched_from)
+        said = browser_switch(now)
+        joined = events[-1]
+        properties = {
+            **joined.properties,
+            "previous_lead_id": previous,
+            "text": said.joined_en,
+            "text_nl": said.joined_nl,
+        }
+        left = TrackingEvent(
+            event_id=new_id(),
+            lead_id=previous,
+            type=EventType.IDENTITY_LINKED,
+            occurred_at=now,
+            received_at=now,
+            source="system",
+            properties={
+                "anonymous_id": aid,
+                "outcome": "shared_device_left",
+                "next_lead_id": lead_id,
+                "text": said.left_en,
+                "text_nl": said.left_nl,
+            },
+            anonymous_id=aid,
+        )
+        return [*events[:-1], replace(joined, properties=properties), left]
 
     def _create_lead(
         self,

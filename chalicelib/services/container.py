@@ -72,6 +72,8 @@ def build_services(
     series: FunnelSeries | None = None,
 ) -> Services:
     """Wire every service to the given stores (``idempotency``: a Powertools persistence layer)."""
+    from chalicelib.domain.scoring.model import model_warnings
+    from chalicelib.observability import logger
     from chalicelib.services.capture import CaptureService
     from chalicelib.services.console import ConsoleService
     from chalicelib.services.leads import LeadService
@@ -80,10 +82,15 @@ def build_services(
     from chalicelib.services.rescore import RescoreService
     from chalicelib.services.scoring import ScoringService
     from chalicelib.services.secrets import api_keys, signing_secrets
+    from chalicelib.settings import lead_url
 
+    for warning in model_warnings(model):
+        # Valid, but one kind of act could inflate a score: say so at every cold start.
+        logger.warning("scoring model %s: %s", model.version, warning)
     secrets = signing_secrets(settings)
-    scoring = ScoringService(model, leads, events, quarantine)
-    notifier = HotLeadNotifier(leads, publisher, quarantine)
+    language = settings.sales_language
+    knowledge_base = settings.knowledge_base_name
+    scoring = ScoringService(model, leads, events, quarantine, sales_language=language)
     if audit is None:
         from chalicelib.adapters.memory import MemoryAuditTrail, MemoryLeadStore
 
@@ -99,11 +106,21 @@ def build_services(
         signing_secrets=secrets,
         api_keys=api_keys(settings),
         capture=CaptureService(settings, model, leads, events, quarantine, secrets),
-        sales=LeadService(model, leads, events),
+        sales=LeadService(
+            model, leads, events, sales_language=language, knowledge_base_name=knowledge_base
+        ),
         scoring=scoring,
-        notifier=notifier,
+        notifier=HotLeadNotifier(
+            leads,
+            publisher,
+            quarantine,
+            model=model,
+            sales_language=language,
+            knowledge_base_name=knowledge_base,
+            lead_url=lambda lead_id: lead_url(settings, lead_id),
+        ),
         reports=ReportService(leads, series=series or _funnel_series(leads)),
-        rescore=RescoreService(model, leads, events),
+        rescore=RescoreService(model, leads, events, sales_language=language),
         idempotency=idempotency,
         users=users if users is not None else _user_tokens(settings),
         console=ConsoleService(
@@ -161,7 +178,11 @@ def get_services() -> Services:
         quarantine=DynamoQuarantine(
             client, settings.quarantine_table, settings.quarantine_retention_days
         ),
-        publisher=SnsPublisher(sns_client(settings.region), settings.hot_leads_topic_arn),
+        publisher=SnsPublisher(
+            sns_client(settings.region),
+            settings.hot_leads_topic_arn,
+            settings.hot_leads_chat_topic_arn,
+        ),
         sightings=DynamoSightings(client, settings.idempotency_table),
         idempotency=DynamoDBPersistenceLayer(
             table_name=settings.idempotency_table, boto3_client=client
