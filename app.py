@@ -22,6 +22,7 @@ from chalicelib.api.http import NO_STORE, cors_headers
 from chalicelib.api.public import public
 from chalicelib.api.registry import find_operation
 from chalicelib.api.sales import sales
+from chalicelib.api.segment import segment
 from chalicelib.domain.errors import TrechterError
 from chalicelib.observability import logger
 from chalicelib.redaction import personal_values_scope
@@ -78,6 +79,7 @@ app.register_blueprint(public)
 app.register_blueprint(sales)
 app.register_blueprint(admin)
 app.register_blueprint(console)
+app.register_blueprint(segment)
 # Every log line carries the API Gateway request id as its correlation id.
 app.register_middleware(
     ConvertToMiddleware(

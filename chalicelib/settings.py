@@ -47,6 +47,9 @@ class Settings(BaseModel):
     link_signing_secret_param: str = ""
     api_keys: tuple[str, ...] = Field(default=(), repr=False)
     api_keys_param: str = ""
+    #: Write keys of the Segment-compatible sources (/segment/v1/*); none: every call 401.
+    segment_write_keys: tuple[str, ...] = Field(default=(), repr=False)
+    segment_write_keys_param: str = ""
     allowed_origins: tuple[str, ...] = ()
     # Console sign-in: the Cognito user pool whose tokens the API accepts (none: API key only).
     cognito_user_pool_id: str = ""
@@ -99,6 +102,8 @@ class Settings(BaseModel):
             "link_signing_secret_param": env.get("LINK_SIGNING_SECRET_PARAM", ""),
             "api_keys": tuple(_split(env.get("API_KEYS", ""))),
             "api_keys_param": env.get("API_KEYS_PARAM", ""),
+            "segment_write_keys": tuple(_split(env.get("SEGMENT_WRITE_KEYS", ""))),
+            "segment_write_keys_param": env.get("SEGMENT_WRITE_KEYS_PARAM", ""),
             # The landing pages' origins and the console's (CloudFront's, set by the template).
             "allowed_origins": tuple(
                 _split(env.get("ALLOWED_ORIGINS", "")) + _split(env.get("CONSOLE_ORIGINS", ""))

@@ -37,6 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 STAGE = "local"
 REGION = "eu-west-1"
 LOCAL_SIGNING_SECRET = "local-dev-signing-secret-not-for-production"  # noqa: S105 (local only)
+#: The Segment write key of the local stack (SEGMENT_WRITE_KEYS overrides it).
+LOCAL_WRITE_KEY = "local-write-key"
 
 
 def _say(message: str) -> None:
@@ -440,6 +442,7 @@ class LocalStack:
                 "COGNITO_USER_POOL_ID": pool.pool_id,
                 "COGNITO_CLIENT_IDS": pool.client_id,
                 "COGNITO_JWKS_URL": pool.jwks_url,
+                "SEGMENT_WRITE_KEYS": os.environ.get("SEGMENT_WRITE_KEYS", LOCAL_WRITE_KEY),
                 "PUBLIC_BASE_URL": self.api_url,
                 "POWERTOOLS_TRACE_DISABLED": "true",
                 "POWERTOOLS_METRICS_DISABLED": "true",
@@ -480,6 +483,11 @@ class LocalStack:
         _say(
             f"console        {self.console_url}   (sign in as sales@, marketing@ or "
             f"admin@trechter.local, password: {self.console_password})"
+        )
+        _say(
+            f"Segment API    {self.api_url}/segment/v1   (write key: "
+            f"{os.environ['SEGMENT_WRITE_KEYS'].split(',')[0]}; example {self.pages_url}"
+            "/examples/segment.html)"
         )
         _say(f"AWS emulator   {endpoint}   (region {REGION})")
         _say(f"hot leads      {resources['HOT_LEADS_TOPIC_ARN']} -> sales inbox (printed here)")

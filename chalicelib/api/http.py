@@ -126,6 +126,8 @@ def cors_headers(origin: str | None, allowed: tuple[str, ...]) -> dict[str, str]
     return {
         "Access-Control-Allow-Origin": origin,
         "Access-Control-Allow-Methods": "GET,POST,DELETE,OPTIONS",
+        # Authorization: the console's bearer token; analytics.js's write key as HTTP
+        # Basic (/segment).
         "Access-Control-Allow-Headers": "Content-Type,Idempotency-Key,Accept,Authorization",
         "Access-Control-Max-Age": "600",
         "Vary": "Origin",

@@ -65,6 +65,7 @@ def create_tracking_links() -> Response:
     query=(
         Param("stage", "visitor, lead, mql, sql, customer or recycled."),
         Param("email", "Find the lead with this e-mail address."),
+        Param("user_id", "Find the lead with this Segment userId."),
         Param(
             "limit",
             "1 to 100 (default 25).",
@@ -91,6 +92,7 @@ def list_leads() -> dict[str, object]:
         _limit(params.get("limit")),
         params.get("cursor"),
         where,
+        user_id=params.get("user_id"),
     )
     return found.model_dump()
 

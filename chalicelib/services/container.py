@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from chalicelib.services.rescore import RescoreService
     from chalicelib.services.scoring import ScoringService
     from chalicelib.services.secrets import SecretSet
+    from chalicelib.services.segment import SegmentService
     from chalicelib.settings import Settings
 
 
@@ -52,6 +53,7 @@ class Services:
     notifier: HotLeadNotifier
     reports: ReportService
     rescore: RescoreService
+    segment: SegmentService
     idempotency: Any = None
     #: Verifies console users' tokens; None where no user pool is configured.
     users: UserTokens | None = None
@@ -81,7 +83,8 @@ def build_services(
     from chalicelib.services.reports import ReportService
     from chalicelib.services.rescore import RescoreService
     from chalicelib.services.scoring import ScoringService
-    from chalicelib.services.secrets import api_keys, signing_secrets
+    from chalicelib.services.secrets import api_keys, segment_write_keys, signing_secrets
+    from chalicelib.services.segment import SegmentService
     from chalicelib.settings import lead_url
 
     for warning in model_warnings(model):
@@ -90,6 +93,7 @@ def build_services(
     secrets = signing_secrets(settings)
     language = settings.sales_language
     knowledge_base = settings.knowledge_base_name
+    capture = CaptureService(settings, model, leads, events, quarantine, secrets)
     scoring = ScoringService(model, leads, events, quarantine, sales_language=language)
     if audit is None:
         from chalicelib.adapters.memory import MemoryAuditTrail, MemoryLeadStore
@@ -105,7 +109,7 @@ def build_services(
         sightings=sightings,
         signing_secrets=secrets,
         api_keys=api_keys(settings),
-        capture=CaptureService(settings, model, leads, events, quarantine, secrets),
+        capture=capture,
         sales=LeadService(
             model, leads, events, sales_language=language, knowledge_base_name=knowledge_base
         ),
@@ -121,6 +125,9 @@ def build_services(
         ),
         reports=ReportService(leads, series=series or _funnel_series(leads)),
         rescore=RescoreService(model, leads, events, sales_language=language),
+        segment=SegmentService(
+            model, leads, events, quarantine, sightings, capture, segment_write_keys(settings)
+        ),
         idempotency=idempotency,
         users=users if users is not None else _user_tokens(settings),
         console=ConsoleService(
@@ -184,9 +191,9 @@ def get_services() -> Services:
             settings.hot_leads_chat_topic_arn,
         ),
         sightings=DynamoSightings(client, settings.idempotency_table),
+        audit=DynamoAuditTrail(client, settings.leads_table),
+        series=DynamoFunnelSeries(client, settings.leads_table),
         idempotency=DynamoDBPersistenceLayer(
             table_name=settings.idempotency_table, boto3_client=client
         ),
-        audit=DynamoAuditTrail(client, settings.leads_table),
-        series=DynamoFunnelSeries(client, settings.leads_table),
     )
