@@ -114,6 +114,32 @@ deploy: tools package
 	$(TOOLS)/aws cloudformation describe-stacks --stack-name $(STACK_NAME) \
 	  --query "Stacks[0].Outputs[?OutputKey=='EndpointURL' || OutputKey=='FrontDoorBaseUrl' || OutputKey=='HotLeadsTopicArn' || OutputKey=='LifecycleEventBusName']" --output table
 
+# --- The console (README: "The console") ----------------------------------------------
+# Vendored front-end packages from the npm registry (never a CDN): uPlot for the console's
+# charts, axe-core for the accessibility test. `make vendor` fetches the pinned versions
+# again and checks them against the committed SHA256SUMS.
+UPLOT_VERSION := 1.6.32
+AXE_VERSION := 4.14.1
+.PHONY: vendor console-publish
+vendor:
+	@tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent uplot@$(UPLOT_VERSION) axe-core@$(AXE_VERSION) >/dev/null \
+	  && tar xzf uplot-$(UPLOT_VERSION).tgz && cp package/dist/uPlot.esm.js package/dist/uPlot.min.css package/LICENSE $(CURDIR)/console/vendor/uplot-$(UPLOT_VERSION)/ \
+	  && rm -rf package && tar xzf axe-core-$(AXE_VERSION).tgz && cp package/axe.min.js package/LICENSE $(CURDIR)/tests/browser/vendor/axe-core-$(AXE_VERSION)/ \
+	  && rm -rf $$tmp
+	cd console/vendor/uplot-$(UPLOT_VERSION) && sha256sum -c SHA256SUMS
+	cd tests/browser/vendor/axe-core-$(AXE_VERSION) && sha256sum -c SHA256SUMS
+
+# make console-publish STAGE=prod: console/ and its config.json to the stack's bucket.
+console-publish: tools
+	@out() { $(TOOLS)/aws cloudformation describe-stacks --stack-name $(STACK_NAME) \
+	  --query "Stacks[0].Outputs[?OutputKey=='$$1'].OutputValue" --output text; }; \
+	bucket=$$(out ConsoleBucketName); api=$$(out EndpointURL); \
+	printf '{"api_url": "%s", "cognito_endpoint": "https://cognito-idp.%s.amazonaws.com/", "cognito_region": "%s", "cognito_client_id": "%s", "stage": "%s"}\n' \
+	  "$${api%/}" "$$AWS_DEFAULT_REGION" "$$AWS_DEFAULT_REGION" "$$(out ConsoleUserPoolClientId)" "$(STAGE)" > dist/console-config.json; \
+	$(TOOLS)/aws s3 sync console/ s3://$$bucket/ --delete --exclude config.json; \
+	$(TOOLS)/aws s3 cp dist/console-config.json s3://$$bucket/config.json --content-type application/json; \
+	echo "console: $$(out ConsoleUrl)"
+
 # Replay leads' events under the current scoring model (docs in infra/rescore.py).
 rescore: venv
 	$(PY) -m infra.rescore --stage $(STAGE) $(if $(LEAD),--lead $(LEAD)) $(if $(CURSOR),--cursor $(CURSOR))

@@ -22,11 +22,14 @@ from chalice.app import (
 )
 
 from chalicelib.api import streams
+from chalicelib.api.access import guard
 from chalicelib.api.admin import admin
+from chalicelib.api.console import console
 from chalicelib.api.errors import error_response
-from chalicelib.api.http import cors_headers, require_api_key
+from chalicelib.api.http import NO_STORE, cors_headers
 from chalicelib.api.public import public
-from chalicelib.api.sales import AUTHENTICATED_PREFIXES, sales
+from chalicelib.api.registry import find_operation
+from chalicelib.api.sales import sales
 from chalicelib.api.segment import segment
 from chalicelib.domain.errors import TrechterError
 from chalicelib.observability import logger
@@ -83,6 +86,7 @@ app = TrechterApp(app_name="trechter")
 app.register_blueprint(public)
 app.register_blueprint(sales)
 app.register_blueprint(admin)
+app.register_blueprint(console)
 app.register_blueprint(segment)
 # Every log line carries the API Gateway request id as its correlation id.
 app.register_middleware(
@@ -94,7 +98,7 @@ app.register_middleware(
 
 @app.middleware("http")
 def http_boundary(request: Request, get_response: Any) -> Response:
-    """Authentication, CORS and the mapping of domain errors to HTTP, in one place."""
+    """Access (the roles each route declares), CORS and domain errors to HTTP, in one place."""
     with personal_values_scope():  # what this request submits stays out of the logs
         return _answer(request, get_response)
 
@@ -106,12 +110,13 @@ def _answer(request: Request, get_response: Any) -> Response:
     if request.method == "OPTIONS":
         return Response(body="", status_code=204 if cors else 403, headers={**cors})
     try:
-        if path.startswith(AUTHENTICATED_PREFIXES):
-            require_api_key(request, services.api_keys)
+        caller = guard(request, find_operation(path, request.method), services)
         response: Response = get_response(request)
     except TrechterError as error:
         return error_response(error, cors)
     response.headers.update(cors)
+    if caller is not None:  # lead data: never kept by a browser or a proxy
+        response.headers.update(NO_STORE)
     return response
 
 

@@ -252,6 +252,29 @@ class LeadSummary(_Out):
     updated_at: str
 
 
+class LeadListFilter(_In):
+    """Narrow a lead list (all given fields must match; matching is case-insensitive)."""
+
+    country: str | None = Field(default=None, max_length=64)
+    channel: Literal["phone", "email"] | None = None
+    company: str | None = Field(
+        default=None, max_length=200, description="Part of the company name or its domain."
+    )
+
+    def is_set(self) -> bool:
+        return any((self.country, self.channel, self.company))
+
+    def matches(self, lead: LeadSummary) -> bool:
+        if self.country and (lead.country or "").lower() != self.country.lower():
+            return False
+        if self.channel and lead.recommended_channel != self.channel:
+            return False
+        if self.company:
+            names = f"{lead.company or ''} {lead.company_domain or ''}".lower()
+            return self.company.lower() in names
+        return True
+
+
 class LeadList(_Out):
     items: list[LeadSummary]
     next_cursor: str | None = None
@@ -321,6 +344,13 @@ class StageConversion(_Out):
     rate: float | None
 
 
+class FunnelDay(_Out):
+    day: str
+    entered: dict[str, int] = Field(description="Leads that entered each stage that day.")
+    hits: int
+    machine_hits: int
+
+
 class FunnelReport(_Out):
     from_date: str
     to_date: str
@@ -332,6 +362,9 @@ class FunnelReport(_Out):
     hits: int
     machine_hits: int
     machine_share: float | None
+    daily: list[FunnelDay] | None = Field(
+        default=None, description="Per day in the range (oldest first); with ?daily=true."
+    )
 
 
 class LeadExport(_Out):

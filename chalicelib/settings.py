@@ -54,6 +54,11 @@ class Settings(BaseModel):
     segment_write_keys: tuple[str, ...] = Field(default=(), repr=False)
     segment_write_keys_param: str = ""
     allowed_origins: tuple[str, ...] = ()
+    # Console sign-in: the Cognito user pool whose tokens the API accepts (none: API key only).
+    cognito_user_pool_id: str = ""
+    cognito_client_ids: tuple[str, ...] = ()
+    #: Where the pool's signing keys are; default the pool's own URL (the emulator's locally).
+    cognito_jwks_url: str = ""
     public_base_url: str = ""
     # CloudFront sends it to the front-door function URL; requests without it are refused.
     front_door_secret: str = Field(default="", repr=False)
@@ -113,7 +118,13 @@ class Settings(BaseModel):
             "api_keys_param": env.get("API_KEYS_PARAM", ""),
             "segment_write_keys": tuple(_split(env.get("SEGMENT_WRITE_KEYS", ""))),
             "segment_write_keys_param": env.get("SEGMENT_WRITE_KEYS_PARAM", ""),
-            "allowed_origins": tuple(_split(env.get("ALLOWED_ORIGINS", ""))),
+            # The landing pages' origins and the console's (CloudFront's, set by the template).
+            "allowed_origins": tuple(
+                _split(env.get("ALLOWED_ORIGINS", "")) + _split(env.get("CONSOLE_ORIGINS", ""))
+            ),
+            "cognito_user_pool_id": env.get("COGNITO_USER_POOL_ID", ""),
+            "cognito_client_ids": tuple(_split(env.get("COGNITO_CLIENT_IDS", ""))),
+            "cognito_jwks_url": env.get("COGNITO_JWKS_URL", ""),
             "public_base_url": env.get("PUBLIC_BASE_URL", "").rstrip("/"),
             "front_door_secret": env.get("FRONT_DOOR_SECRET", ""),
             "scoring_model_path": env.get("SCORING_MODEL_PATH", ""),
@@ -140,6 +151,11 @@ class Settings(BaseModel):
         if not settings.link_signing_secrets and not settings.link_signing_secret_param:
             raise SettingsError(
                 "Trechter is misconfigured: set LINK_SIGNING_SECRETS or LINK_SIGNING_SECRET_PARAM"
+            )
+        if settings.cognito_user_pool_id and not settings.cognito_client_ids:
+            raise SettingsError(
+                "Trechter is misconfigured: COGNITO_USER_POOL_ID is set, so set "
+                "COGNITO_CLIENT_IDS to the app client(s) whose tokens are accepted"
             )
         if not settings.api_keys and not settings.api_keys_param:
             raise SettingsError("Trechter is misconfigured: set API_KEYS or API_KEYS_PARAM")

@@ -6,6 +6,8 @@
 - stream workers that read the emulator's DynamoDB Streams and call the real
   handlers with Lambda-shaped events, with partial-batch retries like Lambda's;
 - landing_pages/ on PAGES_PORT (its own origin, so CORS is real);
+- the console on CONSOLE_PORT, signing in against the emulator's user pool
+  (infra/console_local.py: one user per role, password CONSOLE_PASSWORD);
 - the sales inbox: an SQS queue on the topic, each notification printed;
 - the lifecycle bus (EventBridge in the emulator) with its archive and a rule that
   delivers every lifecycle event to an SQS queue, each event printed; the quiet
@@ -524,13 +526,24 @@ class QuietSweeper(threading.Thread):
 class LocalStack:
     """Starts and stops every part; usable from `make run` and from the e2e tests."""
 
-    def __init__(self, emulator_port: int, api_port: int, pages_port: int, api_key: str) -> None:
+    def __init__(
+        self,
+        emulator_port: int,
+        api_port: int,
+        pages_port: int,
+        api_key: str,
+        console_port: int = 8090,
+        console_password: str = "local-dev-password",  # noqa: S107 (local only)
+    ) -> None:
         self.emulator_port = emulator_port
         self.api_port = api_port
         self.pages_port = pages_port
         self.api_key = api_key
+        self.console_port = console_port
+        self.console_password = console_password
         self.api_url = f"http://127.0.0.1:{api_port}"
         self.pages_url = f"http://127.0.0.1:{pages_port}"
+        self.console_url = f"http://127.0.0.1:{console_port}"
         self.emulator: subprocess.Popen[bytes] | None = None
         self.threads: list[Any] = []
         self.servers: list[Any] = []
@@ -548,6 +561,10 @@ class LocalStack:
         os.environ["AWS_REGION"] = REGION
         resources = create_resources()
         os.environ.update(resources)
+        from infra.console_local import create_console_pool
+
+        pool = create_console_pool(endpoint, REGION, STAGE, self.console_password)
+        self.console_pool = pool
         os.environ.update(
             {
                 "TRECHTER_STAGE": STAGE,
@@ -556,6 +573,10 @@ class LocalStack:
                     "LINK_SIGNING_SECRETS", LOCAL_SIGNING_SECRET
                 ),
                 "ALLOWED_ORIGINS": f"{self.pages_url},http://localhost:{self.pages_port}",
+                "CONSOLE_ORIGINS": f"{self.console_url},http://localhost:{self.console_port}",
+                "COGNITO_USER_POOL_ID": pool.pool_id,
+                "COGNITO_CLIENT_IDS": pool.client_id,
+                "COGNITO_JWKS_URL": pool.jwks_url,
                 "SEGMENT_WRITE_KEYS": os.environ.get("SEGMENT_WRITE_KEYS", LOCAL_WRITE_KEY),
                 "PUBLIC_BASE_URL": self.api_url,
                 "POWERTOOLS_TRACE_DISABLED": "true",
@@ -569,6 +590,7 @@ class LocalStack:
 
         self._start_api(application.app)
         self._start_pages()
+        self._start_console(endpoint)
         self.threads = [
             StreamWorker(
                 "score_events",
@@ -593,9 +615,14 @@ class LocalStack:
             thread.start()
         wait_http(f"{self.api_url}/v1/health", timeout=30)
         wait_http(f"{self.pages_url}/", timeout=10)
+        wait_http(f"{self.console_url}/", timeout=10)
         _say(f"ready in {time.monotonic() - started:.1f} s")
         _say(f"HTTP API       {self.api_url}   (x-api-key: {self.api_key})")
         _say(f"landing pages  {self.pages_url}")
+        _say(
+            f"console        {self.console_url}   (sign in as sales@, marketing@ or "
+            f"admin@trechter.local, password: {self.console_password})"
+        )
         _say(
             f"Segment API    {self.api_url}/segment/v1   (write key: "
             f"{os.environ['SEGMENT_WRITE_KEYS'].split(',')[0]}; example {self.pages_url}"
@@ -644,6 +671,20 @@ class LocalStack:
         self.servers.append(server)
         threading.Thread(target=server.serve_forever, name="pages", daemon=True).start()
 
+    def _start_console(self, endpoint: str) -> None:
+        from infra.console_local import console_handler
+
+        config = {
+            "api_url": self.api_url,
+            "cognito_endpoint": endpoint,
+            "cognito_region": REGION,
+            "cognito_client_id": self.console_pool.client_id,
+            "stage": STAGE,
+        }
+        server = ThreadingHTTPServer(("127.0.0.1", self.console_port), console_handler(config))
+        self.servers.append(server)
+        threading.Thread(target=server.serve_forever, name="console", daemon=True).start()
+
     def stop(self) -> None:
         for thread in self.threads:
             thread.stop()
@@ -663,6 +704,8 @@ def main() -> None:
         api_port=int(os.environ.get("API_PORT", "8000")),
         pages_port=int(os.environ.get("PAGES_PORT", "8080")),
         api_key=os.environ.get("API_KEY", "local-dev-key"),
+        console_port=int(os.environ.get("CONSOLE_PORT", "8090")),
+        console_password=os.environ.get("CONSOLE_PASSWORD", "local-dev-password"),
     )
     stopped = threading.Event()
 

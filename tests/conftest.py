@@ -74,16 +74,45 @@ def http(
 class LocalStackHandle:
     api_url: str
     pages_url: str
+    console_url: str
     emulator_url: str
     api_key: str
     process: subprocess.Popen[str]
     log_path: Path
+    console_password: str = "local-dev-password"
 
     def api(self, method: str, path: str, body: Any = None, **headers: str) -> HttpAnswer:
         return http(method, self.api_url + path, body, headers)
 
     def sales(self, method: str, path: str, body: Any = None) -> HttpAnswer:
         return http(method, self.api_url + path, body, {"x-api-key": self.api_key})
+
+    def token(self, role: str) -> str:
+        """A console user's ID token from the emulator's user pool (``<role>@trechter.local``)."""
+        import boto3
+
+        config = http("GET", f"{self.console_url}/config.json").json()
+        idp = boto3.client(
+            "cognito-idp",
+            region_name=config["cognito_region"],
+            endpoint_url=self.emulator_url,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+        answer = idp.initiate_auth(
+            ClientId=config["cognito_client_id"],
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={
+                "USERNAME": f"{role}@trechter.local",
+                "PASSWORD": self.console_password,
+            },
+        )
+        return str(answer["AuthenticationResult"]["IdToken"])
+
+    def as_role(self, role: str, method: str, path: str, body: Any = None) -> HttpAnswer:
+        """A call as a signed-in console user of that role."""
+        headers = {"Authorization": f"Bearer {self.token(role)}"}
+        return http(method, self.api_url + path, body, headers)
 
     def get_lead_by_email(self, email: str) -> dict[str, Any] | None:
         found = self.sales("GET", f"/v1/leads?email={urllib.request.quote(email)}")
@@ -112,7 +141,10 @@ def running_local_stack(
     log_dir: Path, api_key: str, extra_env: dict[str, str] | None = None
 ) -> Iterator[LocalStackHandle]:
     """`make run`'s stack on free ports, in its own process; stopped with Ctrl-C (SIGINT)."""
-    ports = {name: str(free_port()) for name in ("EMULATOR_PORT", "API_PORT", "PAGES_PORT")}
+    ports = {
+        name: str(free_port())
+        for name in ("EMULATOR_PORT", "API_PORT", "PAGES_PORT", "CONSOLE_PORT")
+    }
     env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
     env.update(ports)
     env.update({"API_KEY": api_key, "PYTHONUNBUFFERED": "1", **(extra_env or {})})
@@ -129,6 +161,7 @@ def running_local_stack(
         handle = LocalStackHandle(
             api_url=f"http://127.0.0.1:{ports['API_PORT']}",
             pages_url=f"http://127.0.0.1:{ports['PAGES_PORT']}",
+            console_url=f"http://127.0.0.1:{ports['CONSOLE_PORT']}",
             emulator_url=f"http://127.0.0.1:{ports['EMULATOR_PORT']}",
             api_key=api_key,
             process=process,

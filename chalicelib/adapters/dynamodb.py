@@ -5,6 +5,7 @@ The table design and its access patterns are in docs/ARCHITECTURE.md.
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 import time
@@ -21,6 +22,8 @@ from chalicelib.adapters.items import (
     FUNNEL_SHARDS,
     PROFILE_SK,
     ListPosition,
+    add_day_counters,
+    audit_record,
     campaign_pk,
     decode_list_cursor,
     encode_state,
@@ -44,9 +47,11 @@ from chalicelib.adapters.ports import (
     AlreadyApplied,
     AnnouncementClaim,
     AnonymousLink,
+    AuditRecord,
     CompanyRecord,
     LeadPage,
     LeadRecord,
+    QuarantinedItem,
     ScoringCommit,
     VersionConflict,
 )
@@ -921,3 +926,112 @@ class DynamoQuarantine:
             Limit=limit,
         )
         return [from_item(i) for i in answer.get("Items", [])]
+
+    def held(self, limit: int, days: int) -> list[QuarantinedItem]:
+        found: list[QuarantinedItem] = []
+        now = time.time()
+        for back in range(days):
+            if len(found) >= limit:
+                break
+            answer = self._client.query(
+                TableName=self._table,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": f"Q#{iso(now - back * 86_400)[:10]}"}},
+                ScanIndexForward=False,
+                Limit=limit - len(found),
+            )
+            found += [_quarantined(from_item(i)) for i in answer.get("Items", [])]
+        return found
+
+    def get(self, ref: str) -> QuarantinedItem | None:
+        key = _quarantine_key(ref)
+        if key is None:
+            return None
+        answer = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True)
+        return _quarantined(from_item(answer["Item"])) if "Item" in answer else None
+
+    def delete(self, ref: str) -> None:
+        key = _quarantine_key(ref)
+        if key is not None:
+            self._client.delete_item(TableName=self._table, Key=key)
+
+
+def _quarantine_ref(pk: str, sk: str) -> str:
+    return base64.urlsafe_b64encode(f"{pk}\n{sk}".encode()).decode().rstrip("=")
+
+
+def _quarantine_key(ref: str) -> dict[str, Any] | None:
+    """The item key behind a ref, or None for anything that is not a quarantine ref."""
+    try:
+        text = base64.urlsafe_b64decode(ref + "=" * (-len(ref) % 4)).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    pk, _, sk = text.partition("\n")
+    if not pk.startswith("Q#") or not sk or len(text) > 200:
+        return None
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def _quarantined(values: Mapping[str, Any]) -> QuarantinedItem:
+    try:
+        payload = json.loads(values.get("payload", "null"))
+    except json.JSONDecodeError:
+        payload = values.get("payload")
+    return QuarantinedItem(
+        ref=_quarantine_ref(str(values["pk"]), str(values["sk"])),
+        source=str(values.get("source", "")),
+        reason=str(values.get("reason", "")),
+        payload=payload,
+        at=float(values.get("at", 0)),
+    )
+
+
+class DynamoFunnelSeries:
+    """The funnel's ``DAY#`` counter items, per day, over every shard."""
+
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def daily(self, first_day: str, last_day: str) -> dict[str, dict[str, int]]:
+        days: dict[str, dict[str, int]] = {}
+        for shard in range(FUNNEL_SHARDS):
+            pages = self._client.get_paginator("query").paginate(
+                TableName=self._table,
+                KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :b",
+                ExpressionAttributeValues={
+                    ":pk": {"S": funnel_pk(shard)},
+                    ":a": {"S": f"DAY#{first_day}"},
+                    ":b": {"S": f"DAY#{last_day}"},
+                },
+            )
+            for page in pages:
+                for item in page.get("Items", []):
+                    values = from_item(item)
+                    add_day_counters(days, str(values["sk"]), values)
+        return days
+
+
+class DynamoAuditTrail:
+    """The audit log: ``AUDIT#<month>`` partitions of the leads table, newest first."""
+
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def recent(self, limit: int, months: int) -> list[AuditRecord]:
+        found: list[AuditRecord] = []
+        year, month = (int(part) for part in iso(time.time())[:7].split("-"))
+        for _ in range(months):
+            if len(found) >= limit:
+                break
+            answer = self._client.query(
+                TableName=self._table,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": f"AUDIT#{year:04d}-{month:02d}"}},
+                ScanIndexForward=False,
+                Limit=limit - len(found),
+            )
+            found += [audit_record(from_item(i)) for i in answer.get("Items", [])]
+            year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+        return found

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.adapters.ports import LeadRecord
+from chalicelib.adapters.ports import AuditRecord, LeadRecord
 from chalicelib.domain.clock import iso
 from chalicelib.domain.events import MachineLabel, MachineVerdict, TrackingEvent
 from chalicelib.domain.lead import PROFILE_FIELDS, Consent, Lead, Stage
@@ -355,6 +355,31 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
     if not isinstance(key, dict) or not all(isinstance(v, dict) for v in key.values()):
         raise ValueError("not a cursor this API returned")
     return key
+
+
+def audit_record(values: Mapping[str, Any]) -> AuditRecord:
+    """An audit-log item (``LeadStore.audit``) as a record; its detail is stored as JSON."""
+    try:
+        detail = json.loads(values.get("detail", "{}"))
+    except json.JSONDecodeError:
+        detail = {}
+    return AuditRecord(
+        action=str(values.get("action", "")),
+        lead_id=str(values.get("lead_id", "-")),
+        detail=detail if isinstance(detail, dict) else {},
+        at=float(values.get("at", 0)),
+    )
+
+
+def add_day_counters(
+    days: dict[str, dict[str, int]], sort_key: str, values: Mapping[str, Any]
+) -> None:
+    """Add one shard's ``DAY#<day>`` counter item to the per-day sums."""
+    day = sort_key.removeprefix("DAY#")
+    target = days.setdefault(day, {})
+    for name, amount in values.items():
+        if isinstance(amount, int) and not isinstance(amount, bool):
+            target[name] = target.get(name, 0) + amount
 
 
 #: The sparse index of leads that may go quiet: partition ``quiet_pk``, sort ``lead_id``.

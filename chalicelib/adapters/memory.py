@@ -11,6 +11,7 @@ import itertools
 import json
 import secrets
 import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -23,6 +24,8 @@ from chalicelib.adapters.items import (
     LIST_ATTRIBUTES,
     PROFILE_SK,
     ListPosition,
+    add_day_counters,
+    audit_record,
     campaign_pk,
     decode_list_cursor,
     encode_state,
@@ -46,9 +49,11 @@ from chalicelib.adapters.ports import (
     AlreadyApplied,
     AnnouncementClaim,
     AnonymousLink,
+    AuditRecord,
     CompanyRecord,
     LeadPage,
     LeadRecord,
+    QuarantinedItem,
     ScoringCommit,
     VersionConflict,
 )
@@ -610,6 +615,56 @@ class MemoryQuarantine:
 
     def recent(self, limit: int) -> list[dict[str, Any]]:
         return list(reversed(self.items))[:limit]
+
+    def held(self, limit: int, days: int) -> list[QuarantinedItem]:
+        since = time.time() - days * 86_400
+        newest_first = sorted(self.items, key=lambda i: i["at"], reverse=True)
+        return [_quarantined(i) for i in newest_first if i["at"] >= since][:limit]
+
+    def get(self, ref: str) -> QuarantinedItem | None:
+        found = next((i for i in self.items if i["quarantine_id"] == ref), None)
+        return _quarantined(found) if found is not None else None
+
+    def delete(self, ref: str) -> None:
+        self.items = [i for i in self.items if i["quarantine_id"] != ref]
+
+
+def _quarantined(item: Mapping[str, Any]) -> QuarantinedItem:
+    return QuarantinedItem(
+        ref=item["quarantine_id"],
+        source=item["source"],
+        reason=item["reason"],
+        payload=json.loads(item["payload"]),
+        at=item["at"],
+    )
+
+
+class MemoryFunnelSeries:
+    """The in-memory lead store's funnel day counters, per day."""
+
+    def __init__(self, leads: MemoryLeadStore) -> None:
+        self._leads = leads
+
+    def daily(self, first_day: str, last_day: str) -> dict[str, dict[str, int]]:
+        days: dict[str, dict[str, int]] = {}
+        with self._leads.table.lock:
+            for (pk, sk), item in self._leads.table.items.items():
+                if pk.startswith("FUNNEL#") and f"DAY#{first_day}" <= sk <= f"DAY#{last_day}":
+                    add_day_counters(days, sk, item)
+        return days
+
+
+class MemoryAuditTrail:
+    """The audit log the in-memory lead store keeps (its ``AUDIT#<month>`` items)."""
+
+    def __init__(self, leads: MemoryLeadStore) -> None:
+        self._leads = leads
+
+    def recent(self, limit: int, months: int) -> list[AuditRecord]:
+        first = iso(time.time() - months * 31 * 86_400)[:7]
+        kept = [i for i in self._leads.audit_log() if i["pk"][len("AUDIT#") :] >= first]
+        newest_first = sorted(kept, key=lambda i: i["sk"], reverse=True)
+        return [audit_record(i) for i in newest_first[:limit]]
 
 
 class MemorySightings:

@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from chalicelib.domain.access import Principal
 from chalicelib.domain.events import TrackingEvent
 from chalicelib.domain.lead import Lead
 from chalicelib.domain.lifecycle_events import LifecycleEvent
@@ -187,12 +188,35 @@ class EventStore(Protocol):
     def delete_events(self, lead_id: str) -> int: ...
 
 
+@dataclass(frozen=True, slots=True)
+class QuarantinedItem:
+    """Input rejected after it was accepted. ``ref`` is an opaque handle for get and delete."""
+
+    ref: str
+    source: str
+    reason: str
+    payload: Any
+    at: float
+
+
 class Quarantine(Protocol):
     """Where accepted-then-rejected input goes, with its reason, for 30 days."""
 
     def put(self, source: str, reason: str, payload: Any, now: float) -> str: ...
 
     def recent(self, limit: int) -> list[dict[str, Any]]: ...
+
+    def held(self, limit: int, days: int) -> list[QuarantinedItem]:
+        """What is held, newest first, from the last ``days`` days (the retention)."""
+        ...
+
+    def get(self, ref: str) -> QuarantinedItem | None:
+        """One held item by its ``ref``; None when gone or the ref is not one of ours."""
+        ...
+
+    def delete(self, ref: str) -> None:
+        """Let go of one item (nothing when it is gone already)."""
+        ...
 
 
 class Sightings(Protocol):
@@ -221,6 +245,38 @@ class Publisher(Protocol):
     ) -> str:
         """Publish ``message`` as JSON (e-mail subscribers get ``email_text``, when given)
         and ``chat`` (AWS Chatbot's format) to the chat topic; the message id."""
+        ...
+
+
+class UserTokens(Protocol):
+    """Verifies a person's sign-in token (a Cognito user pool JWT)."""
+
+    def verify(self, token: str) -> Principal:
+        """The signed-in person and their roles; raises ``Unauthorized`` if it does not verify."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    action: str
+    lead_id: str
+    detail: dict[str, Any]
+    at: float
+
+
+class AuditTrail(Protocol):
+    """Reads the audit log ``LeadStore.audit`` writes (erasures, denied access, ...)."""
+
+    def recent(self, limit: int, months: int) -> list[AuditRecord]:
+        """The newest records first, from the current and previous ``months - 1`` months."""
+        ...
+
+
+class FunnelSeries(Protocol):
+    """The funnel's day counters one day at a time (for the console's chart)."""
+
+    def daily(self, first_day: str, last_day: str) -> dict[str, dict[str, int]]:
+        """Per day (YYYY-MM-DD) in the range, the counters summed over every shard."""
         ...
 
 

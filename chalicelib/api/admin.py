@@ -1,5 +1,5 @@
-"""Authenticated operator routes (``x-api-key``): a campaign's aggregate counts and its
-kill switch for tracked links.
+"""Campaign routes for marketing (a signed-in role or ``x-api-key``): a campaign's
+aggregate counts and its kill switch for tracked links.
 
 A campaign's counters are aggregate and consent-free: every open and click of
 every recipient counts there, whether or not it may be attributed to the person.
@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from chalicelib.api.errors import parse_model
 from chalicelib.api.http import json_body
 from chalicelib.api.registry import operation
+from chalicelib.domain.access import MARKETING
 from chalicelib.domain.errors import FieldError, InvalidInput
 from chalicelib.services.container import get_services
 
@@ -77,7 +78,7 @@ def _view(campaign_id: str) -> CampaignView:
     "GET",
     summary="A campaign's aggregate opens and clicks, and whether its links work",
     tag="campaigns",
-    authenticated=True,
+    roles=MARKETING,
     responses={200: ("The campaign.", CampaignView)},
 )
 def get_campaign(campaign_id: str) -> dict[str, object]:
@@ -90,7 +91,7 @@ def get_campaign(campaign_id: str) -> dict[str, object]:
     "POST",
     summary="Switch a campaign's tracked links off (404, no redirect) or on again",
     tag="campaigns",
-    authenticated=True,
+    roles=MARKETING,
     request=CampaignSettings,
     responses={200: ("The campaign after the change.", CampaignView)},
 )

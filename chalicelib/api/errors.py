@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from chalicelib.domain.errors import (
     Conflict,
     FieldError,
+    Forbidden,
     Gone,
     InvalidInput,
     MalformedBody,
@@ -28,6 +29,7 @@ _STATUS: dict[type[TrechterError], int] = {
     UnsupportedMediaType: 415,
     NotFound: 404,
     Unauthorized: 401,
+    Forbidden: 403,
     PayloadTooLarge: 413,
     RateLimited: 429,
     Gone: 410,
@@ -50,7 +52,7 @@ def error_response(error: TrechterError, headers: dict[str, str] | None = None) 
     if isinstance(error, RateLimited):
         all_headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, Unauthorized):
-        all_headers["WWW-Authenticate"] = 'ApiKey header="x-api-key"'
+        all_headers["WWW-Authenticate"] = 'ApiKey header="x-api-key", Bearer realm="trechter"'
     return Response(body=body.model_dump_json(), status_code=status, headers=all_headers)
 
 

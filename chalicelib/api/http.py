@@ -1,4 +1,4 @@
-"""Reading HTTP requests: bodies of every kind, the request context, CORS, the API key."""
+"""Reading HTTP requests: bodies of every kind, the request context, CORS."""
 
 from __future__ import annotations
 
@@ -13,12 +13,10 @@ from chalicelib.domain.errors import (
     InvalidInput,
     MalformedBody,
     PayloadTooLarge,
-    Unauthorized,
     UnsupportedMediaType,
 )
 from chalicelib.services.container import get_services
 from chalicelib.services.context import RequestContext
-from chalicelib.services.secrets import SecretSet
 
 MAX_BODY_BYTES = 64 * 1024
 #: Chalice's own content-type gate answers in its own format; we check types ourselves.
@@ -126,20 +124,19 @@ def public_base_url(request: Request, configured: str = "") -> str:
     return f"{proto}://{host}{prefix}"
 
 
-def require_api_key(request: Request, keys: SecretSet) -> None:
-    """401 unless ``x-api-key`` is one of the configured keys (constant-time)."""
-    if not keys.matches(header(request, "x-api-key")):
-        raise Unauthorized("x-api-key: missing or not a valid API key")
-
-
 def cors_headers(origin: str | None, allowed: tuple[str, ...]) -> dict[str, str]:
-    """CORS headers for an allowed landing-page origin; none for any other."""
+    """CORS headers for an allowed origin (landing pages, the console); none for any other.
+
+    The console sends its bearer token in ``Authorization``: no cookies, so no credentials
+    mode and no CSRF.
+    """
     if not origin or origin not in allowed:
         return {}
     return {
         "Access-Control-Allow-Origin": origin,
-        "Access-Control-Allow-Methods": "GET,POST,OPTIONS",
-        # Authorization: analytics.js sends its write key as HTTP Basic (/segment).
+        "Access-Control-Allow-Methods": "GET,POST,DELETE,OPTIONS",
+        # Authorization: the console's bearer token; analytics.js's write key as HTTP
+        # Basic (/segment).
         "Access-Control-Allow-Headers": "Content-Type,Idempotency-Key,Accept,Authorization",
         "Access-Control-Max-Age": "600",
         "Vary": "Origin",

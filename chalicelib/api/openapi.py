@@ -85,9 +85,15 @@ def _operation(op: Operation, refs: dict[type[BaseModel], str]) -> dict[str, Any
     error_ref = {"application/json": {"schema": {"$ref": refs[ErrorBody]}}}
     codes = set(_ERRORS) if op.request is not None else {404, 422, 429}
     if op.authenticated:
-        doc["security"] = [{"ApiKey": []}]
+        # Either credential: the API key (machine clients) or a user pool token (people).
+        doc["security"] = [{"ApiKey": []}, {"CognitoUser": []}]
+        doc["x-roles"] = [role.value for role in op.roles]
         doc["responses"]["401"] = {
-            "description": "Missing or wrong x-api-key.",
+            "description": "Missing or wrong x-api-key or bearer token.",
+            "content": error_ref,
+        }
+        doc["responses"]["403"] = {
+            "description": f"Signed in without a role allowed here ({', '.join(op.roles)}).",
             "content": error_ref,
         }
     for status in sorted(codes):
@@ -124,6 +130,18 @@ def openapi_document() -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": schemas.get("$defs", {}),
-            "securitySchemes": {"ApiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"}},
+            "securitySchemes": {
+                "ApiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"},
+                "CognitoUser": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": (
+                        "An ID or access token of the Cognito user pool; its cognito:groups "
+                        "(sales, marketing, admin) are the roles. x-roles on an operation "
+                        "lists the roles it allows."
+                    ),
+                },
+            },
         },
     }

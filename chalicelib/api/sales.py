@@ -1,4 +1,5 @@
-"""Authenticated routes (``x-api-key``): tracking links, leads, feedback, privacy, reports."""
+"""Authenticated routes (a signed-in role or ``x-api-key``): tracking links, leads, feedback,
+privacy, reports. Each declares the roles it allows."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from chalice.app import Blueprint, Response
 from chalicelib.api.errors import parse_model
 from chalicelib.api.http import json_body, query_params, request_context
 from chalicelib.api.registry import Param, operation
+from chalicelib.domain.access import ADMIN, MARKETING, SALES
 from chalicelib.domain.errors import FieldError, InvalidInput
 from chalicelib.schemas import (
     ConsentRequest,
@@ -14,6 +16,7 @@ from chalicelib.schemas import (
     FunnelReport,
     LeadExport,
     LeadList,
+    LeadListFilter,
     LeadView,
     TrackingLinksRequest,
     TrackingLinksResponse,
@@ -21,9 +24,6 @@ from chalicelib.schemas import (
 from chalicelib.services.container import get_services
 
 sales = Blueprint(__name__)
-
-#: Paths (as Chalice names them) that need the API key; checked in one middleware.
-AUTHENTICATED_PREFIXES = ("/v1/tracking-links", "/v1/leads", "/v1/reports", "/v1/campaigns")
 
 
 def _limit(value: str | None) -> int | None:
@@ -40,7 +40,7 @@ def _limit(value: str | None) -> int | None:
     "POST",
     summary="Sign an open pixel and tracked links",
     tag="sales",
-    authenticated=True,
+    roles=MARKETING,
     request=TrackingLinksRequest,
     responses={
         201: ("The pixel and the tracked links.", TrackingLinksResponse),
@@ -60,7 +60,7 @@ def create_tracking_links() -> Response:
     "GET",
     summary="Leads, highest score first",
     tag="sales",
-    authenticated=True,
+    roles=SALES,
     responses={200: ("A page of leads.", LeadList)},
     query=(
         Param("stage", "visitor, lead, mql, sql, customer or recycled."),
@@ -72,15 +72,26 @@ def create_tracking_links() -> Response:
             schema={"type": "integer", "minimum": 1, "maximum": 100},
         ),
         Param("cursor", "next_cursor of the previous page."),
+        Param("country", "Only leads from this country (as stored, e.g. NL)."),
+        Param(
+            "channel",
+            "Only leads whose advised channel is this.",
+            schema={"type": "string", "enum": ["phone", "email"]},
+        ),
+        Param("company", "Only leads whose company name or domain contains this."),
     ),
 )
 def list_leads() -> dict[str, object]:
     params = query_params(sales.current_request)
+    where = parse_model(
+        LeadListFilter, {k: params[k] for k in ("country", "channel", "company") if k in params}
+    )
     found = get_services().sales.list_leads(
         params.get("stage"),
         params.get("email"),
         _limit(params.get("limit")),
         params.get("cursor"),
+        where,
         user_id=params.get("user_id"),
     )
     return found.model_dump()
@@ -92,7 +103,7 @@ def list_leads() -> dict[str, object]:
     "GET",
     summary="A lead with reasons and timeline",
     tag="sales",
-    authenticated=True,
+    roles=SALES,
     responses={200: ("The lead.", LeadView)},
 )
 def get_lead(lead_id: str) -> dict[str, object]:
@@ -105,7 +116,7 @@ def get_lead(lead_id: str) -> dict[str, object]:
     "DELETE",
     summary="Erase a person (GDPR art. 17)",
     tag="privacy",
-    authenticated=True,
+    roles=ADMIN,
     responses={204: ("Erased.", None)},
 )
 def erase_lead(lead_id: str) -> Response:
@@ -119,7 +130,7 @@ def erase_lead(lead_id: str) -> Response:
     "POST",
     summary="Sales feedback on a lead",
     tag="sales",
-    authenticated=True,
+    roles=SALES,
     request=FeedbackRequest,
     responses={
         200: ("The lead after the transition.", LeadView),
@@ -137,7 +148,7 @@ def lead_feedback(lead_id: str) -> dict[str, object]:
     "POST",
     summary="Record consent given or withdrawn",
     tag="privacy",
-    authenticated=True,
+    roles=ADMIN,
     request=ConsentRequest,
     responses={200: ("The lead.", LeadView)},
 )
@@ -152,7 +163,7 @@ def lead_consent(lead_id: str) -> dict[str, object]:
     "GET",
     summary="Everything held about a person (GDPR art. 15, 20)",
     tag="privacy",
-    authenticated=True,
+    roles=ADMIN,
     responses={200: ("The export.", LeadExport)},
 )
 def export_lead(lead_id: str) -> dict[str, object]:
@@ -165,13 +176,20 @@ def export_lead(lead_id: str) -> dict[str, object]:
     "GET",
     summary="Counts per stage and conversion",
     tag="reports",
-    authenticated=True,
+    roles=MARKETING,
     responses={200: ("The funnel.", FunnelReport)},
     query=(
         Param("from", "First day (YYYY-MM-DD), default 30 days ago."),
         Param("to", "Last day (YYYY-MM-DD), default today."),
+        Param(
+            "daily",
+            "true: add the entries per stage per day (`daily`).",
+            schema={"type": "string", "enum": ["true", "false"]},
+        ),
     ),
 )
 def funnel_report() -> dict[str, object]:
     params = query_params(sales.current_request)
-    return get_services().reports.funnel(params.get("from"), params.get("to")).model_dump()
+    daily = params.get("daily", "false") == "true"
+    report = get_services().reports.funnel(params.get("from"), params.get("to"), daily)
+    return report.model_dump(exclude=None if daily else {"daily"})

@@ -64,3 +64,7 @@ class Gone(TrechterError):
 
 class Conflict(TrechterError):
     """The request conflicts with the current state (e.g. a transition not allowed)."""
+
+
+class Forbidden(TrechterError):
+    """Signed in, but without a role this operation allows; the message names the role needed."""

@@ -14,17 +14,21 @@ if TYPE_CHECKING:
     # Imported where they are built, not here: every route module imports this one,
     # and a function that never scores should not load the scorer at cold start.
     from chalicelib.adapters.ports import (
+        AuditTrail,
         EventBus,
         EventStore,
+        FunnelSeries,
         LeadStore,
         Publications,
         Publisher,
         Quarantine,
         QuietLeads,
         Sightings,
+        UserTokens,
     )
     from chalicelib.domain.scoring.model import ScoringModel
     from chalicelib.services.capture import CaptureService
+    from chalicelib.services.console import ConsoleService
     from chalicelib.services.leads import LeadService
     from chalicelib.services.lifecycle import LifecyclePublisher, QuietSweep
     from chalicelib.services.notify import HotLeadNotifier
@@ -58,6 +62,9 @@ class Services:
     #: None when no bus is configured (EVENT_BUS_NAME empty): no lifecycle events.
     lifecycle: LifecyclePublisher | None = None
     quiet_sweep: QuietSweep | None = None
+    #: Verifies console users' tokens; None where no user pool is configured.
+    users: UserTokens | None = None
+    console: ConsoleService | None = None
 
 
 def build_services(
@@ -72,6 +79,9 @@ def build_services(
     bus: EventBus | None = None,
     publications: Publications | None = None,
     quiet: QuietLeads | None = None,
+    users: UserTokens | None = None,
+    audit: AuditTrail | None = None,
+    series: FunnelSeries | None = None,
 ) -> Services:
     """Wire every service to the given stores (``idempotency``: a Powertools persistence layer).
 
@@ -81,6 +91,7 @@ def build_services(
     from chalicelib.domain.scoring.model import model_warnings
     from chalicelib.observability import logger
     from chalicelib.services.capture import CaptureService
+    from chalicelib.services.console import ConsoleService
     from chalicelib.services.leads import LeadService
     from chalicelib.services.lifecycle import LifecyclePublisher, QuietSweep
     from chalicelib.services.notify import HotLeadNotifier
@@ -98,6 +109,11 @@ def build_services(
     language = settings.sales_language
     knowledge_base = settings.knowledge_base_name
     capture = CaptureService(settings, model, leads, events, quarantine, secrets)
+    scoring = ScoringService(model, leads, events, quarantine, sales_language=language)
+    if audit is None:
+        from chalicelib.adapters.memory import MemoryAuditTrail, MemoryLeadStore
+
+        audit = MemoryAuditTrail(leads) if isinstance(leads, MemoryLeadStore) else None
     return Services(
         settings=settings,
         model=model,
@@ -112,7 +128,7 @@ def build_services(
         sales=LeadService(
             model, leads, events, sales_language=language, knowledge_base_name=knowledge_base
         ),
-        scoring=ScoringService(model, leads, events, quarantine, sales_language=language),
+        scoring=scoring,
         notifier=HotLeadNotifier(
             leads,
             publisher,
@@ -122,7 +138,7 @@ def build_services(
             knowledge_base_name=knowledge_base,
             lead_url=lambda lead_id: lead_url(settings, lead_id),
         ),
-        reports=ReportService(leads),
+        reports=ReportService(leads, series=series or _funnel_series(leads)),
         rescore=RescoreService(model, leads, events, sales_language=language),
         segment=SegmentService(
             model, leads, events, quarantine, sightings, capture, segment_write_keys(settings)
@@ -138,7 +154,30 @@ def build_services(
         if bus is not None and publications is not None
         else None,
         quiet_sweep=QuietSweep(model, quiet) if quiet is not None else None,
+        users=users if users is not None else _user_tokens(settings),
+        console=ConsoleService(
+            leads,
+            quarantine,
+            audit,
+            scoring,
+            settings.quarantine_retention_days,
+        ),
     )
+
+
+def _funnel_series(leads: LeadStore) -> FunnelSeries | None:
+    from chalicelib.adapters.memory import MemoryFunnelSeries, MemoryLeadStore
+
+    return MemoryFunnelSeries(leads) if isinstance(leads, MemoryLeadStore) else None
+
+
+def _user_tokens(settings: Settings) -> UserTokens | None:
+    """The user pool's token verifier, when the settings name a pool."""
+    if not settings.cognito_user_pool_id:
+        return None
+    from chalicelib.adapters.cognito import CognitoTokens
+
+    return CognitoTokens.for_pool(settings)
 
 
 @cache
@@ -148,7 +187,9 @@ def get_services() -> Services:
 
     from chalicelib.adapters.aws import dynamodb_client, events_client, sns_client
     from chalicelib.adapters.dynamodb import (
+        DynamoAuditTrail,
         DynamoEventStore,
+        DynamoFunnelSeries,
         DynamoLeadStore,
         DynamoQuarantine,
         DynamoSightings,
@@ -186,4 +227,6 @@ def get_services() -> Services:
         else None,
         publications=DynamoPublications(client, settings.leads_table),
         quiet=DynamoQuietLeads(client, settings.leads_table),
+        audit=DynamoAuditTrail(client, settings.leads_table),
+        series=DynamoFunnelSeries(client, settings.leads_table),
     )

@@ -39,6 +39,7 @@ from chalicelib.schemas import (
     FollowUpOut,
     LeadExport,
     LeadList,
+    LeadListFilter,
     LeadSummary,
     LeadView,
     MachineOut,
@@ -50,6 +51,8 @@ from chalicelib.services.scoring import funnel_counters, scoring_commit, stage_c
 
 TIMELINE_LENGTH = 50
 MAX_PAGE = 100
+#: A filtered list reads at most this many pages per request (then hands out a cursor).
+MAX_FILTERED_PAGES = 10
 
 
 def timeline_entry(
@@ -127,10 +130,14 @@ class LeadService:
         email: str | None,
         limit: int | None,
         cursor: str | None,
+        where: LeadListFilter | None = None,
         *,
         user_id: str | None = None,
     ) -> LeadList:
         """Leads highest score first (by stage), or the one lead with this e-mail (or userId).
+
+        ``where`` narrows the list: pages are read (at most ``MAX_FILTERED_PAGES``) until
+        ``limit`` leads match; ``next_cursor`` continues after the last lead read.
 
         Raises
         ------
@@ -161,11 +168,22 @@ class LeadService:
             except ValueError:
                 raise InvalidInput([FieldError("email", "not a valid e-mail address")]) from None
             return self._one(self._leads.lead_id_by_email(normalised), stage)
-        page = self._leads.list_leads(stage, limit or 25, cursor)
-        return LeadList(
-            items=[self.summary(r) for r in page.items if not r.merged_into],
-            next_cursor=page.next_cursor,
-        )
+        want = limit or 25
+        if where is None or not where.is_set():
+            page = self._leads.list_leads(stage, want, cursor)
+            return LeadList(
+                items=[self.summary(r) for r in page.items if not r.merged_into],
+                next_cursor=page.next_cursor,
+            )
+        found: list[LeadSummary] = []
+        for _ in range(MAX_FILTERED_PAGES):
+            page = self._leads.list_leads(stage, want - len(found), cursor)
+            summaries = (self.summary(r) for r in page.items if not r.merged_into)
+            found += [s for s in summaries if where.matches(s)]
+            cursor = page.next_cursor
+            if len(found) >= want or not cursor:
+                break
+        return LeadList(items=found, next_cursor=cursor)
 
     def _one(self, lead_id: str | None, stage: str | None) -> LeadList:
         record = self._leads.get_lead(lead_id) if lead_id else None

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 
-from chalicelib.adapters.ports import LeadStore
+from chalicelib.adapters.ports import FunnelSeries, LeadStore
 from chalicelib.domain.errors import FieldError, InvalidInput
 from chalicelib.domain.lead import FUNNEL_ORDER, Stage
-from chalicelib.schemas import FunnelReport, StageConversion
+from chalicelib.schemas import FunnelDay, FunnelReport, StageConversion
 from chalicelib.services.scoring import DURATION_BUCKETS
 
 MAX_RANGE_DAYS = 400
@@ -44,11 +44,19 @@ def median_hours(counters: dict[str, int], prefix: str) -> float | None:
 
 
 class ReportService:
-    def __init__(self, leads: LeadStore, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        leads: LeadStore,
+        clock: Callable[[], float] = time.time,
+        series: FunnelSeries | None = None,
+    ) -> None:
         self._leads = leads
         self._clock = clock
+        self._series = series
 
-    def funnel(self, from_date: str | None, to_date: str | None) -> FunnelReport:
+    def funnel(
+        self, from_date: str | None, to_date: str | None, daily: bool = False
+    ) -> FunnelReport:
         """Counts per stage now, entries and conversion in the range, medians, machine share.
 
         Raises
@@ -92,4 +100,24 @@ class ReportService:
             hits=hits,
             machine_hits=machine,
             machine_share=round(machine / hits, 4) if hits else None,
+            daily=self._daily(first, last, stages) if daily else None,
         )
+
+    def _daily(self, first: date, last: date, stages: list[Stage]) -> list[FunnelDay] | None:
+        """Every day of the range, oldest first, zeros included (a chart needs each day)."""
+        if self._series is None:
+            return None
+        counted = self._series.daily(first.isoformat(), last.isoformat())
+        out = []
+        for offset in range((last - first).days + 1):
+            day = (first + timedelta(days=offset)).isoformat()
+            values = counted.get(day, {})
+            out.append(
+                FunnelDay(
+                    day=day,
+                    entered={s.value: values.get(f"entered_{s.value}", 0) for s in stages},
+                    hits=values.get("hits", 0),
+                    machine_hits=values.get("machine_hits", 0),
+                )
+            )
+        return out

@@ -167,3 +167,43 @@ def harness() -> Iterator[AppHarness]:
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+PASSWORD = "Local-dev-password-1"
+
+
+@pytest.fixture
+def signed_in(harness: AppHarness) -> dict[str, str]:
+    """A user pool with the three groups, one user per role; their ID tokens."""
+    import boto3
+    from moto.cognitoidp.responses import load_resource
+
+    from chalicelib.adapters.cognito import CognitoTokens, pool_issuer
+    from chalicelib.services.container import get_services
+
+    idp = boto3.client("cognito-idp", region_name="eu-west-1")
+    pool = idp.create_user_pool(PoolName="console", UsernameAttributes=["email"])["UserPool"]["Id"]
+    client = idp.create_user_pool_client(
+        UserPoolId=pool, ClientName="console", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"]
+    )["UserPoolClient"]["ClientId"]
+    tokens = {}
+    for role in ("sales", "marketing", "admin"):
+        idp.create_group(UserPoolId=pool, GroupName=role)
+        email = f"{role}@trechter.local"
+        idp.admin_create_user(UserPoolId=pool, Username=email, TemporaryPassword=PASSWORD)
+        idp.admin_set_user_password(
+            UserPoolId=pool, Username=email, Password=PASSWORD, Permanent=True
+        )
+        idp.admin_add_user_to_group(UserPoolId=pool, Username=email, GroupName=role)
+        answer = idp.initiate_auth(
+            ClientId=client,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD},
+        )
+        tokens[role] = answer["AuthenticationResult"]["IdToken"]
+        tokens[f"{role}-access"] = answer["AuthenticationResult"]["AccessToken"]
+    public_keys = load_resource("cognitoidp/resources/jwks-public.json")
+    get_services().users = CognitoTokens(
+        pool_issuer("eu-west-1", pool), (client,), "emulated", lambda url: public_keys
+    )
+    return tokens

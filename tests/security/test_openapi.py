@@ -1,5 +1,6 @@
 """The published OpenAPI document describes exactly the routes the app serves, with the
-API key on exactly the operations that need it, from the same pydantic models."""
+credentials and roles on exactly the operations that declare them, from the same pydantic
+models."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import json
 import pytest
 
 from chalicelib.api.openapi import openapi_document
-from chalicelib.api.sales import AUTHENTICATED_PREFIXES
+from chalicelib.api.registry import OPERATIONS
 from chalicelib.schemas import FormSubmissionBody, TrackerBatch, TrackingLinksRequest
 
 
@@ -67,19 +68,71 @@ def test_the_contract_s_operations_are_all_there(document):
     assert promised <= documented
 
 
-def test_the_api_key_is_required_exactly_where_the_middleware_checks_it(document):
-    # Given the API key scheme
-    assert document["components"]["securitySchemes"]["ApiKey"] == {
-        "type": "apiKey",
-        "in": "header",
-        "name": "x-api-key",
-    }
-    # Then every operation under an authenticated prefix names it and documents 401,
-    # and no public operation does
+#: The routes anyone may call; every other route must declare the roles it allows.
+PUBLIC = {
+    ("/v1/health", "get"),
+    ("/v1/openapi.json", "get"),
+    ("/v1/forms/{form_id}/submissions", "post"),
+    ("/v1/t/p.gif", "get"),
+    ("/v1/t/events", "post"),
+    ("/v1/t/o/{token}", "get"),
+    ("/v1/t/c/{token}", "get"),
+}
+
+
+def test_every_route_but_the_public_ones_declares_its_roles():
+    # Given every registered operation
+    for op in OPERATIONS:
+        route = (op.path, op.method.lower())
+        # Then a public one (CORS preflights; Segment's ingest has its own write key)
+        # declares none, and every other declares at least one role
+        if route in PUBLIC or route[1] == "options" or route[0].startswith("/segment/"):
+            continue
+        assert op.roles, f"{route} declares no roles: add roles=SALES/MARKETING/ADMIN"
+        assert set(op.roles) <= {"sales", "marketing", "admin"}, route
+
+
+def test_the_roles_are_the_ones_each_team_needs():
+    # Given the declared roles per route
+    roles = {(op.path, op.method.lower()): set(op.roles) for op in OPERATIONS}
+    everyone = {"sales", "marketing", "admin"}
+    # Then sales reaches the lead lists, lead pages and feedback
+    assert roles[("/v1/leads", "get")] == everyone
+    assert roles[("/v1/leads/{lead_id}", "get")] == everyone
+    assert roles[("/v1/leads/{lead_id}/feedback", "post")] == everyone
+    # and marketing also the funnel, campaigns and tracking links
+    for route in (
+        ("/v1/reports/funnel", "get"),
+        ("/v1/campaigns/{campaign_id}", "get"),
+        ("/v1/campaigns/{campaign_id}", "post"),
+        ("/v1/tracking-links", "post"),
+    ):
+        assert roles[route] == {"marketing", "admin"}, route
+    # and only admins erase, export and record consent
+    for route in (
+        ("/v1/leads/{lead_id}", "delete"),
+        ("/v1/leads/{lead_id}/export", "get"),
+        ("/v1/leads/{lead_id}/consent", "post"),
+    ):
+        assert roles[route] == {"admin"}, route
+
+
+def test_credentials_and_roles_are_documented_exactly_where_the_route_declares_roles(document):
+    # Given the two credentials: the API key for machines, a user pool token for people
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["ApiKey"] == {"type": "apiKey", "in": "header", "name": "x-api-key"}
+    assert schemes["CognitoUser"]["scheme"] == "bearer"
+    declared = {(op.path, op.method.lower()): [r.value for r in op.roles] for op in OPERATIONS}
+    # Then every operation with roles names both, its roles, 401 and 403; no public one does
     for path, method, operation in _operations(document):
-        authenticated = path.startswith(AUTHENTICATED_PREFIXES)
-        assert (operation.get("security") == [{"ApiKey": []}]) is authenticated, (path, method)
+        roles = declared[(path, method)]
+        authenticated = bool(roles)
+        assert (operation.get("security") == [{"ApiKey": []}, {"CognitoUser": []}]) is (
+            authenticated
+        ), (path, method)
+        assert operation.get("x-roles", []) == roles, (path, method)
         assert ("401" in operation["responses"]) is authenticated, (path, method)
+        assert ("403" in operation["responses"]) is authenticated, (path, method)
 
 
 def test_request_bodies_are_the_models_the_routes_validate_with(document):

@@ -1,0 +1,129 @@
+"""The quarantine's and the audit log's reads, one contract on the fakes and on DynamoDB."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from chalicelib.adapters.memory import (
+    MemoryAuditTrail,
+    MemoryEventStore,
+    MemoryLeadStore,
+    MemoryQuarantine,
+)
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def stores(request) -> Iterator[tuple[object, object, object]]:
+    """(quarantine, lead store, audit trail)."""
+    if request.param == "memory":
+        leads = MemoryLeadStore(MemoryEventStore())
+        yield MemoryQuarantine(), leads, MemoryAuditTrail(leads)
+        return
+    from moto import mock_aws
+
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="eu-west-1"
+    )
+    with mock_aws():
+        import boto3
+
+        from chalicelib.adapters.dynamodb import (
+            DynamoAuditTrail,
+            DynamoEventStore,
+            DynamoLeadStore,
+            DynamoQuarantine,
+        )
+        from infra.definitions import dynamodb_tables, table_names
+
+        client = boto3.client("dynamodb", region_name="eu-west-1")
+        for kwargs in dynamodb_tables("test"):
+            client.create_table(**kwargs)
+        names = table_names("test")
+        leads = DynamoLeadStore(
+            client, names["leads"], DynamoEventStore(client, names["events"], 395)
+        )
+        yield (
+            DynamoQuarantine(client, names["quarantine"], 30),
+            leads,
+            DynamoAuditTrail(client, names["leads"]),
+        )
+
+
+def test_held_items_come_newest_first_with_source_reason_and_payload(stores):
+    quarantine, _, _ = stores
+    now = time.time()
+    quarantine.put("stream:events", "bad record", {"n": 1}, now - 86_400)
+    quarantine.put("form:demo", "honeypot", {"email": "x@example.org"}, now)
+    held = quarantine.held(10, 30)
+    assert [i.source for i in held] == ["form:demo", "stream:events"]
+    assert held[0].reason == "honeypot"
+    assert held[0].payload == {"email": "x@example.org"}
+    assert quarantine.held(1, 30)[0].source == "form:demo"
+    assert [i.source for i in quarantine.held(10, 1)] == ["form:demo"]
+
+
+def test_an_item_is_found_by_its_ref_and_deleted_once(stores):
+    quarantine, _, _ = stores
+    quarantine.put("stream:leads", "corrupt", {"k": "v"}, time.time())
+    ref = quarantine.held(10, 30)[0].ref
+    assert quarantine.get(ref).payload == {"k": "v"}
+    quarantine.delete(ref)
+    assert quarantine.get(ref) is None
+    assert quarantine.held(10, 30) == []
+    quarantine.delete(ref)  # gone already: nothing happens
+
+
+@pytest.mark.parametrize("ref", ["", "nope", "TEVBRCNMMQpQUk9GSUxF", "%%%", "a" * 400])
+def test_a_ref_that_is_not_a_quarantine_ref_finds_nothing(stores, ref):
+    quarantine, _, _ = stores
+    quarantine.put("stream:leads", "corrupt", {}, time.time())
+    assert quarantine.get(ref) is None
+    quarantine.delete(ref)
+    assert len(quarantine.held(10, 30)) == 1
+
+
+def test_the_audit_trail_reads_what_the_lead_store_audits_newest_first(stores):
+    _, leads, trail = stores
+    now = time.time()
+    leads.audit("erased", "L1", {"who": "admin@trechter.local"}, now - 10)
+    leads.audit("access_denied", "L2", {"needed": ["admin"]}, now)
+    records = trail.recent(10, 2)
+    assert [(r.action, r.lead_id) for r in records] == [("access_denied", "L2"), ("erased", "L1")]
+    assert records[0].detail == {"needed": ["admin"]}
+    assert len(trail.recent(1, 2)) == 1
+
+
+def test_the_funnel_series_sums_each_day_over_its_shards(stores):
+    # Given funnel counters on two shards and three days
+    from dataclasses import replace
+
+    from chalicelib.adapters.dynamodb import DynamoFunnelSeries
+    from chalicelib.adapters.memory import MemoryFunnelSeries, MemoryLeadStore
+    from tests.contract.test_store_contract import commit_for
+
+    _, leads, _ = stores
+    bumps = [
+        ("L1", "FUNNEL#00", "2026-11-17", {"entered_lead": 1, "hits": 3}),
+        ("L2", "FUNNEL#03", "2026-11-17", {"entered_lead": 1, "machine_hits": 2}),
+        ("L3", "FUNNEL#03", "2026-11-18", {"entered_mql": 1}),
+        ("L4", "FUNNEL#01", "2026-12-02", {"entered_sql": 1}),
+    ]
+    for lead_id, pk, day, counters in bumps:
+        commit = commit_for(lead_id, 0, funnel={f"DAY#{day}": counters}, funnel_pk=pk)
+        leads.commit_scoring(replace(commit, lead_id=lead_id))
+    series = (
+        MemoryFunnelSeries(leads)
+        if isinstance(leads, MemoryLeadStore)
+        else DynamoFunnelSeries(leads._client, leads._table)
+    )
+    # When the days of November are read
+    days = series.daily("2026-11-01", "2026-11-30")
+    # Then each day is summed over the shards, and days outside the range are left out
+    assert set(days) == {"2026-11-17", "2026-11-18"}
+    assert days["2026-11-17"]["entered_lead"] == 2
+    assert days["2026-11-17"]["hits"] == 3 and days["2026-11-17"]["machine_hits"] == 2
+    assert days["2026-11-18"]["entered_mql"] == 1
