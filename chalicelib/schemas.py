@@ -351,3 +351,32 @@ class LeadExport(_Out):
 
 class Health(_Out):
     status: Literal["ok"]
+
+
+# -- Segment-compatible ingest ------------------------------------------------------------
+
+
+class SegmentCall(BaseModel):
+    """A Segment HTTP Tracking API call, or a batch of them (``batch``: a list of calls).
+
+    Fields as Segment's spec: ``type``, ``messageId``, ``anonymousId``/``userId``,
+    ``timestamp``/``originalTimestamp``/``sentAt``, ``context`` (``ip``, ``userAgent``,
+    ``page``, ``consent.categoryPreferences``), ``properties``, ``traits``, ``event``,
+    ``name``, ``groupId``, ``previousId``; ``writeKey`` unless sent as HTTP Basic.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    writeKey: str | None = Field(default=None, description="The source's write key.")
+    type: str | None = Field(default=None, description="identify, track, page, screen, ...")
+    messageId: str | None = Field(default=None, description="Unique per message; dedupes 24 h.")
+    anonymousId: str | None = None
+    userId: str | None = None
+    batch: list[dict[str, Any]] | None = Field(default=None, description="Batch calls only.")
+
+
+class SegmentAccepted(_Out):
+    """Segment's answer, plus every message that was not stored and why (quarantined)."""
+
+    success: bool = True
+    rejected: list[EventRejected] = Field(default_factory=list)

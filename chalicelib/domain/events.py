@@ -26,6 +26,11 @@ class EventType(StrEnum):
     SALES_FEEDBACK = "sales_feedback"
     STAGE_CHANGED = "stage_changed"
     CONSENT_CHANGED = "consent_changed"
+    #: A product or site event known only by its name (Segment ``track``): kept on the
+    #: timeline with ``properties.event``; it scores only where a rule names it.
+    CUSTOM = "custom"
+    #: The person's profile changed without a form (Segment ``identify``/``group``).
+    PROFILE_UPDATED = "profile_updated"
 
 
 TRACKER_EVENT_TYPES = frozenset(

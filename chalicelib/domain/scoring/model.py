@@ -459,6 +459,38 @@ class AccountLimits:
     max_colleagues_tracked: int
 
 
+class SegmentMapping(_Strict):
+    """How Segment's HTTP Tracking API maps onto Trechter's events (``segment:`` section).
+
+    ``events`` names the ``track`` events that are one of Trechter's own types (Segment's
+    spec names, "Email Opened" -> ``email_open``); ``forms`` names those that are a
+    submission of one of the model's forms ("Demo Requested" -> ``demo``). Any other
+    ``track`` event is a ``custom`` event with ``properties.event`` = its name.
+    ``consent_categories``: a ``context.consent.categoryPreferences`` that sets any of
+    these to false means the visitor declined tracking (compared case-insensitively).
+    """
+
+    events: dict[str, EventType] = Field(default_factory=dict)
+    forms: dict[str, str] = Field(default_factory=dict)
+    consent_categories: tuple[str, ...] = ("analytics", "marketing", "advertising")
+
+    @model_validator(mode="after")
+    def _types_are_events(self) -> SegmentMapping:
+        allowed = {
+            EventType.PAGE_VIEW,
+            EventType.LINK_CLICK,
+            EventType.DOWNLOAD,
+            EventType.SITE_SEARCH,
+            EventType.NEWSLETTER_UNSUBSCRIBE,
+            EventType.EMAIL_OPEN,
+            EventType.EMAIL_CLICK,
+        }
+        for name, kind in self.events.items():
+            if kind not in allowed:
+                raise ValueError(f"segment.events[{name!r}]: {kind.value} cannot come from Segment")
+        return self
+
+
 class ScoringModel(_Strict):
     """The whole model. ``version`` is stamped on every ledger entry it produces."""
 
@@ -475,6 +507,7 @@ class ScoringModel(_Strict):
     acts: Acts = Acts()
     stages: Stages = Stages()
     reasons_shown: int = Field(default=5, ge=1, le=20)
+    segment: SegmentMapping = SegmentMapping()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> ScoringModel:
@@ -501,6 +534,9 @@ class ScoringModel(_Strict):
         if self.account.decay is not None and self.account.decay not in self.decay_groups:
             raise ValueError(f"account rule: unknown decay group {self.account.decay!r}")
         self._check_new_references()
+        for name, form_id in self.segment.forms.items():
+            if form_id not in forms:
+                raise ValueError(f"segment.forms[{name!r}]: unknown form {form_id!r}")
         return self
 
     def _check_new_references(self) -> None:
