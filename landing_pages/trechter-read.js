@@ -35,8 +35,9 @@
     w.addEventListener(e, seen, { passive: true });
   });
   setInterval(function () { if (active()) seconds++; }, 1e3);
-  d.addEventListener("visibilitychange", function () { if (d.hidden) report(); });
-  w.addEventListener("pagehide", report);
+  // Capture listeners run before trechter.js's own flush: one beacon carries it all.
+  d.addEventListener("visibilitychange", function () { if (d.hidden) report(); }, true);
+  w.addEventListener("pagehide", report, true);
   w.trechterRead = { report: report };
   scrolled();
 })(window, document);
