@@ -30,6 +30,8 @@ from chalicelib.adapters.items import (
     lead_pk,
     ledger_expiry,
     ledger_sk,
+    may_go_quiet,
+    quiet_pk,
     stage_sort_key,
 )
 from chalicelib.adapters.ports import (
@@ -278,7 +280,7 @@ class MemoryLeadStore:
             key = (lead_pk(lead_id), PROFILE_SK)
             item = self.table.items.setdefault(key, {"pk": key[0], "sk": key[1]})
             item.update(merged_into=into_lead_id, lead_id=lead_id, updated_at=now)
-            for name in ("stage_pk", "stage_sk", "list_pk"):
+            for name in ("stage_pk", "stage_sk", "list_pk", "quiet_pk"):
                 item.pop(name, None)
 
     # -- scoring ---------------------------------------------------------------------
@@ -332,6 +334,12 @@ class MemoryLeadStore:
             item.setdefault("created_at", commit.now)
             if commit.state.profile.get("email"):
                 item["list_pk"] = "LEADS"
+            engaged = commit.state.last_seen
+            item["last_engaged_at"] = engaged
+            if may_go_quiet(bool(commit.state.profile.get("email")), commit.stage, engaged):
+                item["quiet_pk"] = quiet_pk(engaged)
+            else:
+                item.pop("quiet_pk", None)
             for event_id, (at, entries) in commit.ledger.items():
                 ledger_key = (lead_pk(commit.lead_id), ledger_sk(at, event_id))
                 self.table.items[ledger_key] = {
