@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from chalicelib.services.rescore import RescoreService
     from chalicelib.services.scoring import ScoringService
     from chalicelib.services.secrets import SecretSet
+    from chalicelib.services.segment import SegmentService
     from chalicelib.settings import Settings
 
 
@@ -42,6 +43,7 @@ class Services:
     notifier: HotLeadNotifier
     reports: ReportService
     rescore: RescoreService
+    segment: SegmentService
     idempotency: Any = None
 
 
@@ -56,18 +58,25 @@ def build_services(
     idempotency: Any = None,
 ) -> Services:
     """Wire every service to the given stores (``idempotency``: a Powertools persistence layer)."""
+    from chalicelib.domain.scoring.model import model_warnings
+    from chalicelib.observability import logger
     from chalicelib.services.capture import CaptureService
     from chalicelib.services.leads import LeadService
     from chalicelib.services.notify import HotLeadNotifier
     from chalicelib.services.reports import ReportService
     from chalicelib.services.rescore import RescoreService
     from chalicelib.services.scoring import ScoringService
-    from chalicelib.services.secrets import api_keys, signing_secrets
+    from chalicelib.services.secrets import api_keys, segment_write_keys, signing_secrets
+    from chalicelib.services.segment import SegmentService
     from chalicelib.settings import lead_url
 
+    for warning in model_warnings(model):
+        # Valid, but one kind of act could inflate a score: say so at every cold start.
+        logger.warning("scoring model %s: %s", model.version, warning)
     secrets = signing_secrets(settings)
     language = settings.sales_language
     knowledge_base = settings.knowledge_base_name
+    capture = CaptureService(settings, model, leads, events, quarantine, secrets)
     return Services(
         settings=settings,
         model=model,
@@ -78,7 +87,7 @@ def build_services(
         sightings=sightings,
         signing_secrets=secrets,
         api_keys=api_keys(settings),
-        capture=CaptureService(settings, model, leads, events, quarantine, secrets),
+        capture=capture,
         sales=LeadService(
             model, leads, events, sales_language=language, knowledge_base_name=knowledge_base
         ),
@@ -94,6 +103,9 @@ def build_services(
         ),
         reports=ReportService(leads),
         rescore=RescoreService(model, leads, events, sales_language=language),
+        segment=SegmentService(
+            model, leads, events, quarantine, sightings, capture, segment_write_keys(settings)
+        ),
         idempotency=idempotency,
     )
 
