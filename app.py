@@ -1,4 +1,4 @@
-"""Trechter's Chalice app: the HTTP API and the two stream handlers.
+"""Trechter's Chalice app: the HTTP API, the two stream handlers and the quiet sweep.
 
 Routes live in ``chalicelib/api``; rules live in ``chalicelib/domain`` and the
 services. This file only wires them together.
@@ -11,7 +11,15 @@ import threading
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
-from chalice.app import Chalice, ConvertToMiddleware, DynamoDBEvent, Request, Response
+from chalice.app import (
+    Chalice,
+    CloudWatchEvent,
+    ConvertToMiddleware,
+    DynamoDBEvent,
+    Rate,
+    Request,
+    Response,
+)
 
 from chalicelib.api import streams
 from chalicelib.api.admin import admin
@@ -134,3 +142,8 @@ def score_events(event: DynamoDBEvent) -> dict[str, Any]:
 )
 def notify_hot_leads(event: DynamoDBEvent) -> dict[str, Any]:
     return streams.notify_batch(event.to_dict(), event.context)
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS), name="sweep_quiet_leads")
+def sweep_quiet_leads(event: CloudWatchEvent) -> dict[str, Any]:
+    return streams.sweep_quiet(event.context)

@@ -42,6 +42,9 @@ class Settings(BaseModel):
     knowledge_base_name: str = Field(default="Kennisbank", min_length=1, max_length=80)
     #: Where a salesperson opens a lead (the console); else the API's lead URL.
     console_url: str = ""
+    # Lifecycle events (docs/EVENTS.md): the bus, and ids only or ids plus the profile.
+    event_bus_name: str = Field(default="", pattern=r"^[A-Za-z0-9._\-/:]*$", max_length=1600)
+    lifecycle_event_payload: Literal["ids", "profile"] = "ids"
     # Secrets: literal values (local stack, tests) or SSM parameter names (AWS).
     link_signing_secrets: tuple[str, ...] = Field(default=(), repr=False)
     link_signing_secret_param: str = ""
@@ -102,6 +105,8 @@ class Settings(BaseModel):
             "sales_language": env.get("SALES_LANGUAGE", "en").strip().lower(),
             "knowledge_base_name": env.get("KNOWLEDGE_BASE_NAME", "Kennisbank").strip(),
             "console_url": env.get("CONSOLE_URL", "").rstrip("/"),
+            "event_bus_name": env.get("EVENT_BUS_NAME", ""),
+            "lifecycle_event_payload": env.get("LIFECYCLE_EVENT_PAYLOAD", "ids").lower(),
             "link_signing_secrets": tuple(_split(env.get("LINK_SIGNING_SECRETS", ""))),
             "link_signing_secret_param": env.get("LINK_SIGNING_SECRET_PARAM", ""),
             "api_keys": tuple(_split(env.get("API_KEYS", ""))),

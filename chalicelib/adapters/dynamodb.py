@@ -31,7 +31,9 @@ from chalicelib.adapters.items import (
     lead_pk,
     ledger_expiry,
     ledger_sk,
+    may_go_quiet,
     merge_list_pages,
+    quiet_pk,
     score_list_pk,
     shards_to_read,
     stage_list_pk,
@@ -304,7 +306,7 @@ class DynamoLeadStore:
             TableName=self._table,
             Key={"pk": {"S": lead_pk(lead_id)}, "sk": {"S": PROFILE_SK}},
             UpdateExpression="SET merged_into = :m, lead_id = :id, updated_at = :t "
-            "REMOVE stage_pk, stage_sk, list_pk",
+            "REMOVE stage_pk, stage_sk, list_pk, quiet_pk",
             ExpressionAttributeValues={
                 ":m": {"S": into_lead_id},
                 ":id": {"S": lead_id},
@@ -407,6 +409,16 @@ class DynamoLeadStore:
         if identified:
             sets.append("list_pk = :list")
             values[":list"] = to_attr(score_list_pk(commit.lead_id))
+        # The quiet sweep's sparse index (docs/EVENTS.md, "Went quiet").
+        engaged = commit.state.last_seen
+        sets.append("last_engaged_at = :engaged")
+        values[":engaged"] = to_attr(engaged)
+        removes = ""
+        if may_go_quiet(identified, commit.stage, engaged):
+            sets.append("quiet_pk = :quiet_pk")
+            values[":quiet_pk"] = to_attr(quiet_pk(engaged))
+        else:
+            removes = " REMOVE quiet_pk"
         if commit.expected_version == 0:
             condition = "attribute_not_exists(score_version)"
         else:
@@ -417,7 +429,7 @@ class DynamoLeadStore:
             "Update": {
                 "TableName": self._table,
                 "Key": {"pk": {"S": lead_pk(commit.lead_id)}, "sk": {"S": PROFILE_SK}},
-                "UpdateExpression": "SET " + ", ".join(sets),
+                "UpdateExpression": "SET " + ", ".join(sets) + removes,
                 "ConditionExpression": condition,
                 "ExpressionAttributeValues": values,
             }

@@ -355,3 +355,21 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
     if not isinstance(key, dict) or not all(isinstance(v, dict) for v in key.values()):
         raise ValueError("not a cursor this API returned")
     return key
+
+
+#: The sparse index of leads that may go quiet: partition ``quiet_pk``, sort ``lead_id``.
+QUIET_INDEX = "by_last_engaged"
+
+
+def quiet_pk(last_engaged_at: float) -> str:
+    """The day bucket of a lead's last engagement (``ENGAGED#yyyy-mm-dd``).
+
+    Keyed by day and projecting only keys, the index is written when a lead's
+    engagement moves to a new day, at most once per lead per day, not on every event.
+    """
+    return f"ENGAGED#{iso(last_engaged_at)[:10]}"
+
+
+def may_go_quiet(identified: bool, stage: str, last_engaged_at: float) -> bool:
+    """Only identified leads that are not customers are watched for a quiet spell."""
+    return identified and stage not in (Stage.VISITOR, Stage.CUSTOMER) and last_engaged_at > 0

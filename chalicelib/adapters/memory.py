@@ -33,7 +33,9 @@ from chalicelib.adapters.items import (
     lead_pk,
     ledger_expiry,
     ledger_sk,
+    may_go_quiet,
     merge_list_pages,
+    quiet_pk,
     score_list_pk,
     shards_to_read,
     stage_list_pk,
@@ -286,7 +288,7 @@ class MemoryLeadStore:
             key = (lead_pk(lead_id), PROFILE_SK)
             item = self.table.items.setdefault(key, {"pk": key[0], "sk": key[1]})
             item.update(merged_into=into_lead_id, lead_id=lead_id, updated_at=now)
-            for name in ("stage_pk", "stage_sk", "list_pk"):
+            for name in ("stage_pk", "stage_sk", "list_pk", "quiet_pk"):
                 item.pop(name, None)
 
     # -- scoring ---------------------------------------------------------------------
@@ -340,6 +342,12 @@ class MemoryLeadStore:
             item.setdefault("created_at", commit.now)
             if commit.state.profile.get("email"):
                 item["list_pk"] = score_list_pk(commit.lead_id)
+            engaged = commit.state.last_seen
+            item["last_engaged_at"] = engaged
+            if may_go_quiet(bool(commit.state.profile.get("email")), commit.stage, engaged):
+                item["quiet_pk"] = quiet_pk(engaged)
+            else:
+                item.pop("quiet_pk", None)
             for event_id, (at, entries) in commit.ledger.items():
                 ledger_key = (lead_pk(commit.lead_id), ledger_sk(at, event_id))
                 self.table.items[ledger_key] = {

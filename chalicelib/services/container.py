@@ -13,10 +13,20 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     # Imported where they are built, not here: every route module imports this one,
     # and a function that never scores should not load the scorer at cold start.
-    from chalicelib.adapters.ports import EventStore, LeadStore, Publisher, Quarantine, Sightings
+    from chalicelib.adapters.ports import (
+        EventBus,
+        EventStore,
+        LeadStore,
+        Publications,
+        Publisher,
+        Quarantine,
+        QuietLeads,
+        Sightings,
+    )
     from chalicelib.domain.scoring.model import ScoringModel
     from chalicelib.services.capture import CaptureService
     from chalicelib.services.leads import LeadService
+    from chalicelib.services.lifecycle import LifecyclePublisher, QuietSweep
     from chalicelib.services.notify import HotLeadNotifier
     from chalicelib.services.reports import ReportService
     from chalicelib.services.rescore import RescoreService
@@ -45,6 +55,9 @@ class Services:
     rescore: RescoreService
     segment: SegmentService
     idempotency: Any = None
+    #: None when no bus is configured (EVENT_BUS_NAME empty): no lifecycle events.
+    lifecycle: LifecyclePublisher | None = None
+    quiet_sweep: QuietSweep | None = None
 
 
 def build_services(
@@ -56,12 +69,20 @@ def build_services(
     publisher: Publisher,
     sightings: Sightings,
     idempotency: Any = None,
+    bus: EventBus | None = None,
+    publications: Publications | None = None,
+    quiet: QuietLeads | None = None,
 ) -> Services:
-    """Wire every service to the given stores (``idempotency``: a Powertools persistence layer)."""
+    """Wire every service to the given stores (``idempotency``: a Powertools persistence layer).
+
+    ``bus``, ``publications`` and ``quiet`` together switch the lifecycle events on.
+    """
+    from chalicelib.domain.lifecycle_events import Payload
     from chalicelib.domain.scoring.model import model_warnings
     from chalicelib.observability import logger
     from chalicelib.services.capture import CaptureService
     from chalicelib.services.leads import LeadService
+    from chalicelib.services.lifecycle import LifecyclePublisher, QuietSweep
     from chalicelib.services.notify import HotLeadNotifier
     from chalicelib.services.reports import ReportService
     from chalicelib.services.rescore import RescoreService
@@ -107,6 +128,16 @@ def build_services(
             model, leads, events, quarantine, sightings, capture, segment_write_keys(settings)
         ),
         idempotency=idempotency,
+        lifecycle=LifecyclePublisher(
+            model,
+            publications,
+            bus,
+            quarantine,
+            Payload(settings.lifecycle_event_payload),
+        )
+        if bus is not None and publications is not None
+        else None,
+        quiet_sweep=QuietSweep(model, quiet) if quiet is not None else None,
     )
 
 
@@ -115,13 +146,16 @@ def get_services() -> Services:
     """The process-wide services on DynamoDB and SNS (validated at first use)."""
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-    from chalicelib.adapters.aws import dynamodb_client, sns_client
+    from chalicelib.adapters.aws import dynamodb_client, events_client, sns_client
     from chalicelib.adapters.dynamodb import (
         DynamoEventStore,
         DynamoLeadStore,
         DynamoQuarantine,
         DynamoSightings,
     )
+    from chalicelib.adapters.eventbridge import EventBridgeBus
+    from chalicelib.adapters.publications import DynamoPublications
+    from chalicelib.adapters.quiet import DynamoQuietLeads
     from chalicelib.adapters.sns import SnsPublisher
     from chalicelib.domain.scoring.model import load_scoring_model
     from chalicelib.settings import get_settings
@@ -147,4 +181,9 @@ def get_services() -> Services:
         idempotency=DynamoDBPersistenceLayer(
             table_name=settings.idempotency_table, boto3_client=client
         ),
+        bus=EventBridgeBus(events_client(settings.region), settings.event_bus_name)
+        if settings.event_bus_name
+        else None,
+        publications=DynamoPublications(client, settings.leads_table),
+        quiet=DynamoQuietLeads(client, settings.leads_table),
     )
