@@ -75,7 +75,9 @@ def build_services(
         sightings=sightings,
         signing_secrets=secrets,
         api_keys=api_keys(settings),
-        capture=CaptureService(settings, model, leads, events, quarantine, secrets),
+        capture=CaptureService(
+            settings, model, leads, events, quarantine, secrets, sightings, idempotency
+        ),
         sales=LeadService(model, leads, events),
         scoring=ScoringService(model, leads, events, quarantine),
         notifier=HotLeadNotifier(leads, publisher, quarantine),

@@ -366,7 +366,9 @@ class ScoringService:
                 surges.append(outcome.account_surge)
             if event.source in ("tracker", "pixel", "email"):
                 hits += 1
-                machine_hits += event.machine is not None
+                machine_hits += event.machine is not None or outcome.machine is not None
+            # Earlier hits now shown to be a scanner's were counted as people: recount them.
+            machine_hits += outcome.reversed_hits
         company_changed = company is not None and company_state is not company.state
         commit = scoring_commit(
             lead_id,

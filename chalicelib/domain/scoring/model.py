@@ -248,6 +248,26 @@ class SqlThresholds(_Strict):
     require_complete: bool = True
 
 
+class MachineTraffic(_Strict):
+    """Machine traffic by behaviour, and the windows within which a repeat counts once.
+
+    Listed with the reason for each number in docs/SCORING.md ("Machine traffic").
+    """
+
+    #: Hits (opens, clicks of distinct links) of one message this close together are a scanner.
+    burst_seconds: float = Field(default=3, gt=0, le=60)
+    #: How many distinct hits of one message make a burst (the open counts as one).
+    min_burst_hits: int = Field(default=2, ge=2, le=20)
+    #: A click this soon after its tracking link was issued came before anyone could read it.
+    min_read_seconds: float = Field(default=10, ge=0, le=3600)
+    #: A tracker event id is stored once per visitor within this many hours (at least 24).
+    repeat_event_hours: float = Field(default=24, ge=24, le=24 * 30)
+    #: The same form, person and fields within this many minutes is one submission.
+    repeat_form_minutes: float = Field(default=10, gt=0, le=24 * 60)
+    #: The same open pixel or tracked link within this many seconds is one hit.
+    repeat_hit_seconds: float = Field(default=10, gt=0, le=3600)
+
+
 class Stages(_Strict):
     mql: MqlThresholds = MqlThresholds()
     sql: SqlThresholds = SqlThresholds()
@@ -287,6 +307,7 @@ class ScoringModel(_Strict):
     engagement_rules: tuple[EngagementRule, ...]
     account: AccountRule = AccountRule()
     stages: Stages = Stages()
+    machine_traffic: MachineTraffic = MachineTraffic()
     reasons_shown: int = Field(default=5, ge=1, le=20)
 
     @model_validator(mode="after")
@@ -313,6 +334,10 @@ class ScoringModel(_Strict):
     @cached_property
     def forms_by_id(self) -> dict[str, FormDefinition]:
         return {form.form_id: form for form in self.forms}
+
+    @cached_property
+    def engagement_rules_by_id(self) -> dict[str, EngagementRule]:
+        return {rule.id: rule for rule in self.engagement_rules}
 
     @cached_property
     def rules_by_event(self) -> dict[str, tuple[EngagementRule, ...]]:
