@@ -105,7 +105,7 @@ class CaptureService:
         quarantine: Quarantine,
         signing_secrets: SecretSet,
         sightings: Sightings | None = None,
-        idempotency: Any = None,
+        form_repeats: Any = None,
     ) -> None:
         self._settings = settings
         self._model = model
@@ -116,7 +116,7 @@ class CaptureService:
         #: Repeats that count once (tracker event ids, pixel and link hits); None: no check.
         self._sightings = sightings
         #: Powertools persistence for form repeats (``services/idempotency.py``); None: none.
-        self._idempotency = idempotency
+        self._form_repeats = form_repeats
         #: Per-container abuse limits (429 with Retry-After; see services/ratelimit.py).
         self.limits = AbuseLimits(settings)
 
@@ -146,7 +146,7 @@ class CaptureService:
         window = int(self._model.machine_traffic.repeat_form_minutes * 60)
         try:
             return run_once(
-                self._idempotency,
+                self._form_repeats,
                 max(window, 1),
                 form_repeat_key(form_id, raw),
                 f"form-repeat:{form_id}",

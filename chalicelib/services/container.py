@@ -54,8 +54,14 @@ def build_services(
     publisher: Publisher,
     sightings: Sightings,
     idempotency: Any = None,
+    form_repeats: Any = None,
 ) -> Services:
-    """Wire every service to the given stores (``idempotency``: a Powertools persistence layer)."""
+    """Wire every service to the given stores.
+
+    ``idempotency`` and ``form_repeats`` are Powertools persistence layers, one each: a layer
+    keeps the expiry of the first configuration it serves (24 h for ``Idempotency-Key``, the
+    model's minutes for a repeated form).
+    """
     from chalicelib.services.capture import CaptureService
     from chalicelib.services.leads import LeadService
     from chalicelib.services.notify import HotLeadNotifier
@@ -76,7 +82,7 @@ def build_services(
         signing_secrets=secrets,
         api_keys=api_keys(settings),
         capture=CaptureService(
-            settings, model, leads, events, quarantine, secrets, sightings, idempotency
+            settings, model, leads, events, quarantine, secrets, sightings, form_repeats
         ),
         sales=LeadService(model, leads, events),
         scoring=ScoringService(model, leads, events, quarantine),
@@ -118,6 +124,9 @@ def get_services() -> Services:
         publisher=SnsPublisher(sns_client(settings.region), settings.hot_leads_topic_arn),
         sightings=DynamoSightings(client, settings.idempotency_table),
         idempotency=DynamoDBPersistenceLayer(
+            table_name=settings.idempotency_table, boto3_client=client
+        ),
+        form_repeats=DynamoDBPersistenceLayer(
             table_name=settings.idempotency_table, boto3_client=client
         ),
     )

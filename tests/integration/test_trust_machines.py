@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from urllib.parse import urlsplit
 
+import pytest
+
 from tests.support import DIRECTOR
 
 KB = "https://kb.example.nl"
@@ -132,3 +134,17 @@ def test_a_repeated_click_still_redirects_and_a_repeated_open_still_gets_its_gif
         assert (answer.status_code, answer.headers["Location"]) == (302, LINKS[0])
     assert len(_items(harness, "email_open")) == 1
     assert len(_items(harness, "email_click")) == 1
+
+
+def test_an_idempotency_key_keeps_its_day_after_a_keyless_post_in_the_same_container(harness):
+    import time
+
+    before = time.time()
+    harness.post("/v1/forms/newsletter/submissions", {"email": "ann@acme.nl"})
+    harness.post(
+        "/v1/forms/newsletter/submissions", {"email": "bob@acme.nl"}, **{"idempotency-key": "k-9"}
+    )
+    expirations = sorted(r["expiration"] for r in harness._scan(harness.names["idempotency"]))
+    # two 10-minute form-repeat records, and the key's record a day ahead
+    assert expirations[:2] == [pytest.approx(before + 600, abs=60)] * 2
+    assert expirations[2:] == [pytest.approx(before + 86_400, abs=60)]
