@@ -94,6 +94,10 @@ def test_every_hit_of_a_scanner_burst_is_stored_labelled_and_counted_in_the_mach
     assert reversed_ and sum(e.points for e in reversed_) < 0
     # Every hit of the burst is worth nothing: the ledger nets to the whitepaper alone
     assert sum(e.points for e in ledger if e.kind == "engagement") == pytest.approx(5.0)
+    # And the lead's timeline labels every one of them
+    timeline = w.services.sales.view(lead_id).timeline
+    labels = [t.machine.label for t in timeline if t.type in ("email_open", "email_click")]
+    assert labels == [MachineLabel.SCANNER_BURST.value] * 5
     funnel = w.services.reports.funnel(None, None)
     assert funnel.machine_hits == 5
 
