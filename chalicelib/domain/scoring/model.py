@@ -287,6 +287,17 @@ class StageLimits:
 
 
 @dataclass(frozen=True, slots=True)
+class MachineLimits:
+    """The machine-traffic numbers the scorer reads, as plain attributes (see ``RulePlan``)."""
+
+    burst_seconds: float
+    min_burst_hits: int
+    #: Engagement rules that are buying signals, and each capped rule's window in days.
+    signal_rules: frozenset[str]
+    cap_days: dict[str, float]
+
+
+@dataclass(frozen=True, slots=True)
 class AccountLimits:
     """The account rule's numbers as plain attributes (see ``RulePlan`` for why)."""
 
@@ -336,10 +347,6 @@ class ScoringModel(_Strict):
         return {form.form_id: form for form in self.forms}
 
     @cached_property
-    def engagement_rules_by_id(self) -> dict[str, EngagementRule]:
-        return {rule.id: rule for rule in self.engagement_rules}
-
-    @cached_property
     def rules_by_event(self) -> dict[str, tuple[EngagementRule, ...]]:
         index: dict[str, list[EngagementRule]] = {}
         for rule in self.engagement_rules:
@@ -387,6 +394,16 @@ class ScoringModel(_Strict):
             mql.min_forms,
             mql.min_fit,
             mql.min_engagement,
+        )
+
+    @cached_property
+    def machine_limits(self) -> MachineLimits:
+        rules = self.engagement_rules
+        return MachineLimits(
+            self.machine_traffic.burst_seconds,
+            self.machine_traffic.min_burst_hits,
+            frozenset(r.id for r in rules if r.buying_signal),
+            {r.id: r.cap.days for r in rules if r.cap is not None},
         )
 
     @cached_property

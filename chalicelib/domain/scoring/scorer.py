@@ -6,7 +6,7 @@ The stream handler, the full rescore and the benchmarks all call ``score_event``
 
 from __future__ import annotations
 
-import hashlib
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -711,7 +711,7 @@ def _hit_target(event: TrackingEvent) -> str:
     if event.type == _EMAIL_OPEN:
         return _OPEN
     target = str((event.properties or {}).get("target_url") or event.url or "")
-    return hashlib.sha256(target.encode("utf-8")).hexdigest()[:12]
+    return f"{zlib.crc32(target.encode('utf-8')):08x}"
 
 
 def _mail_burst(
@@ -729,7 +729,7 @@ def _mail_burst(
     just before the open, and the pixel and every link fetched at once. Returns the
     verdict for this event when it was not labelled machine already.
     """
-    rules = model.machine_traffic
+    rules = model.machine_limits
     at = event.occurred_at
     hits = state.mail_hits.get(key, ())
     if any(h[2] == event.event_id for h in hits):
@@ -786,9 +786,9 @@ def _remember_credit(
     model: ScoringModel,
 ) -> None:
     """Note what a (so far human) mail hit was credited, to reverse it if a burst follows."""
-    rules = model.engagement_rules_by_id
+    signals = model.machine_limits.signal_rules
     credited: tuple[CreditedEntry, ...] = tuple(
-        (e.rule, e.points, e.decay, int(rules[e.rule].buying_signal if e.rule in rules else 0))
+        (e.rule, e.points, e.decay, int(e.rule in signals))
         for e in ledger
         if e.kind == "engagement"
     )
@@ -833,9 +833,9 @@ def _reverse(
         if signal:
             state.buying_signals = max(0, state.buying_signals - 1)
             state.signals_since_recycle = max(0, state.signals_since_recycle - 1)
-        rule = model.engagement_rules_by_id.get(rule_id)
-        if rule is not None and rule.cap is not None:
-            _release_cap(state, rule_id, rule.cap.days, at)
+        days = model.machine_limits.cap_days.get(rule_id)
+        if days is not None:
+            _release_cap(state, rule_id, days, at)
         ledger.append(
             LedgerEntry(
                 event.event_id, rule_id, -points, at, model.version, "engagement", decay, text
