@@ -6,13 +6,22 @@ import re
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 ANONYMOUS_ID_PATTERN = r"^[A-Za-z0-9._:-]{8,64}$"
 #: A tracker event's own id (a UUID from the tracker): what makes a retried beacon count once.
 EVENT_ID_PATTERN = r"^[A-Za-z0-9._:-]{8,64}$"
 _EVENT_ID = re.compile(EVENT_ID_PATTERN)
-TRACKER_TYPES = ("page_view", "link_click", "download", "site_search", "newsletter_unsubscribe")
+TRACKER_TYPES = (
+    "page_view",
+    "link_click",
+    "download",
+    "site_search",
+    "newsletter_unsubscribe",
+    "page_engagement",
+)
+#: page_engagement: engaged seconds of one page view (at most a day) and scroll depth (%).
+MAX_ENGAGED_SECONDS = 86_400
 
 
 class _In(BaseModel):
@@ -90,7 +99,14 @@ class SubmissionAccepted(_Out):
 
 
 class TrackerEvent(_In):
-    type: Literal["page_view", "link_click", "download", "site_search", "newsletter_unsubscribe"]
+    type: Literal[
+        "page_view",
+        "link_click",
+        "download",
+        "site_search",
+        "newsletter_unsubscribe",
+        "page_engagement",
+    ]
     event_id: str | None = Field(
         default=None,
         pattern=EVENT_ID_PATTERN,
@@ -108,7 +124,7 @@ class TrackerEvent(_In):
     @field_validator("properties")
     @classmethod
     def _small_properties(
-        cls, value: dict[str, str | int | float | bool | None]
+        cls, value: dict[str, str | int | float | bool | None], info: ValidationInfo
     ) -> dict[str, str | int | float | bool | None]:
         if len(value) > 20:
             raise ValueError("at most 20 properties")
@@ -125,6 +141,8 @@ class TrackerEvent(_In):
                 raise ValueError("property names are at most 64 characters")
             if isinstance(item, str) and len(item) > 2048:
                 raise ValueError(f"property {key} is over 2048 characters")
+        if info.data.get("type") == "page_engagement":
+            _engagement_properties(value)
         return value
 
 
@@ -135,6 +153,20 @@ def event_id_problem(value: Any) -> str | None:
     if not isinstance(value, str) or not _EVENT_ID.match(value.strip()):
         return "must be 8-64 letters, digits, '.', '_', ':' or '-' (a UUID)"
     return None
+
+
+def _engagement_properties(value: dict[str, str | int | float | bool | None]) -> None:
+    """A page_engagement says how long one page view was read and how far it was scrolled."""
+    limits = {"engaged_seconds": MAX_ENGAGED_SECONDS, "scroll_depth": 100}
+    for name, most in limits.items():
+        number = value.get(name)
+        if isinstance(number, bool) or not isinstance(number, int | float):
+            raise ValueError(f"properties.{name} is required and must be a number")
+        if not 0 <= number <= most:
+            raise ValueError(f"properties.{name} must be from 0 to {most}")
+    content = value.get("content")
+    if content is not None and not (isinstance(content, str) and len(content) <= 64):
+        raise ValueError("properties.content must be a tag of at most 64 characters")
 
 
 class TrackerBatch(_In):
@@ -209,6 +241,9 @@ class TimelineEntry(_Out):
     anonymous_id: str | None = None
     campaign_id: str | None = None
     form_id: str | None = None
+    label: str | None = Field(
+        default=None, description="What happened, as a sentence in the lead's language."
+    )
 
 
 class ConsentOut(_Out):
@@ -241,6 +276,23 @@ class LeadList(_Out):
     next_cursor: str | None = None
 
 
+class EmailDraftOut(_Out):
+    subject: str
+    body: str
+
+
+class FollowUpOut(_Out):
+    """How to follow the lead up (seed 003): ``nurture`` means do not approach personally."""
+
+    language: Literal["en", "nl"]
+    channel: Literal["phone", "email", "nurture"]
+    why: str
+    phone_opener: str | None = Field(
+        description="The call's opening; {seller} and {seller_company} are placeholders."
+    )
+    email: EmailDraftOut
+
+
 class LeadView(_Out):
     lead_id: str
     email: str | None = None
@@ -268,6 +320,7 @@ class LeadView(_Out):
     created_at: str
     updated_at: str
     timeline: list[TimelineEntry]
+    follow_up: FollowUpOut | None = None
 
 
 class FeedbackRequest(_In):
@@ -309,7 +362,40 @@ class LeadExport(_Out):
     identities: list[str]
     announcements: list[dict[str, Any]]
     exported_at: str
+    language: Literal["en", "nl"] | None = None
+    headings: dict[str, str] = Field(
+        default_factory=dict, description="Each section's heading, in ``language``."
+    )
 
 
 class Health(_Out):
     status: Literal["ok"]
+
+
+# -- Segment-compatible ingest ------------------------------------------------------------
+
+
+class SegmentCall(BaseModel):
+    """A Segment HTTP Tracking API call, or a batch of them (``batch``: a list of calls).
+
+    Fields as Segment's spec: ``type``, ``messageId``, ``anonymousId``/``userId``,
+    ``timestamp``/``originalTimestamp``/``sentAt``, ``context`` (``ip``, ``userAgent``,
+    ``page``, ``consent.categoryPreferences``), ``properties``, ``traits``, ``event``,
+    ``name``, ``groupId``, ``previousId``; ``writeKey`` unless sent as HTTP Basic.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    writeKey: str | None = Field(default=None, description="The source's write key.")
+    type: str | None = Field(default=None, description="identify, track, page, screen, ...")
+    messageId: str | None = Field(default=None, description="Unique per message; dedupes 24 h.")
+    anonymousId: str | None = None
+    userId: str | None = None
+    batch: list[dict[str, Any]] | None = Field(default=None, description="Batch calls only.")
+
+
+class SegmentAccepted(_Out):
+    """Segment's answer, plus every message that was not stored and why (quarantined)."""
+
+    success: bool = True
+    rejected: list[EventRejected] = Field(default_factory=list)

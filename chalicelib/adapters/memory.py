@@ -507,6 +507,9 @@ class MemoryLeadStore:
                 "erased_at": now,
             }
             for aid in aliases:
+                current = self.table.items.get((f"ANON#{aid}", "LINK")) or {}
+                if current.get("lead_id") not in (None, lead_id):
+                    continue  # a shared browser that moved on to someone else
                 self.table.items[(f"ANON#{aid}", "LINK")] = {
                     "pk": f"ANON#{aid}",
                     "sk": "LINK",
@@ -597,7 +600,12 @@ class MemoryPublisher:
         self.fail_next = 0
 
     def publish(
-        self, message: Mapping[str, Any], attributes: Mapping[str, str | float], subject: str
+        self,
+        message: Mapping[str, Any],
+        attributes: Mapping[str, str | float],
+        subject: str,
+        email_text: str = "",
+        chat: Mapping[str, Any] | None = None,
     ) -> str:
         if self.fail_next:
             self.fail_next -= 1
@@ -609,6 +617,8 @@ class MemoryPublisher:
                 "attributes": dict(attributes),
                 "subject": subject,
                 "id": message_id,
+                "email_text": email_text,
+                "chat": dict(chat) if chat is not None else None,
             }
         )
         return message_id

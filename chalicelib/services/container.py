@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from chalicelib.services.rescore import RescoreService
     from chalicelib.services.scoring import ScoringService
     from chalicelib.services.secrets import SecretSet
+    from chalicelib.services.segment import SegmentService
     from chalicelib.settings import Settings
 
 
@@ -42,6 +43,7 @@ class Services:
     notifier: HotLeadNotifier
     reports: ReportService
     rescore: RescoreService
+    segment: SegmentService
     idempotency: Any = None
 
 
@@ -62,15 +64,27 @@ def build_services(
     keeps the expiry of the first configuration it serves (24 h for ``Idempotency-Key``, the
     model's minutes for a repeated form).
     """
+    from chalicelib.domain.scoring.model import model_warnings
+    from chalicelib.observability import logger
     from chalicelib.services.capture import CaptureService
     from chalicelib.services.leads import LeadService
     from chalicelib.services.notify import HotLeadNotifier
     from chalicelib.services.reports import ReportService
     from chalicelib.services.rescore import RescoreService
     from chalicelib.services.scoring import ScoringService
-    from chalicelib.services.secrets import api_keys, signing_secrets
+    from chalicelib.services.secrets import api_keys, segment_write_keys, signing_secrets
+    from chalicelib.services.segment import SegmentService
+    from chalicelib.settings import lead_url
 
+    for warning in model_warnings(model):
+        # Valid, but one kind of act could inflate a score: say so at every cold start.
+        logger.warning("scoring model %s: %s", model.version, warning)
     secrets = signing_secrets(settings)
+    language = settings.sales_language
+    knowledge_base = settings.knowledge_base_name
+    capture = CaptureService(
+        settings, model, leads, events, quarantine, secrets, sightings, form_repeats
+    )
     return Services(
         settings=settings,
         model=model,
@@ -81,14 +95,25 @@ def build_services(
         sightings=sightings,
         signing_secrets=secrets,
         api_keys=api_keys(settings),
-        capture=CaptureService(
-            settings, model, leads, events, quarantine, secrets, sightings, form_repeats
+        capture=capture,
+        sales=LeadService(
+            model, leads, events, sales_language=language, knowledge_base_name=knowledge_base
         ),
-        sales=LeadService(model, leads, events),
-        scoring=ScoringService(model, leads, events, quarantine),
-        notifier=HotLeadNotifier(leads, publisher, quarantine),
+        scoring=ScoringService(model, leads, events, quarantine, sales_language=language),
+        notifier=HotLeadNotifier(
+            leads,
+            publisher,
+            quarantine,
+            model=model,
+            sales_language=language,
+            knowledge_base_name=knowledge_base,
+            lead_url=lambda lead_id: lead_url(settings, lead_id),
+        ),
         reports=ReportService(leads),
-        rescore=RescoreService(model, leads, events),
+        rescore=RescoreService(model, leads, events, sales_language=language),
+        segment=SegmentService(
+            model, leads, events, quarantine, sightings, capture, segment_write_keys(settings)
+        ),
         idempotency=idempotency,
     )
 
@@ -121,7 +146,11 @@ def get_services() -> Services:
         quarantine=DynamoQuarantine(
             client, settings.quarantine_table, settings.quarantine_retention_days
         ),
-        publisher=SnsPublisher(sns_client(settings.region), settings.hot_leads_topic_arn),
+        publisher=SnsPublisher(
+            sns_client(settings.region),
+            settings.hot_leads_topic_arn,
+            settings.hot_leads_chat_topic_arn,
+        ),
         sightings=DynamoSightings(client, settings.idempotency_table),
         idempotency=DynamoDBPersistenceLayer(
             table_name=settings.idempotency_table, boto3_client=client

@@ -17,6 +17,8 @@ from chalicelib.adapters.ports import (
 from chalicelib.domain.clock import iso
 from chalicelib.domain.errors import FieldError, InvalidInput, NotFound
 from chalicelib.domain.events import EventType, MachineLabel, TrackingEvent
+from chalicelib.domain.followup import follow_up
+from chalicelib.domain.language import lead_language
 from chalicelib.domain.lead import Stage
 from chalicelib.domain.lifecycle import Outcome, apply_feedback
 from chalicelib.domain.scoring.explain import (
@@ -28,11 +30,14 @@ from chalicelib.domain.scoring.explain import (
 from chalicelib.domain.scoring.model import ScoringModel
 from chalicelib.domain.scoring.scorer import LedgerEntry
 from chalicelib.domain.scoring.state import LeadScoreState
+from chalicelib.domain.segment import user_key
 from chalicelib.domain.submissions import FormSubmission
+from chalicelib.domain.timeline import export_headings, timeline_label
 from chalicelib.schemas import (
     ConsentOut,
     ConsentRequest,
     FeedbackRequest,
+    FollowUpOut,
     LeadExport,
     LeadList,
     LeadSummary,
@@ -61,7 +66,12 @@ def burst_hits(state: LeadScoreState) -> frozenset[str]:
     return frozenset(h[2] for hits in state.mail_hits.values() for h in hits if h[3])
 
 
-def timeline_entry(event: TrackingEvent, bursts: frozenset[str] = frozenset()) -> TimelineEntry:
+def timeline_entry(
+    event: TrackingEvent,
+    model: ScoringModel | None = None,
+    language: str = "en",
+    bursts: frozenset[str] = frozenset(),
+) -> TimelineEntry:
     machine = None
     if event.machine is not None:
         machine = MachineOut(label=event.machine.label.value, reason=event.machine.reason)
@@ -80,6 +90,7 @@ def timeline_entry(event: TrackingEvent, bursts: frozenset[str] = frozenset()) -
         anonymous_id=event.anonymous_id,
         campaign_id=event.campaign_id,
         form_id=event.form_id,
+        label=timeline_label(event, model, language) if model is not None else None,
     )
 
 
@@ -92,11 +103,15 @@ class LeadService:
         leads: LeadStore,
         events: EventStore,
         clock: Callable[[], float] = time.time,
+        sales_language: str = "en",
+        knowledge_base_name: str = "Kennisbank",
     ) -> None:
         self._model = model
         self._leads = leads
         self._events = events
         self._clock = clock
+        self._sales_language = sales_language
+        self._knowledge_base_name = knowledge_base_name
 
     def _record(self, lead_id: str) -> LeadRecord:
         record = self._leads.get_lead(lead_id) if len(lead_id) <= 64 else None
@@ -127,9 +142,15 @@ class LeadService:
         )
 
     def list_leads(
-        self, stage: str | None, email: str | None, limit: int | None, cursor: str | None
+        self,
+        stage: str | None,
+        email: str | None,
+        limit: int | None,
+        cursor: str | None,
+        *,
+        user_id: str | None = None,
     ) -> LeadList:
-        """Leads highest score first (by stage), or the one lead with this e-mail.
+        """Leads highest score first (by stage), or the one lead with this e-mail (or userId).
 
         Raises
         ------
@@ -148,23 +169,36 @@ class LeadService:
                 decode_cursor(cursor)
             except ValueError:
                 problems.append(FieldError("cursor", "not a cursor this API returned"))
+        if user_id is not None and not 1 <= len(user_id) <= 200:
+            problems.append(FieldError("user_id", "must be 1 to 200 characters"))
         if problems:
             raise InvalidInput(problems)
+        if user_id is not None:
+            return self._one(self._lead_of_user(user_id), stage)
         if email is not None:
             try:
                 normalised = FormSubmission.model_validate({"email": email}).email
             except ValueError:
                 raise InvalidInput([FieldError("email", "not a valid e-mail address")]) from None
-            lead_id = self._leads.lead_id_by_email(normalised)
-            record = self._leads.get_lead(lead_id) if lead_id else None
-            if record is None or record.erased or (stage and record.lead.stage != stage):
-                return LeadList(items=[], next_cursor=None)
-            return LeadList(items=[self.summary(record)], next_cursor=None)
+            return self._one(self._leads.lead_id_by_email(normalised), stage)
         page = self._leads.list_leads(stage, limit or 25, cursor)
         return LeadList(
             items=[self.summary(r) for r in page.items if not r.merged_into],
             next_cursor=page.next_cursor,
         )
+
+    def _one(self, lead_id: str | None, stage: str | None) -> LeadList:
+        record = self._leads.get_lead(lead_id) if lead_id else None
+        if record is not None and record.merged_into:
+            record = self._leads.get_lead(record.merged_into)
+        if record is None or record.erased or (stage and record.lead.stage != stage):
+            return LeadList(items=[], next_cursor=None)
+        return LeadList(items=[self.summary(record)], next_cursor=None)
+
+    def _lead_of_user(self, user_id: str) -> str | None:
+        """The lead a Segment ``userId`` is linked to (beside the browsers' anonymous ids)."""
+        link = self._leads.anonymous_link(user_key(user_id))
+        return link.lead_id if link is not None and not link.erased else None
 
     def view(self, lead_id: str) -> LeadView:
         """The lead with scores decayed to now, its reasons and its recent timeline."""
@@ -172,7 +206,11 @@ class LeadService:
         now = self._clock()
         lead, state = record.lead, record.state
         scores = current_scores(state, self._model, now)
-        channel, channel_reason = recommend_channel(state)
+        language = lead_language(self._sales_language, state.profile, state.page_lang)
+        channel, channel_reason = recommend_channel(state, self._model, language)
+        advice = follow_up(
+            state, self._model, now, language, channel, channel_reason, self._knowledge_base_name
+        )
         consent = None
         if lead.consent is not None:
             consent = ConsentOut(
@@ -202,10 +240,11 @@ class LeadService:
             engagement_score=scores.engagement_score,
             reasons=[
                 ReasonOut(rule=r.rule, points=r.points, text=r.text)
-                for r in reasons(state, self._model, now)
+                for r in reasons(state, self._model, now, language)
             ],
             fit_reasons=[
-                ReasonOut(rule=r.rule, points=r.points, text=r.text) for r in fit_reasons(state)
+                ReasonOut(rule=r.rule, points=r.points, text=r.text)
+                for r in fit_reasons(state, self._model, language)
             ],
             recommended_channel=channel.value,
             recommended_channel_reason=channel_reason,
@@ -216,9 +255,10 @@ class LeadService:
             created_at=iso(lead.created_at),
             updated_at=iso(lead.updated_at or lead.created_at),
             timeline=[
-                timeline_entry(e, bursts)
+                timeline_entry(e, self._model, language, bursts)
                 for e in self._events.timeline(lead.lead_id, TIMELINE_LENGTH)
             ],
+            follow_up=FollowUpOut.model_validate(advice.to_dict()),
         )
 
     def feedback(self, lead_id: str, request: FeedbackRequest) -> LeadView:
@@ -278,6 +318,7 @@ class LeadService:
                     ),
                 ],
                 funnel=funnel_counters(record.state, transitions, 0, 0, now),
+                sales_language=self._sales_language,
             )
             try:
                 self._leads.commit_scoring(commit)
@@ -343,7 +384,11 @@ class LeadService:
         for name in ("reasons",):
             if isinstance(lead.get(name), str):
                 lead[name] = json.loads(lead[name])
-        events = [timeline_entry(e).model_dump() for e in self._events.history(record.lead.lead_id)]
+        language = lead_language(self._sales_language, record.state.profile, record.state.page_lang)
+        events = [
+            timeline_entry(e, self._model, language).model_dump()
+            for e in self._events.history(record.lead.lead_id)
+        ]
         ledger = [e.to_dict() for e in self._leads.ledger(record.lead.lead_id)]
         self._leads.audit("exported", record.lead.lead_id, {"events": len(events)}, now)
         return LeadExport(
@@ -359,6 +404,8 @@ class LeadService:
                 if str(i.get("sk", "")).startswith("ANNOUNCE#")
             ],
             exported_at=iso(now),
+            language=language,
+            headings=export_headings(language),
         )
 
 

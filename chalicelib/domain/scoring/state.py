@@ -23,6 +23,9 @@ CreditedEntry = tuple[str, float, str | None, int]
 #: One recent hit of an e-mail message: (at, target digest or "open", event id,
 #: machine 0/1, the stage before it, what it was credited).
 MailHit = tuple[float, str, str, int, str, tuple[CreditedEntry, ...]]
+MAX_FORM_IDS = 20
+MAX_FORM_ASSETS = 10
+MAX_RANKS = 200
 
 _new_state = object.__new__
 
@@ -62,7 +65,12 @@ class Accumulator:
 
 @dataclass(slots=True)
 class RuleTally:
-    """How much one rule contributed, and the latest sentence explaining it."""
+    """How much one rule contributed, and what the latest sentence explaining it says.
+
+    ``args`` are the latest hit's placeholder values (its date is ``last_at``): the
+    sentence is rendered at read time in the lead's language. ``text`` is a sentence
+    rendered by an older version, kept for states written before.
+    """
 
     points: float  # undecayed total
     count: int
@@ -72,6 +80,9 @@ class RuleTally:
     total: Accumulator
     signal: bool = False
     advise_email: bool = False
+    #: How sales should follow this trigger up: phone, email, email_cc, phone_senior.
+    follow_up: str | None = None
+    args: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -81,7 +92,7 @@ class LeadScoreState:
     model_version: str = ""
     profile: dict[str, Any] = field(default_factory=dict)
     fit: dict[str, float] = field(default_factory=dict)
-    fit_texts: dict[str, str] = field(default_factory=dict)
+    fit_texts: dict[str, str] = field(default_factory=dict)  # written by older versions only
     rules: dict[str, RuleTally] = field(default_factory=dict)
     groups: dict[str, Accumulator] = field(default_factory=dict)
     static_engagement: float = 0.0
@@ -106,6 +117,15 @@ class LeadScoreState:
     #: Recent opens and clicks per e-mail message, so a scanner's burst can be seen
     #: (and what was credited for them taken back). Bounded by MAX_MAIL_*.
     mail_hits: dict[str, tuple[MailHit, ...]] = field(default_factory=dict)
+    #: Per rule group: the exact decayed sum its rules credited (held under its ceiling).
+    ceilings: dict[str, Accumulator] = field(default_factory=dict)
+    #: The different forms counted towards "two forms make an MQL", and when the last was.
+    form_ids: tuple[str, ...] = ()
+    last_form_at: float = 0.0
+    #: A form's own asset (URL path) and when its form was submitted.
+    form_assets: dict[str, float] = field(default_factory=dict)
+    #: The language of the page of the lead's latest form ("nl", "en"), if it said one.
+    page_lang: str | None = None
 
     @property
     def fit_total(self) -> float:
@@ -151,26 +171,31 @@ class LeadScoreState:
         new.qualifications = self.qualifications
         new.sales_status = self.sales_status
         new.mail_hits = dict(self.mail_hits)
+        new.ceilings = dict(self.ceilings)
+        new.form_ids = self.form_ids
+        new.last_form_at = self.last_form_at
+        new.form_assets = self.form_assets  # copied on write (forms only)
+        new.page_lang = self.page_lang
         return new
 
     def to_dict(self) -> dict[str, Any]:
         """A compact JSON-able form (short keys: it is stored on every lead)."""
-        return {
+        data = {
             "v": self.model_version,
             "p": self.profile,
             "f": self.fit,
-            "ft": self.fit_texts,
             "r": {
                 rule: [
                     t.points,
                     t.count,
                     t.last_at,
-                    t.text,
+                    t.args if t.args is not None else t.text,
                     t.decay,
                     t.total.value,
                     t.total.ref_at,
                     int(t.signal),
                     int(t.advise_email),
+                    *((t.follow_up,) if t.follow_up else ()),
                 ]
                 for rule, t in self.rules.items()
             },
@@ -196,11 +221,24 @@ class LeadScoreState:
             "se2": self.stage_entered,
             "q": self.qualifications,
             "sal": self.sales_status,
-            "mh": {
+        }
+        if self.mail_hits:
+            data["mh"] = {
                 key: [[h[0], h[1], h[2], h[3], h[4], [list(e) for e in h[5]]] for h in hits]
                 for key, hits in self.mail_hits.items()
-            },
-        }
+            }
+        if self.ceilings:
+            data["ce"] = {name: [a.value, a.ref_at] for name, a in self.ceilings.items()}
+        if self.form_ids:
+            data["fi"] = list(self.form_ids)
+            data["lfa"] = self.last_form_at
+        if self.form_assets:
+            data["fa"] = self.form_assets
+        if self.fit_texts:
+            data["ft"] = self.fit_texts
+        if self.page_lang:
+            data["pl"] = self.page_lang
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> LeadScoreState:
@@ -216,11 +254,13 @@ class LeadScoreState:
                     points=float(v[0]),
                     count=int(v[1]),
                     last_at=float(v[2]),
-                    text=str(v[3]),
+                    text=v[3] if isinstance(v[3], str) else "",
                     decay=v[4],
                     total=Accumulator(float(v[5]), float(v[6])),
                     signal=bool(v[7]),
                     advise_email=bool(v[8]),
+                    follow_up=v[9] if len(v) > 9 else None,
+                    args=dict(v[3]) if isinstance(v[3], dict) else None,
                 )
                 for rule, v in data.get("r", {}).items()
             },
@@ -261,6 +301,13 @@ class LeadScoreState:
                 )
                 for key, hits in data.get("mh", {}).items()
             },
+            ceilings={
+                k: Accumulator(float(v[0]), float(v[1])) for k, v in data.get("ce", {}).items()
+            },
+            form_ids=tuple(str(x) for x in data.get("fi", ())),
+            last_form_at=float(data.get("lfa", 0.0)),
+            form_assets={k: float(v) for k, v in data.get("fa", {}).items()},
+            page_lang=data.get("pl"),
         )
 
 
@@ -281,6 +328,8 @@ class CompanyState:
     domain: str
     readers: dict[str, dict[str, float]] = field(default_factory=dict)
     credited: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: Each recent reader's seniority rank (the account rule's ``seniority``; 0: none).
+    ranks: dict[str, int] = field(default_factory=dict)
 
     def without(self, lead_id: str) -> CompanyState:
         """The same state with one person's contributions taken out (erasure)."""
@@ -292,10 +341,11 @@ class CompanyState:
             credited={
                 t: {r: w for r, w in cs.items() if r != lead_id} for t, cs in self.credited.items()
             },
+            ranks={r: n for r, n in self.ranks.items() if r != lead_id},
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"d": self.domain, "r": self.readers, "c": self.credited}
+        return {"d": self.domain, "r": self.readers, "c": self.credited, "k": self.ranks}
 
     @classmethod
     def from_dict(cls, domain: str, data: dict[str, Any] | None) -> CompanyState:
@@ -305,4 +355,5 @@ class CompanyState:
             domain=domain,
             readers={t: {k: float(v) for k, v in r.items()} for t, r in data.get("r", {}).items()},
             credited={t: {k: int(v) for k, v in c.items()} for t, c in data.get("c", {}).items()},
+            ranks={k: int(v) for k, v in data.get("k", {}).items()},
         )
