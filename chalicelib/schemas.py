@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 ANONYMOUS_ID_PATTERN = r"^[A-Za-z0-9._:-]{8,64}$"
+#: A tracker event's own id (a UUID from the tracker): what makes a retried beacon count once.
+EVENT_ID_PATTERN = r"^[A-Za-z0-9._:-]{8,64}$"
+_EVENT_ID = re.compile(EVENT_ID_PATTERN)
 TRACKER_TYPES = (
     "page_view",
     "link_click",
@@ -103,6 +107,12 @@ class TrackerEvent(_In):
         "newsletter_unsubscribe",
         "page_engagement",
     ]
+    event_id: str | None = Field(
+        default=None,
+        pattern=EVENT_ID_PATTERN,
+        description="Unique per event, the same when a beacon is retried: stored once per "
+        "visitor for at least 24 h. 8-64 letters, digits, '.', '_', ':' or '-'.",
+    )
     url: str | None = Field(default=None, max_length=2048)
     ts: str | None = Field(default=None, max_length=40, description="ISO 8601; optional.")
     title: str | None = Field(default=None, max_length=500)
@@ -134,6 +144,15 @@ class TrackerEvent(_In):
         if info.data.get("type") == "page_engagement":
             _engagement_properties(value)
         return value
+
+
+def event_id_problem(value: Any) -> str | None:
+    """Why a tracker event's ``event_id`` is unusable, or None when it is fine (or absent)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _EVENT_ID.match(value.strip()):
+        return "must be 8-64 letters, digits, '.', '_', ':' or '-' (a UUID)"
+    return None
 
 
 def _engagement_properties(value: dict[str, str | int | float | bool | None]) -> None:

@@ -40,14 +40,16 @@
     return /^(gr|not)/.test(state());
   }
 
+  function uid() {
+    return w.crypto && crypto.randomUUID ? crypto.randomUUID() : ([1e7] + -1e3 + -4e3 + -8e3 + -1e11).replace(/[018]/g, function (x) {
+      return (x ^ (Math.random() * 16 >> x / 4)).toString(16);
+    });
+  }
+
   function ident() {
     if (!aid) {
       aid = cookie("trechter_aid") || store("localStorage", "trechter_aid") || "";
-      if (!/^[\w-]{8,64}$/.test(aid)) {
-        aid = w.crypto && crypto.randomUUID ? crypto.randomUUID() : ([1e7] + -1e3 + -4e3 + -8e3 + -1e11).replace(/[018]/g, function (x) {
-          return (x ^ (Math.random() * 16 >> x / 4)).toString(16);
-        });
-      }
+      if (!/^[\w-]{8,64}$/.test(aid)) aid = uid();
       cookie("trechter_aid", aid, YEAR);
       store("localStorage", "trechter_aid", aid);
     }
@@ -69,7 +71,7 @@
 
   function track(type, props, url) {
     if (type && on()) {
-      q.push({ type: type, url: url || loc.href, ts: now(), title: d.title, referrer: d.referrer, properties: props || {} });
+      q.push({ event_id: uid(), type: type, url: url || loc.href, ts: now(), title: d.title, referrer: d.referrer, properties: props || {} });
       timer = timer || setTimeout(flush, 1000);
     }
   }
@@ -86,7 +88,10 @@
     try {
       if (n.sendBeacon(url, new Blob([body], { type: "text/plain" }))) return;
     } catch (e) {}
-    fetch(url, { method: "POST", body: body, keepalive: true, headers: { "Content-Type": "text/plain" } }).catch(noop);
+    function go(k) {
+      fetch(url, { method: "POST", body: body, keepalive: k > 0, headers: { "Content-Type": "text/plain" } }).catch(k > 0 ? go : noop);
+    }
+    go(1);
   }
 
   function click(e) {

@@ -153,6 +153,7 @@ def world(model: ScoringModel | None = None, **setting_overrides: Any) -> World:
         publisher=publisher,
         sightings=MemorySightings(),
         idempotency=MemoryPersistenceLayer(),
+        form_repeats=MemoryPersistenceLayer(),
     )
     for service in (
         services.sales,

@@ -86,7 +86,7 @@ def submit_form(form_id: str) -> Response:
         f"form:{form_id}",
         fields,
         SubmissionAccepted,
-        lambda: services.capture.submit_form(form_id, fields, ctx),
+        lambda: services.capture.submit_form_once(form_id, fields, ctx),
     )
     if plain_form:
         return Response(

@@ -53,6 +53,12 @@ class MachineLabel(StrEnum):
     MAIL_PROXY = "mail_proxy"
     HTTP_LIBRARY = "http_library"
     BROWSER_AUTOMATION = "browser_automation"
+    #: Several hits of one e-mail message within seconds of each other (behaviour).
+    SCANNER_BURST = "scanner_burst"
+    #: A click before the message could have been read (behaviour).
+    CLICK_BEFORE_READ = "click_before_read"
+    #: From a mail scanner's or mail proxy's published network (see domain/networks.py).
+    SCANNER_NETWORK = "scanner_network"
 
 
 @dataclass(frozen=True, slots=True)

@@ -108,3 +108,36 @@ def classify_hit(
     if context is HitContext.EMAIL_OPEN and agent == _APPLE_MPP_AGENT:
         return MachineVerdict(MachineLabel.MAIL_PROXY, "Apple Mail Privacy Protection prefetch")
     return _classify_agent(agent[:1024])
+
+
+def classify_network(source_ip: str | None, context: HitContext) -> MachineVerdict | None:
+    """A hit from a mail scanner's or mail proxy's published network (full address).
+
+    Only where that network means a machine: a Gmail image-proxy address is an open
+    by proxy, but a click from Google's space is a person at Google.
+    """
+    from chalicelib.domain.networks import scanner_networks
+
+    network = scanner_networks().lookup(source_ip)
+    if network is None or context.value not in network.contexts:
+        return None
+    return MachineVerdict(
+        MachineLabel.SCANNER_NETWORK,
+        f"from {network.name}'s published network {network.cidr} "
+        f"(source: {network.source.split(' ')[0]}, checked {network.checked})",
+    )
+
+
+def click_before_read(
+    issued_at: float, clicked_at: float, min_read_seconds: float
+) -> MachineVerdict | None:
+    """A click so soon after its link was issued that nobody can have read the mail."""
+    if issued_at <= 0 or min_read_seconds <= 0:
+        return None
+    elapsed = clicked_at - issued_at
+    if 0 <= elapsed < min_read_seconds:
+        return MachineVerdict(
+            MachineLabel.CLICK_BEFORE_READ,
+            f"clicked {elapsed:.0f} s after the link was issued, before the mail could be read",
+        )
+    return None

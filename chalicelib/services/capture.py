@@ -8,6 +8,7 @@ that the scorer picks up from the stream.
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -16,9 +17,9 @@ from urllib.parse import urljoin, urlsplit
 
 from pydantic import ValidationError
 
-from chalicelib.adapters.ports import EventStore, LeadStore, Quarantine
+from chalicelib.adapters.ports import EventStore, LeadStore, Quarantine, Sightings
 from chalicelib.domain.clock import EventTimeError, event_time, parse_instant
-from chalicelib.domain.errors import FieldError, Gone, InvalidInput, NotFound
+from chalicelib.domain.errors import Conflict, FieldError, Gone, InvalidInput, NotFound
 from chalicelib.domain.events import EventType, MachineVerdict, TrackingEvent
 from chalicelib.domain.forms import FormDefinition
 from chalicelib.domain.identity import (
@@ -32,7 +33,12 @@ from chalicelib.domain.lead import Consent, Lead
 from chalicelib.domain.scoring.model import ScoringModel
 from chalicelib.domain.submissions import FormSubmission, errors_from_validation, parse_submission
 from chalicelib.domain.tokens import TokenKind, TrackingToken, sign_token, verify_token
-from chalicelib.domain.traffic import HitContext, classify_hit
+from chalicelib.domain.traffic import (
+    HitContext,
+    classify_hit,
+    classify_network,
+    click_before_read,
+)
 from chalicelib.redaction import remember_personal_values
 from chalicelib.schemas import (
     EventRejected,
@@ -42,6 +48,7 @@ from chalicelib.schemas import (
     TrackerEvent,
     TrackingLinksRequest,
     TrackingLinksResponse,
+    event_id_problem,
 )
 from chalicelib.services.context import RequestContext
 from chalicelib.services.ratelimit import AbuseLimits
@@ -59,6 +66,27 @@ def email_hash(email: str) -> str:
 
 def new_id() -> str:
     return uuid.uuid4().hex
+
+
+def tracker_event_id(anonymous_id: str, event_id: str) -> str:
+    """The stored id of a tracker event that names its own id: the same for every retry."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"tracker:{anonymous_id}:{event_id}").hex
+
+
+def form_repeat_key(form_id: str, raw: Mapping[str, Any]) -> str | None:
+    """One key per (form, person, fields): a double click or a reload posts the same one.
+
+    ``rendered_at`` is left out (a reload renders the page again); None without an
+    e-mail address (such a post is refused anyway).
+    """
+    email = raw.get("email")
+    if not isinstance(email, str) or not email.strip():
+        return None
+    fields = {k: v for k, v in raw.items() if k not in ("rendered_at", "email")}
+    text = json.dumps(
+        [form_id, email.strip().lower(), fields], sort_keys=True, default=str, ensure_ascii=False
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +118,8 @@ class CaptureService:
         events: EventStore,
         quarantine: Quarantine,
         signing_secrets: SecretSet,
+        sightings: Sightings | None = None,
+        form_repeats: Any = None,
     ) -> None:
         self._settings = settings
         self._model = model
@@ -97,6 +127,10 @@ class CaptureService:
         self._events = events
         self._quarantine = quarantine
         self._secrets = signing_secrets
+        #: Repeats that count once (tracker event ids, pixel and link hits); None: no check.
+        self._sightings = sightings
+        #: Powertools persistence for form repeats (``services/idempotency.py``); None: none.
+        self._form_repeats = form_repeats
         #: Per-container abuse limits (429 with Retry-After; see services/ratelimit.py).
         self.limits = AbuseLimits(settings)
 
@@ -107,6 +141,35 @@ class CaptureService:
         if form is None:
             raise NotFound(f"form_id: no form named '{form_id[:64]}'")
         return form
+
+    def submit_form_once(
+        self, form_id: str, raw: Mapping[str, Any], ctx: RequestContext
+    ) -> SubmissionAccepted:
+        """``submit_form``, where the same form from the same person with the same fields
+        within the model's ``repeat_form_minutes`` is one submission: the repeat gets the
+        first answer (same lead, same redirect) and nothing new is stored.
+
+        Raises
+        ------
+        Conflict
+            the same submission is still being processed.
+        (and whatever ``submit_form`` raises)
+        """
+        from chalicelib.services.idempotency import run_once
+
+        window = int(self._model.machine_traffic.repeat_form_minutes * 60)
+        try:
+            return run_once(
+                self._form_repeats,
+                max(window, 1),
+                form_repeat_key(form_id, raw),
+                f"form-repeat:{form_id}",
+                {},
+                SubmissionAccepted,
+                lambda: self.submit_form(form_id, raw, ctx),
+            )
+        except Conflict:
+            raise Conflict("form: this same submission is still being processed") from None
 
     def submit_form(
         self, form_id: str, raw: Mapping[str, Any], ctx: RequestContext
@@ -377,6 +440,14 @@ class CaptureService:
                 sent_at = parse_instant(batch.sent_at)
             except EventTimeError as error:
                 raise InvalidInput([FieldError("sent_at", str(error))]) from None
+        # A bad event id fails the whole beacon: its retries could not be told apart.
+        bad_ids = [
+            FieldError(f"events.{index}.event_id", problem)
+            for index, raw in enumerate(batch.events)
+            if isinstance(raw, Mapping) and (problem := event_id_problem(raw.get("event_id")))
+        ]
+        if bad_ids:
+            raise InvalidInput(bad_ids)
         machine = classify_hit(ctx.user_agent, HitContext.PAGE, ctx.method, ctx.purpose)
         rejected: list[EventRejected] = []
         accepted: list[TrackingEvent] = []
@@ -394,6 +465,12 @@ class CaptureService:
             except EventTimeError as error:
                 rejected.append(EventRejected(index=index, message=f"events.{index}.ts: {error}"))
                 continue
+            if item.event_id and not self._first_sighting(
+                f"event:{batch.anonymous_id}:{item.event_id}",
+                ctx.received_at,
+                self._model.machine_traffic.repeat_event_hours * 3600,
+            ):
+                continue  # a retried beacon: counted as accepted, stored once
             if item.type == "newsletter_unsubscribe":
                 problem = self._unsubscribe(item, occurred, ctx, machine)
                 if problem:
@@ -407,7 +484,9 @@ class CaptureService:
                     continue  # an erased person: dropped
             accepted.append(
                 TrackingEvent(
-                    event_id=new_id(),
+                    event_id=tracker_event_id(batch.anonymous_id, item.event_id)
+                    if item.event_id
+                    else new_id(),
                     lead_id=lead_id,
                     type=item.type,
                     occurred_at=occurred,
@@ -424,6 +503,18 @@ class CaptureService:
         if accepted:
             self._events.put_events(accepted)
         return TrackerAccepted(accepted=len(batch.events) - len(rejected), rejected=rejected)
+
+    def _first_sighting(self, key: str, now: float, window_seconds: float) -> bool:
+        """True the first time ``key`` is seen within the window (always without a port)."""
+        if self._sightings is None:
+            return True
+        return self._sightings.first_seen(key, now, window_seconds)
+
+    def _repeated_hit(self, token_text: str, ctx: RequestContext) -> bool:
+        """The same open pixel or tracked link again within seconds: one hit, not two."""
+        digest = hashlib.sha256(token_text.encode("utf-8")).hexdigest()[:40]
+        window = self._model.machine_traffic.repeat_hit_seconds
+        return not self._first_sighting(f"hit:{digest}", ctx.received_at, window)
 
     def _visitor(self, anonymous_id: str) -> str | None:
         """The lead an anonymous id belongs to, a new visitor if none, None if erased."""
@@ -532,7 +623,11 @@ class CaptureService:
         token = verify_token(token_text, self._secrets.values(), TokenKind.OPEN)
         if token is None or not self.limits.allow_network(ctx.network):
             return
-        machine = classify_hit(ctx.user_agent, HitContext.EMAIL_OPEN, ctx.method, ctx.purpose)
+        if self._repeated_hit(token_text, ctx):
+            return
+        machine = classify_hit(
+            ctx.user_agent, HitContext.EMAIL_OPEN, ctx.method, ctx.purpose
+        ) or classify_network(ctx.source_ip, HitContext.EMAIL_OPEN)
         self._leads.bump_campaign(token.campaign_id, "machine_opens" if machine else "opens")
         self._attribute(token, EventType.EMAIL_OPEN, machine, ctx)
 
@@ -552,7 +647,15 @@ class CaptureService:
             raise NotFound("token: this campaign's tracked links are switched off")
         if not self.limits.allow_network(ctx.network):
             return ClickResult(token.target_url)  # the person still gets there; not counted
-        machine = classify_hit(ctx.user_agent, HitContext.EMAIL_CLICK, ctx.method, ctx.purpose)
+        if self._repeated_hit(token_text, ctx):
+            return ClickResult(token.target_url)  # the same click again: still redirected
+        machine = (
+            classify_hit(ctx.user_agent, HitContext.EMAIL_CLICK, ctx.method, ctx.purpose)
+            or classify_network(ctx.source_ip, HitContext.EMAIL_CLICK)
+            or click_before_read(
+                token.issued_at, ctx.received_at, self._model.machine_traffic.min_read_seconds
+            )
+        )
         self._leads.bump_campaign(token.campaign_id, "machine_clicks" if machine else "clicks")
         self._attribute(token, EventType.EMAIL_CLICK, machine, ctx)
         return ClickResult(token.target_url)

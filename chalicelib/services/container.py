@@ -82,10 +82,14 @@ def build_services(
     users: UserTokens | None = None,
     audit: AuditTrail | None = None,
     series: FunnelSeries | None = None,
+    form_repeats: Any = None,
 ) -> Services:
-    """Wire every service to the given stores (``idempotency``: a Powertools persistence layer).
+    """Wire every service to the given stores.
 
-    ``bus``, ``publications`` and ``quiet`` together switch the lifecycle events on.
+    ``idempotency`` and ``form_repeats`` are Powertools persistence layers, one each: a layer
+    keeps the expiry of the first configuration it serves (24 h for ``Idempotency-Key``, the
+    model's minutes for a repeated form). ``bus``, ``publications`` and ``quiet`` together
+    switch the lifecycle events on.
     """
     from chalicelib.domain.lifecycle_events import Payload
     from chalicelib.domain.scoring.model import model_warnings
@@ -108,7 +112,9 @@ def build_services(
     secrets = signing_secrets(settings)
     language = settings.sales_language
     knowledge_base = settings.knowledge_base_name
-    capture = CaptureService(settings, model, leads, events, quarantine, secrets)
+    capture = CaptureService(
+        settings, model, leads, events, quarantine, secrets, sightings, form_repeats
+    )
     scoring = ScoringService(model, leads, events, quarantine, sales_language=language)
     if audit is None:
         from chalicelib.adapters.memory import MemoryAuditTrail, MemoryLeadStore
@@ -229,4 +235,7 @@ def get_services() -> Services:
         quiet=DynamoQuietLeads(client, settings.leads_table),
         audit=DynamoAuditTrail(client, settings.leads_table),
         series=DynamoFunnelSeries(client, settings.leads_table),
+        form_repeats=DynamoDBPersistenceLayer(
+            table_name=settings.idempotency_table, boto3_client=client
+        ),
     )

@@ -16,7 +16,7 @@ from chalicelib.adapters.ports import (
 )
 from chalicelib.domain.clock import iso
 from chalicelib.domain.errors import FieldError, InvalidInput, NotFound
-from chalicelib.domain.events import EventType, TrackingEvent
+from chalicelib.domain.events import EventType, MachineLabel, TrackingEvent
 from chalicelib.domain.followup import follow_up
 from chalicelib.domain.language import lead_language
 from chalicelib.domain.lead import Stage
@@ -29,6 +29,7 @@ from chalicelib.domain.scoring.explain import (
 )
 from chalicelib.domain.scoring.model import ScoringModel
 from chalicelib.domain.scoring.scorer import LedgerEntry
+from chalicelib.domain.scoring.state import LeadScoreState
 from chalicelib.domain.segment import user_key
 from chalicelib.domain.submissions import FormSubmission
 from chalicelib.domain.timeline import export_headings, timeline_label
@@ -55,9 +56,30 @@ MAX_PAGE = 100
 MAX_FILTERED_PAGES = 10
 
 
+#: How the timeline labels a hit the scorer found in a mail scanner's burst (the stored
+#: event came in looking human; the scorer's memory of recent mail hits knows better).
+_BURST = MachineOut(
+    label=MachineLabel.SCANNER_BURST.value,
+    reason="part of a mail scanner's burst: several hits of one mail within seconds",
+)
+
+
+def burst_hits(state: LeadScoreState) -> frozenset[str]:
+    """Ids of the recent mail hits the scorer labelled machine."""
+    return frozenset(h[2] for hits in state.mail_hits.values() for h in hits if h[3])
+
+
 def timeline_entry(
-    event: TrackingEvent, model: ScoringModel | None = None, language: str = "en"
+    event: TrackingEvent,
+    model: ScoringModel | None = None,
+    language: str = "en",
+    bursts: frozenset[str] = frozenset(),
 ) -> TimelineEntry:
+    machine = None
+    if event.machine is not None:
+        machine = MachineOut(label=event.machine.label.value, reason=event.machine.reason)
+    elif event.event_id in bursts:
+        machine = _BURST
     return TimelineEntry(
         event_id=event.event_id,
         type=event.type,
@@ -67,9 +89,7 @@ def timeline_entry(
         title=event.title or None,
         referrer=event.referrer or None,
         properties=dict(event.properties or {}),
-        machine=MachineOut(label=event.machine.label.value, reason=event.machine.reason)
-        if event.machine
-        else None,
+        machine=machine,
         anonymous_id=event.anonymous_id,
         campaign_id=event.campaign_id,
         form_id=event.form_id,
@@ -219,6 +239,7 @@ class LeadService:
                 text_version=lead.consent.text_version,
             )
         profile = lead.profile
+        bursts = burst_hits(state)
         return LeadView(
             lead_id=lead.lead_id,
             email=lead.email,
@@ -252,7 +273,7 @@ class LeadService:
             created_at=iso(lead.created_at),
             updated_at=iso(lead.updated_at or lead.created_at),
             timeline=[
-                timeline_entry(e, self._model, language)
+                timeline_entry(e, self._model, language, bursts)
                 for e in self._events.timeline(lead.lead_id, TIMELINE_LENGTH)
             ],
             follow_up=FollowUpOut.model_validate(advice.to_dict()),

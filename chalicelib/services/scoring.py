@@ -37,6 +37,7 @@ from chalicelib.domain.scoring.scorer import (
     NEVER_SCORED,
     AccountSurge,
     LedgerEntry,
+    ScoreOutcome,
     StageTransition,
     score_event,
 )
@@ -227,11 +228,17 @@ class HitTally:
     machine_hits: int = 0
     written: bool = False
 
-    def count(self, events: Iterable[TrackingEvent]) -> None:
-        for event in events:
-            if event.source in HIT_SOURCES:
-                self.hits += 1
-                self.machine_hits += event.machine is not None
+    def add(self, event: TrackingEvent, outcome: ScoreOutcome) -> None:
+        """Count one scored event: a hit by its source; machine by label or by behaviour."""
+        if event.source in HIT_SOURCES:
+            self.hits += 1
+            self.machine_hits += event.machine is not None or outcome.machine is not None
+        # Earlier hits now shown to be a scanner's were counted as people: recount them.
+        self.machine_hits += outcome.reversed_hits
+
+    def merge(self, other: HitTally) -> None:
+        self.hits += other.hits
+        self.machine_hits += other.machine_hits
 
 
 class ScoringService:
@@ -370,7 +377,7 @@ class ScoringService:
                 business = self._business(domain)
                 if business and company is None and self._needs_company(pending):
                     company = self._leads.get_company(business)
-            commit, surges = self._score(
+            commit, surges, hits = self._score(
                 lead_id, record, company, pending, tally if carry else None
             )
             try:
@@ -385,7 +392,7 @@ class ScoringService:
                 time.sleep(0.01 * 2**_attempt)
                 continue
             self._remember_domain(lead_id, domain)
-            tally.count(pending)
+            tally.merge(hits)
             tally.written = tally.written or carry
             for surge in surges:
                 self._emit_account_signals(surge)
@@ -415,7 +422,7 @@ class ScoringService:
         company: CompanyRecord | None,
         events: Sequence[TrackingEvent],
         carried: HitTally | None = None,
-    ) -> tuple[ScoringCommit, list[AccountSurge]]:
+    ) -> tuple[ScoringCommit, list[AccountSurge], HitTally]:
         now = self._clock()
         before = record.state if record is not None else LeadScoreState()
         state = before
@@ -424,9 +431,6 @@ class ScoringService:
         transitions: list[StageTransition] = []
         surges: list[AccountSurge] = []
         hits = HitTally()
-        if carried is not None:
-            hits = HitTally(carried.hits, carried.machine_hits)
-            hits.count(events)
         for event in events:
             outcome = score_event(state, company_state, event, self._model, now)
             state = outcome.lead
@@ -435,6 +439,7 @@ class ScoringService:
             transitions.extend(outcome.transitions)
             if outcome.account_surge is not None:
                 surges.append(outcome.account_surge)
+            hits.add(event, outcome)
         company_changed = company is not None and company_state is not company.state
         commit = scoring_commit(
             lead_id,
@@ -445,13 +450,19 @@ class ScoringService:
             ledger,
             events=[stage_change_event(lead_id, t) for t in transitions],
             # Hits are counted per stream batch: only the batch's carrying commit writes them.
-            funnel=funnel_counters(before, transitions, hits.hits, hits.machine_hits, now),
+            funnel=funnel_counters(
+                before,
+                transitions,
+                carried.hits + hits.hits if carried is not None else 0,
+                carried.machine_hits + hits.machine_hits if carried is not None else 0,
+                now,
+            ),
             company=CompanyRecord(company_state, company.version)
             if company_changed and company is not None and company_state is not None
             else None,
             sales_language=self._sales_language,
         )
-        return commit, surges
+        return commit, surges, hits
 
     def _emit_account_signals(self, surge: AccountSurge) -> None:
         """One account_signal event per colleague, idempotent by a deterministic id."""

@@ -6,6 +6,7 @@ browser, without needing the local stack.
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from datetime import UTC, datetime
@@ -64,7 +65,8 @@ def test_page_view_body_follows_the_contract(site: Site, new_context: Any) -> No
     assert uuid.UUID(body["anonymous_id"]).version == 4
     sent_at = datetime.fromisoformat(body["sent_at"].replace("Z", "+00:00"))
     assert abs((datetime.now(UTC) - sent_at).total_seconds()) < 30
-    assert set(view) == {"type", "url", "ts", "title", "referrer", "properties"}
+    assert set(view) == {"event_id", "type", "url", "ts", "title", "referrer", "properties"}
+    assert uuid.UUID(view["event_id"]).version == 4
     assert view["url"] == site.pages_url + WHY_ITIL
     assert view["title"] == page.title()
     assert view["properties"] == {}
@@ -156,6 +158,8 @@ def test_events_are_batched_at_most_100_per_body(site: Site, new_context: Any) -
     assert max(sizes) == 100
     targets = {e["properties"]["target_url"] for e in events_of(site, "link_click")}
     assert targets == {f"https://example.com/{i}" for i in range(250)}
+    # And every event has an id of its own
+    assert len({e["event_id"] for e in events_of(site, "link_click")}) == 250
 
 
 def test_fetch_with_keepalive_is_the_fallback_without_send_beacon(
@@ -170,6 +174,23 @@ def test_fetch_with_keepalive_is_the_fallback_without_send_beacon(
     # Then the event still arrives as text/plain
     wait_for_event(site, "page_view")
     assert site.api.received("/v1/t/events")[0].headers["content-type"].startswith("text/plain")
+
+
+def test_a_body_sent_again_carries_the_same_event_ids(site: Site, new_context: Any) -> None:
+    # Given a browser whose sendBeacon takes the body, then refuses it
+    context = new_context()
+    context.add_init_script(
+        "Navigator.prototype.sendBeacon = function (u, b) {"
+        " b.text().then(t => { window.__tried = t; }); return false; };"
+    )
+    page = context.new_page()
+    # When a page is viewed (the tracker falls back to fetch with the same body)
+    page.goto(site.pages_url + "/about/")
+    view = wait_for_event(site, "page_view")
+    wait_until(lambda: page.evaluate("window.__tried || null"))
+    tried = json.loads(page.evaluate("window.__tried"))
+    # Then the second attempt names the same event, so the API stores it once
+    assert [e["event_id"] for e in tried["events"]] == [view["event_id"]]
 
 
 def test_queued_events_are_sent_when_the_page_is_left(site: Site, new_context: Any) -> None:

@@ -432,6 +432,26 @@ class SqlThresholds(_Strict):
     require_complete: bool = True
 
 
+class MachineTraffic(_Strict):
+    """Machine traffic by behaviour, and the windows within which a repeat counts once.
+
+    Listed with the reason for each number in docs/SCORING.md ("Machine traffic").
+    """
+
+    #: Hits (opens, clicks of distinct links) of one message this close together are a scanner.
+    burst_seconds: float = Field(default=3, gt=0, le=60)
+    #: How many distinct hits of one message make a burst (the open counts as one).
+    min_burst_hits: int = Field(default=2, ge=2, le=20)
+    #: A click this soon after its tracking link was issued came before anyone could read it.
+    min_read_seconds: float = Field(default=10, ge=0, le=3600)
+    #: A tracker event id is stored once per visitor within this many hours (at least 24).
+    repeat_event_hours: float = Field(default=24, ge=24, le=24 * 30)
+    #: The same form, person and fields within this many minutes is one submission.
+    repeat_form_minutes: float = Field(default=10, gt=0, le=24 * 60)
+    #: The same open pixel or tracked link within this many seconds is one hit.
+    repeat_hit_seconds: float = Field(default=10, gt=0, le=3600)
+
+
 class Stages(_Strict):
     mql: MqlThresholds = MqlThresholds()
     sql: SqlThresholds = SqlThresholds()
@@ -467,6 +487,19 @@ class StageLimits:
     mql_min_forms: int
     mql_min_fit: float
     mql_min_engagement: float
+
+
+@dataclass(frozen=True, slots=True)
+class MachineLimits:
+    """The machine-traffic numbers the scorer reads, as plain attributes (see ``RulePlan``)."""
+
+    burst_seconds: float
+    min_burst_hits: int
+    #: Engagement rules that are buying signals, and each capped rule's window in days.
+    signal_rules: frozenset[str]
+    cap_days: dict[str, float]
+    #: The group whose ceiling holds each rule's points (rules under a ceiling only).
+    ceiling_group: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -526,6 +559,7 @@ class ScoringModel(_Strict):
     acts: Acts = Acts()
     stages: Stages = Stages()
     lifecycle: Lifecycle = Lifecycle()
+    machine_traffic: MachineTraffic = MachineTraffic()
     reasons_shown: int = Field(default=5, ge=1, le=20)
     segment: SegmentMapping = SegmentMapping()
 
@@ -719,6 +753,17 @@ class ScoringModel(_Strict):
             mql.min_forms,
             mql.min_fit,
             mql.min_engagement,
+        )
+
+    @cached_property
+    def machine_limits(self) -> MachineLimits:
+        rules = self.engagement_rules
+        return MachineLimits(
+            self.machine_traffic.burst_seconds,
+            self.machine_traffic.min_burst_hits,
+            frozenset(r.id for r in rules if r.buying_signal),
+            {r.id: r.cap.days for r in rules if r.cap is not None},
+            {r.id: r.group for r in rules if r.group is not None and r.group in self.ceilings},
         )
 
     @cached_property

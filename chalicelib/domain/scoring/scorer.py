@@ -6,12 +6,14 @@ The stream handler, the full rescore and the benchmarks all call ``score_event``
 
 from __future__ import annotations
 
+import dataclasses
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from chalicelib.domain.events import EventType, TrackingEvent
+from chalicelib.domain.events import EventType, MachineLabel, MachineVerdict, TrackingEvent
 from chalicelib.domain.language import language_of, page_language, short_date
 from chalicelib.domain.lead import Stage
 from chalicelib.domain.scoring.model import (
@@ -25,17 +27,24 @@ from chalicelib.domain.scoring.state import (
     MAX_EMAIL_CLICKS,
     MAX_FORM_ASSETS,
     MAX_FORM_IDS,
+    MAX_MAIL_HITS,
+    MAX_MAIL_MESSAGES,
     MAX_RANKS,
     MAX_TOPICS,
     Accumulator,
     CompanyState,
+    CreditedEntry,
     LeadScoreState,
+    MailHit,
     RuleTally,
 )
 
 DAY = 86_400.0
 # Module constants: an enum member is a class attribute lookup each time it is named.
 _EMAIL_CLICK = EventType.EMAIL_CLICK
+_EMAIL_OPEN = EventType.EMAIL_OPEN
+_MAIL_HITS = frozenset({_EMAIL_OPEN, _EMAIL_CLICK})
+_OPEN = "open"
 _FORM_SUBMIT = EventType.FORM_SUBMIT
 _NEWSLETTER_UNSUBSCRIBE = EventType.NEWSLETTER_UNSUBSCRIBE
 _ACCOUNT_SIGNAL = EventType.ACCOUNT_SIGNAL
@@ -128,6 +137,10 @@ class ScoreOutcome:
     ledger: list[LedgerEntry] = field(default_factory=list)
     transitions: list[StageTransition] = field(default_factory=list)
     account_surge: AccountSurge | None = None
+    #: The event is machine traffic by behaviour (the scorer saw it; capture did not).
+    machine: MachineVerdict | None = None
+    #: Earlier hits of the same mail now shown to be a scanner's: their points reversed.
+    reversed_hits: int = 0
 
 
 class _Vars(dict[str, Any]):
@@ -786,7 +799,10 @@ def score_event(
     if event.type in NEVER_SCORED:
         return outcome
     state.events_applied += 1
-    if event.machine is not None:
+    mail_key = _mail_key(event)
+    if mail_key is not None:
+        outcome.machine = _mail_burst(state, mail_key, event, model, outcome)
+    if event.machine is not None or outcome.machine is not None:
         # Machine traffic is kept for reports but never moves a score.
         return outcome
     if state.first_seen == 0.0 or at < state.first_seen:
@@ -865,6 +881,8 @@ def score_event(
                 rule.follow_up,
             )
     _remember(state, event, facts)
+    if mail_key is not None and ledger:
+        _remember_credit(state, mail_key, event.event_id, ledger, model)
     if at > state.last_seen:
         state.last_seen = at
     if (
@@ -886,6 +904,186 @@ def score_event(
     if transition is not None:
         outcome.transitions.append(transition)
     return outcome
+
+
+# -- machine traffic by behaviour -----------------------------------------------------------
+
+
+def _mail_key(event: TrackingEvent) -> str | None:
+    """Which e-mail message an open or click belongs to; None for any other event."""
+    if event.type not in _MAIL_HITS or not event.message_id:
+        return None
+    return f"{event.campaign_id or ''}|{event.message_id}"
+
+
+def _hit_target(event: TrackingEvent) -> str:
+    """ "open", or a short digest of the clicked link (the state stays small)."""
+    if event.type == _EMAIL_OPEN:
+        return _OPEN
+    target = str((event.properties or {}).get("target_url") or event.url or "")
+    return f"{zlib.crc32(target.encode('utf-8')):08x}"
+
+
+def _mail_burst(
+    state: LeadScoreState,
+    key: str,
+    event: TrackingEvent,
+    model: ScoringModel,
+    outcome: ScoreOutcome,
+) -> MachineVerdict | None:
+    """Remember this hit of a mail; when it completes a scanner's burst, label it and
+    reverse what the burst's earlier hits were credited.
+
+    A burst: ``min_burst_hits`` distinct hits (the open, each link) of one message within
+    ``burst_seconds`` of this one. That covers several links clicked together, a click
+    just before the open, and the pixel and every link fetched at once. Returns the
+    verdict for this event when it was not labelled machine already.
+    """
+    rules = model.machine_limits
+    at = event.occurred_at
+    hits = state.mail_hits.get(key, ())
+    if any(h[2] == event.event_id for h in hits):
+        return None  # the same event again (a replay of a redelivery): nothing new
+    hit: MailHit = (
+        at,
+        _hit_target(event),
+        event.event_id,
+        int(event.machine is not None),
+        state.stage,
+        (),
+    )
+    hits = (*hits, hit)[-MAX_MAIL_HITS:]
+    window = rules.burst_seconds
+    cluster = [h for h in hits if abs(h[0] - at) <= window]
+    if len({h[1] for h in cluster}) < rules.min_burst_hits:
+        _store_hits(state, key, hits)
+        return None
+    members = {h[2] for h in cluster}
+    earlier = sorted(
+        (h for h in cluster if not h[3] and h[2] != event.event_id), key=lambda h: h[0]
+    )
+    _store_hits(
+        state, key, tuple((h[0], h[1], h[2], 1, h[4], ()) if h[2] in members else h for h in hits)
+    )
+    for reversed_hit in earlier:
+        _reverse(state, reversed_hit, event, model, outcome.ledger)
+    outcome.reversed_hits = len(earlier)
+    if earlier:
+        _undo_stage(state, earlier[0], at, model, outcome)
+    if event.machine is not None:
+        return None
+    spread = max(h[0] for h in cluster) - min(h[0] for h in cluster)
+    links = sum(1 for target in {h[1] for h in cluster} if target != _OPEN)
+    opened = "the open and " if any(h[1] == _OPEN for h in cluster) else ""
+    return MachineVerdict(
+        MachineLabel.SCANNER_BURST,
+        f"{opened}{links} link(s) of one mail fetched within {spread:.0f} s: a mail scanner",
+    )
+
+
+def _store_hits(state: LeadScoreState, key: str, hits: tuple[MailHit, ...]) -> None:
+    state.mail_hits[key] = hits  # ``clone`` copied the dict: the old state keeps its own
+    if len(state.mail_hits) > MAX_MAIL_MESSAGES:
+        oldest = min(state.mail_hits, key=lambda k: max(h[0] for h in state.mail_hits[k]))
+        del state.mail_hits[oldest]
+
+
+def _remember_credit(
+    state: LeadScoreState,
+    key: str,
+    event_id: str,
+    ledger: list[LedgerEntry],
+    model: ScoringModel,
+) -> None:
+    """Note what a (so far human) mail hit was credited, to reverse it if a burst follows."""
+    signals = model.machine_limits.signal_rules
+    credited: tuple[CreditedEntry, ...] = tuple(
+        (e.rule, e.points, e.decay, int(e.rule in signals))
+        for e in ledger
+        if e.kind == "engagement"
+    )
+    state.mail_hits[key] = tuple(
+        (h[0], h[1], h[2], h[3], h[4], credited) if h[2] == event_id else h
+        for h in state.mail_hits.get(key, ())
+    )
+
+
+def _reverse(
+    state: LeadScoreState,
+    hit: MailHit,
+    event: TrackingEvent,
+    model: ScoringModel,
+    ledger: list[LedgerEntry],
+) -> None:
+    """Take back what one earlier hit was credited, with the reason, at its own time."""
+    at = hit[0]
+    text = f"Reversed: part of a mail scanner's burst on {short_date(at)}"
+    half_lives = model.half_lives_seconds
+    limits = model.machine_limits
+    for rule_id, points, decay, signal in hit[5]:
+        half_life = half_lives.get(decay) if decay else None
+        tally = state.rules.get(rule_id)
+        if tally is not None:
+            if tally.count <= 1:
+                del state.rules[rule_id]
+            else:
+                state.rules[rule_id] = dataclasses.replace(
+                    tally,
+                    points=tally.points - points,
+                    count=tally.count - 1,
+                    total=tally.total.add(-points, at, half_life),
+                )
+        kind = limits.ceiling_group.get(rule_id)
+        if kind is not None and kind in state.ceilings:
+            state.ceilings[kind] = state.ceilings[kind].add(-points, at, half_life)
+        if decay is None:
+            state.static_engagement -= points
+        elif (group := state.groups.get(decay)) is not None:
+            state.groups[decay] = group.add(-points, at, half_life)
+        if signal:
+            state.buying_signals = max(0, state.buying_signals - 1)
+            state.signals_since_recycle = max(0, state.signals_since_recycle - 1)
+        days = limits.cap_days.get(rule_id)
+        if days is not None:
+            _release_cap(state, rule_id, days, at)
+        ledger.append(
+            LedgerEntry(
+                event.event_id, rule_id, -points, at, model.version, "engagement", decay, text
+            )
+        )
+    if hit[1] != _OPEN and at in state.email_clicks:
+        clicks = list(state.email_clicks)
+        clicks.remove(at)
+        state.email_clicks = tuple(clicks)
+
+
+def _release_cap(state: LeadScoreState, key: str, days: float, at: float) -> None:
+    window = int(at // (days * DAY))
+    current = state.caps.get(key)
+    if current and current.get(window, 0) > 0:
+        windows = dict(current)  # copy on write, as in ``_within_cap``
+        windows[window] -= 1
+        state.caps[key] = windows
+
+
+def _undo_stage(
+    state: LeadScoreState, first: MailHit, at: float, model: ScoringModel, outcome: ScoreOutcome
+) -> None:
+    """Put back the stage a lead had before a scanner's burst, when the burst moved it."""
+    before = first[4]
+    if state.stage == before or state.stage_since < first[0]:
+        return
+    reason = (
+        f"Reversed: the mail hits that moved this lead were a mail scanner's burst on "
+        f"{short_date(first[0])}"
+    )
+    transition = move_stage(state, before, at, reason)
+    if transition is not None:
+        outcome.transitions.append(transition)
+    to_stage, why = evaluate_stage(state, model, at)
+    again = move_stage(state, to_stage, at, why)
+    if again is not None:
+        outcome.transitions.append(again)
 
 
 def _account_signal(

@@ -14,6 +14,15 @@ from typing import Any
 MAX_TOPICS = 40
 MAX_EMAIL_CLICKS = 50
 MAX_CAP_WINDOWS = 3
+#: The e-mail messages whose recent hits are remembered, and the hits kept per message.
+MAX_MAIL_MESSAGES = 10
+MAX_MAIL_HITS = 8
+
+#: What was credited for one hit: (rule id, points, decay group, buying signal 0/1).
+CreditedEntry = tuple[str, float, str | None, int]
+#: One recent hit of an e-mail message: (at, target digest or "open", event id,
+#: machine 0/1, the stage before it, what it was credited).
+MailHit = tuple[float, str, str, int, str, tuple[CreditedEntry, ...]]
 MAX_FORM_IDS = 20
 MAX_FORM_ASSETS = 10
 MAX_RANKS = 200
@@ -105,6 +114,9 @@ class LeadScoreState:
     stage_entered: dict[str, float] = field(default_factory=dict)
     qualifications: int = 0
     sales_status: str | None = None
+    #: Recent opens and clicks per e-mail message, so a scanner's burst can be seen
+    #: (and what was credited for them taken back). Bounded by MAX_MAIL_*.
+    mail_hits: dict[str, tuple[MailHit, ...]] = field(default_factory=dict)
     #: Per rule group: the exact decayed sum its rules credited (held under its ceiling).
     ceilings: dict[str, Accumulator] = field(default_factory=dict)
     #: The different forms counted towards "two forms make an MQL", and when the last was.
@@ -158,6 +170,7 @@ class LeadScoreState:
         new.stage_entered = dict(self.stage_entered)
         new.qualifications = self.qualifications
         new.sales_status = self.sales_status
+        new.mail_hits = dict(self.mail_hits)
         new.ceilings = dict(self.ceilings)
         new.form_ids = self.form_ids
         new.last_form_at = self.last_form_at
@@ -209,6 +222,11 @@ class LeadScoreState:
             "q": self.qualifications,
             "sal": self.sales_status,
         }
+        if self.mail_hits:
+            data["mh"] = {
+                key: [[h[0], h[1], h[2], h[3], h[4], [list(e) for e in h[5]]] for h in hits]
+                for key, hits in self.mail_hits.items()
+            }
         if self.ceilings:
             data["ce"] = {name: [a.value, a.ref_at] for name, a in self.ceilings.items()}
         if self.form_ids:
@@ -269,6 +287,20 @@ class LeadScoreState:
             stage_entered={k: float(v) for k, v in data.get("se2", {}).items()},
             qualifications=int(data.get("q", 0)),
             sales_status=data.get("sal"),
+            mail_hits={
+                key: tuple(
+                    (
+                        float(h[0]),
+                        str(h[1]),
+                        str(h[2]),
+                        int(h[3]),
+                        str(h[4]),
+                        tuple((str(e[0]), float(e[1]), e[2], int(e[3])) for e in h[5]),
+                    )
+                    for h in hits
+                )
+                for key, hits in data.get("mh", {}).items()
+            },
             ceilings={
                 k: Accumulator(float(v[0]), float(v[1])) for k, v in data.get("ce", {}).items()
             },
