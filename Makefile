@@ -102,3 +102,10 @@ deploy: tools package
 # Replay leads' events under the current scoring model (docs in infra/rescore.py).
 rescore: venv
 	$(PY) -m infra.rescore --stage $(STAGE) $(if $(LEAD),--lead $(LEAD)) $(if $(CURSOR),--cursor $(CURSOR))
+
+# --- Adaptive scoring (README, "Adaptive scoring") -------------------------------------
+.PHONY: outcomes learn
+# make outcomes STAGE=local FILE=deals.csv: a CRM export (email,outcome,closed_at,amount).
+outcomes: venv
+	@test -n "$(FILE)" || { echo "make outcomes: set FILE to a CSV (email,outcome,closed_at,amount)" >&2; exit 2; }
+	$(PY) -m infra.outcomes --stage $(STAGE) --file $(FILE)

@@ -14,6 +14,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from chalice.app import Chalice, ConvertToMiddleware, DynamoDBEvent, Request, Response
 
 from chalicelib.api import streams
+from chalicelib.api.adaptive import adaptive
 from chalicelib.api.admin import admin
 from chalicelib.api.errors import error_response
 from chalicelib.api.http import cors_headers, require_api_key
@@ -74,6 +75,7 @@ app = TrechterApp(app_name="trechter")
 app.register_blueprint(public)
 app.register_blueprint(sales)
 app.register_blueprint(admin)
+app.register_blueprint(adaptive)
 # Every log line carries the API Gateway request id as its correlation id.
 app.register_middleware(
     ConvertToMiddleware(

@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     from chalicelib.services.rescore import RescoreProgress
 
     services = get_services()
-    print(f"model {services.model.version} on {names['leads']}", flush=True)
+    print(f"model {services.active_model.current().version} on {names['leads']}", flush=True)
     if args.lead:
         done = services.rescore.rescore_lead(args.lead)
         print("rescored" if done else f"no lead {args.lead}")

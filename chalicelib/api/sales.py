@@ -23,7 +23,14 @@ from chalicelib.services.container import get_services
 sales = Blueprint(__name__)
 
 #: Paths (as Chalice names them) that need the API key; checked in one middleware.
-AUTHENTICATED_PREFIXES = ("/v1/tracking-links", "/v1/leads", "/v1/reports", "/v1/campaigns")
+AUTHENTICATED_PREFIXES = (
+    "/v1/tracking-links",
+    "/v1/leads",
+    "/v1/reports",
+    "/v1/campaigns",
+    "/v1/outcomes",
+    "/v1/scoring",
+)
 
 
 def _limit(value: str | None) -> int | None:

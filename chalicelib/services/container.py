@@ -13,11 +13,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     # Imported where they are built, not here: every route module imports this one,
     # and a function that never scores should not load the scorer at cold start.
+    from chalicelib.adapters.learning import ModelStore, OutcomeStore
     from chalicelib.adapters.ports import EventStore, LeadStore, Publisher, Quarantine
     from chalicelib.domain.scoring.model import ScoringModel
     from chalicelib.services.capture import CaptureService
     from chalicelib.services.leads import LeadService
+    from chalicelib.services.models import ActiveModelProvider, ModelService
     from chalicelib.services.notify import HotLeadNotifier
+    from chalicelib.services.outcomes import OutcomeService
     from chalicelib.services.reports import ReportService
     from chalicelib.services.rescore import RescoreService
     from chalicelib.services.scoring import ScoringService
@@ -28,6 +31,7 @@ if TYPE_CHECKING:
 @dataclass
 class Services:
     settings: Settings
+    #: The packaged model (the first version); services score with ``active_model``.
     model: ScoringModel
     leads: LeadStore
     events: EventStore
@@ -41,6 +45,11 @@ class Services:
     notifier: HotLeadNotifier
     reports: ReportService
     rescore: RescoreService
+    active_model: ActiveModelProvider
+    model_store: ModelStore
+    outcome_store: OutcomeStore
+    models: ModelService
+    outcomes: OutcomeService
     idempotency: Any = None
 
 
@@ -52,17 +61,34 @@ def build_services(
     quarantine: Quarantine,
     publisher: Publisher,
     idempotency: Any = None,
+    model_store: ModelStore | None = None,
+    outcome_store: OutcomeStore | None = None,
+    model_text: str | None = None,
 ) -> Services:
-    """Wire every service to the given stores (``idempotency``: a Powertools persistence layer)."""
+    """Wire every service to the given stores (``idempotency``: a Powertools persistence layer).
+
+    ``model`` is the packaged model, the first version in ``model_store`` (in memory
+    when not given); ``model_text`` its file's text (its JSON when not given).
+    """
+    import json
+
+    from chalicelib.adapters.learning import MemoryModelStore, MemoryOutcomeStore
     from chalicelib.services.capture import CaptureService
     from chalicelib.services.leads import LeadService
+    from chalicelib.services.models import ActiveModelProvider, ModelService
     from chalicelib.services.notify import HotLeadNotifier
+    from chalicelib.services.outcomes import OutcomeService
     from chalicelib.services.reports import ReportService
     from chalicelib.services.rescore import RescoreService
     from chalicelib.services.scoring import ScoringService
     from chalicelib.services.secrets import api_keys, signing_secrets
 
     secrets = signing_secrets(settings)
+    model_store = model_store if model_store is not None else MemoryModelStore()
+    outcome_store = outcome_store if outcome_store is not None else MemoryOutcomeStore()
+    active = ActiveModelProvider(model_store, model)
+    text = model_text or json.dumps(model.model_dump(mode="json", by_alias=True))
+    sales = LeadService(active, leads, events)
     return Services(
         settings=settings,
         model=model,
@@ -72,12 +98,17 @@ def build_services(
         publisher=publisher,
         signing_secrets=secrets,
         api_keys=api_keys(settings),
-        capture=CaptureService(settings, model, leads, events, quarantine, secrets),
-        sales=LeadService(model, leads, events),
-        scoring=ScoringService(model, leads, events, quarantine),
+        capture=CaptureService(settings, active, leads, events, quarantine, secrets),
+        sales=sales,
+        scoring=ScoringService(active, leads, events, quarantine),
         notifier=HotLeadNotifier(leads, publisher, quarantine),
         reports=ReportService(leads),
-        rescore=RescoreService(model, leads, events),
+        rescore=RescoreService(active, leads, events),
+        active_model=active,
+        model_store=model_store,
+        outcome_store=outcome_store,
+        models=ModelService(model_store, model, text, active),
+        outcomes=OutcomeService(leads, outcome_store, sales),
         idempotency=idempotency,
     )
 
@@ -89,12 +120,15 @@ def get_services() -> Services:
 
     from chalicelib.adapters.aws import dynamodb_client, sns_client
     from chalicelib.adapters.dynamodb import DynamoEventStore, DynamoLeadStore, DynamoQuarantine
+    from chalicelib.adapters.learning import DynamoModelStore, DynamoOutcomeStore
     from chalicelib.adapters.sns import SnsPublisher
-    from chalicelib.domain.scoring.model import load_scoring_model
+    from chalicelib.domain.scoring.model import DEFAULT_MODEL_PATH, parse_scoring_model
     from chalicelib.settings import get_settings
 
     settings = get_settings()
-    model = load_scoring_model(settings.scoring_model_path or None)
+    model_path = settings.scoring_model_path or str(DEFAULT_MODEL_PATH)
+    model_text = read_model_file(model_path)
+    model = parse_scoring_model(model_text, model_path)
     client = dynamodb_client(settings.region)
     events = DynamoEventStore(client, settings.events_table, settings.event_retention_days)
     return build_services(
@@ -109,4 +143,19 @@ def get_services() -> Services:
         idempotency=DynamoDBPersistenceLayer(
             table_name=settings.idempotency_table, boto3_client=client
         ),
+        model_store=DynamoModelStore(client, settings.leads_table),
+        outcome_store=DynamoOutcomeStore(client, settings.leads_table),
+        model_text=model_text,
     )
+
+
+def read_model_file(path: str) -> str:
+    """The packaged scoring model's text (ScoringModelError naming the file if unreadable)."""
+    from pathlib import Path
+
+    from chalicelib.domain.scoring.model import ScoringModelError
+
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise ScoringModelError(f"{path}: cannot read the scoring model: {error}") from None
