@@ -8,7 +8,7 @@ export AWS_DEFAULT_REGION ?= eu-west-1
 
 .PHONY: run test lint unit integration e2e package deploy bench clean format
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt learner/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
@@ -109,3 +109,7 @@ rescore: venv
 outcomes: venv
 	@test -n "$(FILE)" || { echo "make outcomes: set FILE to a CSV (email,outcome,closed_at,amount)" >&2; exit 2; }
 	$(PY) -m infra.outcomes --stage $(STAGE) --file $(FILE)
+
+# make learn STAGE=local [PROMOTE=1]: learn points from outcomes (learner/, its own requirements).
+learn: venv
+	$(PY) -m learner --stage $(STAGE) $(if $(PROMOTE),--promote) $(if $(SPLIT),--split $(SPLIT))

@@ -288,6 +288,8 @@ class ScoringModel(_Strict):
     account: AccountRule = AccountRule()
     stages: Stages = Stages()
     reasons_shown: int = Field(default=5, ge=1, le=20)
+    #: Set by the learner (`make learn`): the dates, counts and backtest it learned from.
+    learned_from: dict[str, Any] | None = None
 
     @model_validator(mode="after")
     def _references_resolve(self) -> ScoringModel:
@@ -449,8 +451,10 @@ def parse_scoring_model(text: str, source: str = "<scoring model>") -> ScoringMo
     """
     import yaml
 
+    # libyaml's safe loader when the wheel has it: the pure one takes most of a second here.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=loader)  # noqa: S506  # nosec B506
     except yaml.YAMLError as error:
         raise ScoringModelError(f"{source}: not valid YAML: {error}") from None
     try:

@@ -1,0 +1,85 @@
+"""The learner on the in-memory stores: refuses noise, learns the true drivers, keeps time."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from chalicelib.schemas import OutcomesRequest
+from learner.learn import Options, TooFewOutcomes, learn
+from tests.population import load, outcome_rows, people
+from tests.support import DAY, T0, world
+
+
+def trained_world(count: int, seed: int = 7):
+    w = world()
+    persons = list(people(count, T0 - 200 * DAY, 150, seed, "p"))
+    load(w.services, persons)
+    w.services.outcomes.import_outcomes(OutcomesRequest(outcomes=outcome_rows(persons)))
+    return w, persons
+
+
+def test_importing_app_loads_neither_numpy_nor_scikit_learn() -> None:
+    code = (
+        "import sys, app; bad = sorted(m for m in sys.modules "
+        "if m.split('.')[0] in ('numpy', 'sklearn', 'scipy', 'learner')); "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    env = {"TRECHTER_STAGE": "test", "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, env=env, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_with_too_few_outcomes_the_learner_refuses_and_says_what_is_missing(tmp_path) -> None:
+    w, _ = trained_world(40)
+    with pytest.raises(TooFewOutcomes, match=r"at least 30 won and 30 lost"):
+        learn(w.services, Options(out_dir=tmp_path), now=T0)
+    assert not (tmp_path / "model-proposal.yaml").exists()
+    assert w.services.models.active_version() == "2026.11.1"
+
+
+def test_the_proposal_learns_the_true_drivers_and_beats_the_default_on_later_deals(
+    tmp_path,
+) -> None:
+    w, _ = trained_world(260)
+    result = learn(w.services, Options(out_dir=tmp_path), now=T0)
+    backtest = json.loads((tmp_path / "backtest.json").read_text())
+    assert set(backtest) >= {"train", "test", "current", "proposed"}
+    assert backtest["train"]["leads"] + backtest["test"]["leads"] == 260
+    assert set(backtest["proposed"]) == {
+        "auc",
+        "precision_at_sql",
+        "recall_at_sql",
+        "top_decile_lift",
+    }
+    current, proposed = backtest["current"]["auc"], backtest["proposed"]["auc"]
+    print(f"test AUC: default model {current:.3f}, proposal {proposed:.3f}")
+    assert proposed > current + 0.1
+    rules = {r.id: r for r in result.proposal.engagement_rules}
+    assert rules["newsletter_subscribe"].points > 10
+    assert rules["demo_request"].points < 40
+    text = (tmp_path / "model-proposal.yaml").read_text()
+    assert result.proposal.version == "2026.11.2"
+    assert result.proposal.learned_from["won"] + result.proposal.learned_from["lost"] == 260
+    for rule_id in result.candidates:
+        assert rule_id in text
+        assert rules[rule_id].text
+    if result.candidates:
+        assert "# nl: " in text
+    assert not result.promoted
+    assert w.services.models.active_version() == "2026.11.1"
+
+
+def test_training_uses_nothing_after_the_split_or_the_deal(tmp_path) -> None:
+    from learner.dataset import examples
+
+    w, persons = trained_world(30)
+    outcomes = w.services.outcome_store.between(0, T0)
+    rows = examples(outcomes, lambda lead_id: w.services.events.history(lead_id))
+    for row in rows:
+        assert row.history
+        assert all(e.occurred_at < row.closed_at for e in row.history)
+        assert all(e.type != "sales_feedback" for e in row.history)
