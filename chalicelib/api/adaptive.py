@@ -17,6 +17,8 @@ from chalicelib.schemas import (
     OutcomesRequest,
     OutcomesResult,
     PromoteRequest,
+    WhatIfRequest,
+    WhatIfResult,
 )
 from chalicelib.services.container import get_services
 
@@ -151,3 +153,18 @@ def promote_model(version: str) -> dict[str, object]:
     body = parse_model(PromoteRequest, json_body(request)) if data.strip() else PromoteRequest()
     get_services().models.promote(version, by=body.by or "api")
     return _detail(version).model_dump()
+
+
+@operation(
+    adaptive,
+    "/v1/scoring/what-if",
+    "POST",
+    summary="What a model would change in a period, replayed in memory (writes nothing)",
+    tag="scoring",
+    authenticated=True,
+    request=WhatIfRequest,
+    responses={200: ("One chunk; send next_cursor back until done.", WhatIfResult)},
+)
+def what_if() -> dict[str, object]:
+    body = parse_model(WhatIfRequest, json_body(adaptive.current_request))
+    return get_services().what_if.run(body).model_dump()

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from chalicelib.services.rescore import RescoreService
     from chalicelib.services.scoring import ScoringService
     from chalicelib.services.secrets import SecretSet
+    from chalicelib.services.whatif import WhatIfService
     from chalicelib.settings import Settings
 
 
@@ -50,6 +51,7 @@ class Services:
     outcome_store: OutcomeStore
     models: ModelService
     outcomes: OutcomeService
+    what_if: WhatIfService
     idempotency: Any = None
 
 
@@ -82,6 +84,7 @@ def build_services(
     from chalicelib.services.rescore import RescoreService
     from chalicelib.services.scoring import ScoringService
     from chalicelib.services.secrets import api_keys, signing_secrets
+    from chalicelib.services.whatif import WhatIfService
 
     secrets = signing_secrets(settings)
     model_store = model_store if model_store is not None else MemoryModelStore()
@@ -89,6 +92,7 @@ def build_services(
     active = ActiveModelProvider(model_store, model)
     text = model_text or json.dumps(model.model_dump(mode="json", by_alias=True))
     sales = LeadService(active, leads, events)
+    models = ModelService(model_store, model, text, active)
     return Services(
         settings=settings,
         model=model,
@@ -107,8 +111,9 @@ def build_services(
         active_model=active,
         model_store=model_store,
         outcome_store=outcome_store,
-        models=ModelService(model_store, model, text, active),
+        models=models,
         outcomes=OutcomeService(leads, outcome_store, sales),
+        what_if=WhatIfService(leads, events, outcome_store, models, active),
         idempotency=idempotency,
     )
 
