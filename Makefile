@@ -112,4 +112,4 @@ outcomes: venv
 
 # make learn STAGE=local [PROMOTE=1]: learn points from outcomes (learner/, its own requirements).
 learn: venv
-	$(PY) -m learner --stage $(STAGE) $(if $(PROMOTE),--promote) $(if $(SPLIT),--split $(SPLIT))
+	$(PY) -m learner --stage $(STAGE) $(if $(PROMOTE),--promote) $(if $(UPLOAD),--upload) $(if $(SPLIT),--split $(SPLIT))

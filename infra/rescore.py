@@ -1,4 +1,4 @@
-"""Rescore leads under the scoring model the code ships (or SCORING_MODEL_PATH).
+"""Rescore leads under the active scoring model (the packaged YAML until one is promoted).
 
     make rescore STAGE=local                 # every lead, on the running local stack
     make rescore STAGE=prod LEAD=<lead_id>   # one lead, in AWS (credentials from the environment)

@@ -14,6 +14,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stage", default="local")
     parser.add_argument("--out", type=Path, default=Path("dist"))
     parser.add_argument("--promote", action="store_true", help="promote if the test AUC is better")
+    parser.add_argument("--upload", action="store_true", help="store the proposal, not active")
     parser.add_argument("--target-precision", type=float, default=0.6, help="SQL precision")
     parser.add_argument("--split", help="ISO date: train before it, test from it")
     parser.add_argument("--horizon-days", type=float, default=0.0, help="cut-off before the deal")
@@ -35,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         min_won=args.min_won,
         min_lost=args.min_lost,
         promote=args.promote,
+        upload=args.upload,
     )
     try:
         result = learn(get_services(), options)

@@ -2,6 +2,7 @@
 
     make learn STAGE=local               # writes dist/model-proposal.yaml, dist/backtest.json
     make learn STAGE=local PROMOTE=1     # and promotes it if its test AUC beats the active one
+    make learn STAGE=local UPLOAD=1      # stores it as a version (not active), for what-if
 
 Steps: one row per lead with an outcome (``dataset``); train on outcomes closed
 before the split (the 70th percentile of close dates unless ``--split``), test on
@@ -75,6 +76,8 @@ class Options:
     min_won: int = MIN_WON
     min_lost: int = MIN_LOST
     promote: bool = False
+    #: Store the proposal as a version (not active), for what-if and a later promote.
+    upload: bool = False
     by: str = "make learn"
 
 
@@ -178,10 +181,12 @@ def learn(services: Services, options: Options, now: float | None = None) -> Res
         f"{current_auc:.3f} for the active model {current.version}"
     )
     promoted = False
-    if not options.promote:
-        message = f"proposal written; {summary}; not promoted (PROMOTE=1 promotes it)"
-    elif proposed_auc > current_auc:
+    if options.upload or options.promote:
         services.models.upload(text, source="learned", by=options.by)
+    if not options.promote:
+        stored_as = f"stored as version {proposal.version}; " if options.upload else ""
+        message = f"proposal written; {stored_as}{summary}; not promoted (PROMOTE=1 promotes it)"
+    elif proposed_auc > current_auc:
         services.models.promote(proposal.version, by=options.by)
         promoted = True
         message = f"promoted {proposal.version}: {summary}"
