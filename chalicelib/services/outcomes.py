@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from chalicelib.adapters.learning import OutcomeStore
-from chalicelib.adapters.ports import LeadStore
+from chalicelib.adapters.ports import LeadStore, VersionConflict
 from chalicelib.domain.clock import parse_instant
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.lifecycle import Outcome
@@ -72,16 +72,22 @@ class OutcomeService:
             source=row.source,
         )
         self._outcomes.record(outcome)
-        self._sales.record_outcome(
-            lead_id,
-            Outcome(row.outcome),
-            by=row.source or "crm",
-            source="crm",
-            event_id=outcome.event_id,
-            occurred_at=closed_at,
-            details={"closed_at": row.closed_at, "amount": row.amount, "crm": row.source},
-            strict=False,
-        )
+        try:
+            self._sales.record_outcome(
+                lead_id,
+                Outcome(row.outcome),
+                by=row.source or "crm",
+                source="crm",
+                event_id=outcome.event_id,
+                occurred_at=closed_at,
+                details={"closed_at": row.closed_at, "amount": row.amount, "crm": row.source},
+                strict=False,
+            )
+        except NotFound:
+            return "lead: erased while the outcome was applied"
+        except VersionConflict:
+            # Recorded for learning; the lifecycle move is idempotent, so sending it again is safe.
+            return "lead: kept changing while the outcome was applied; send the row again"
         return None
 
     def _lead_id(self, row: OutcomeRow) -> str | None:

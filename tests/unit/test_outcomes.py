@@ -103,3 +103,32 @@ def test_sales_feedback_still_refuses_an_outcome_the_stage_does_not_allow() -> N
     lead_id = known_lead(w, STUDENT)
     with pytest.raises(Conflict):
         w.services.sales.feedback(lead_id, FeedbackRequest(outcome="lost"))
+
+
+def test_a_lead_that_keeps_changing_rejects_only_its_row_and_a_resend_applies_it(
+    monkeypatch,
+) -> None:
+    from chalicelib.adapters.ports import VersionConflict
+
+    w = world()
+    first = known_lead(w)
+    second = known_lead(w, STUDENT)
+    real = w.services.sales.record_outcome
+
+    def busy(lead_id, *args, **kwargs):
+        if lead_id == first:
+            raise VersionConflict("busy")
+        return real(lead_id, *args, **kwargs)
+
+    monkeypatch.setattr(w.services.sales, "record_outcome", busy)
+    rows = [
+        {"lead_id": first, "outcome": "won", "closed_at": iso(T0)},
+        {"lead_id": second, "outcome": "won", "closed_at": iso(T0)},
+    ]
+    result = imported(w, *rows)
+    assert result.applied == 1
+    assert [r.index for r in result.rejected] == [0]
+    assert "send the row again" in result.rejected[0].message
+    monkeypatch.setattr(w.services.sales, "record_outcome", real)
+    assert imported(w, *rows).applied == 2
+    assert w.services.sales.view(first).stage == "customer"
