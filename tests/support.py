@@ -15,6 +15,7 @@ from chalicelib.adapters.memory import (
     MemoryLeadStore,
     MemoryPublisher,
     MemoryQuarantine,
+    MemorySightings,
 )
 from chalicelib.domain.events import MachineLabel, MachineVerdict, TrackingEvent
 from chalicelib.domain.scoring.model import ScoringModel, load_scoring_model
@@ -150,6 +151,7 @@ def world(model: ScoringModel | None = None, **setting_overrides: Any) -> World:
         events=events,
         quarantine=quarantine,
         publisher=publisher,
+        sightings=MemorySightings(),
         idempotency=MemoryPersistenceLayer(),
     )
     for service in (

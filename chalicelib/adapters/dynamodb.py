@@ -793,6 +793,44 @@ class DynamoEventStore:
         return len(events)
 
 
+class DynamoSightings:
+    """First sightings on the idempotency table (``id = "seen#<key>"``), expiring by TTL.
+
+    One conditional PutItem per sighting: it succeeds when the key is new or its
+    window has passed (DynamoDB's TTL deletes items late, so the window is checked
+    in the condition, not left to the TTL).
+    """
+
+    #: How long after its window an item may linger before the TTL removes it.
+    _TTL_SLACK_SECONDS = 3600
+
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def first_seen(self, key: str, now: float, window_seconds: float) -> bool:
+        until = now + window_seconds
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_item(
+                    {
+                        "id": f"seen#{key}",
+                        "seen_at": now,
+                        "seen_until": until,
+                        "expiration": int(until) + self._TTL_SLACK_SECONDS,
+                    }
+                ),
+                ConditionExpression="attribute_not_exists(id) OR seen_until <= :now",
+                ExpressionAttributeValues={":now": to_attr(now)},
+            )
+        except ClientError as error:
+            if _is_condition_failure(error):
+                return False
+            raise
+        return True
+
+
 class DynamoQuarantine:
     """Rejected-after-accepted input, kept 30 days with the reason."""
 

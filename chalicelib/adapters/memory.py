@@ -576,6 +576,19 @@ class MemoryQuarantine:
         return list(reversed(self.items))[:limit]
 
 
+class MemorySightings:
+    """Keys and the moment their window ends (the in-memory ``Sightings``)."""
+
+    def __init__(self) -> None:
+        self.until: dict[str, float] = {}
+
+    def first_seen(self, key: str, now: float, window_seconds: float) -> bool:
+        if self.until.get(key, float("-inf")) > now:
+            return False
+        self.until[key] = now + window_seconds
+        return True
+
+
 class MemoryPublisher:
     """Collects published messages; ``fail_next`` simulates an SNS outage."""
 

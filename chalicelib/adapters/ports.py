@@ -188,6 +188,19 @@ class Quarantine(Protocol):
     def recent(self, limit: int) -> list[dict[str, Any]]: ...
 
 
+class Sightings(Protocol):
+    """First sightings of a key within a window: a retry or a repeat counts once.
+
+    ``first_seen`` records ``key`` and answers True when it was not seen in the last
+    ``window_seconds`` (or ever); False for a repeat inside the window. Keys are
+    scoped by the caller (``"event:<visitor>:<event_id>"``, ``"click:<token hash>"``)
+    and must stay under 1 KB. Atomic: of two concurrent first sightings exactly one
+    answers True.
+    """
+
+    def first_seen(self, key: str, now: float, window_seconds: float) -> bool: ...
+
+
 class Publisher(Protocol):
     """The hot-lead topic."""
 

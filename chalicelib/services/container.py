@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     # Imported where they are built, not here: every route module imports this one,
     # and a function that never scores should not load the scorer at cold start.
     from chalicelib.adapters.learning import ModelStore, OutcomeStore
-    from chalicelib.adapters.ports import EventStore, LeadStore, Publisher, Quarantine
+    from chalicelib.adapters.ports import EventStore, LeadStore, Publisher, Quarantine, Sightings
     from chalicelib.domain.scoring.model import ScoringModel
     from chalicelib.services.capture import CaptureService
     from chalicelib.services.leads import LeadService
@@ -38,6 +38,7 @@ class Services:
     events: EventStore
     quarantine: Quarantine
     publisher: Publisher
+    sightings: Sightings
     signing_secrets: SecretSet
     api_keys: SecretSet
     capture: CaptureService
@@ -62,6 +63,7 @@ def build_services(
     events: EventStore,
     quarantine: Quarantine,
     publisher: Publisher,
+    sightings: Sightings,
     idempotency: Any = None,
     model_store: ModelStore | None = None,
     outcome_store: OutcomeStore | None = None,
@@ -100,6 +102,7 @@ def build_services(
         events=events,
         quarantine=quarantine,
         publisher=publisher,
+        sightings=sightings,
         signing_secrets=secrets,
         api_keys=api_keys(settings),
         capture=CaptureService(settings, active, leads, events, quarantine, secrets),
@@ -124,7 +127,12 @@ def get_services() -> Services:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
     from chalicelib.adapters.aws import dynamodb_client, sns_client
-    from chalicelib.adapters.dynamodb import DynamoEventStore, DynamoLeadStore, DynamoQuarantine
+    from chalicelib.adapters.dynamodb import (
+        DynamoEventStore,
+        DynamoLeadStore,
+        DynamoQuarantine,
+        DynamoSightings,
+    )
     from chalicelib.adapters.learning import DynamoModelStore, DynamoOutcomeStore
     from chalicelib.adapters.sns import SnsPublisher
     from chalicelib.domain.scoring.model import DEFAULT_MODEL_PATH, parse_scoring_model
@@ -145,6 +153,7 @@ def get_services() -> Services:
             client, settings.quarantine_table, settings.quarantine_retention_days
         ),
         publisher=SnsPublisher(sns_client(settings.region), settings.hot_leads_topic_arn),
+        sightings=DynamoSightings(client, settings.idempotency_table),
         idempotency=DynamoDBPersistenceLayer(
             table_name=settings.idempotency_table, boto3_client=client
         ),
