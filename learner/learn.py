@@ -208,9 +208,7 @@ def _proposal_data(
         (
             name
             for name in first
-            if name.startswith(RAW_PREFIXES)
-            and not name.startswith("topic:")  # no rule condition names a topic (yet)
-            and abs(fit.points(first[name])) >= 2
+            if name.startswith(RAW_PREFIXES) and abs(fit.points(first[name])) >= 2
         ),
         key=lambda name: -weight_of[name],
     )[:MAX_CANDIDATES]
@@ -278,6 +276,13 @@ def _candidate_rule(name: str, points: int, model: ScoringModel) -> tuple[dict[s
         english, dutch = (
             f"Looked at {label} ({{path}}) on {{date}}",
             (f"Bekeek {label} ({{path}}) op {{date}}"),
+        )
+    elif kind == "topic":
+        classes = [c.name for c in model.content_classes if c.topic_from_path]
+        rule.update(event=["page_view"], content_class=classes, topic=[value])
+        english, dutch = (
+            "Read about {topic}: “{title}” on {date}",
+            "Las over {topic}: “{title}” op {date}",
         )
     elif kind == "form":
         rule.update(event=["form_submit"], form_kind=[value])

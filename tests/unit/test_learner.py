@@ -83,3 +83,34 @@ def test_training_uses_nothing_after_the_split_or_the_deal(tmp_path) -> None:
         assert row.history
         assert all(e.occurred_at < row.closed_at for e in row.history)
         assert all(e.type != "sales_feedback" for e in row.history)
+
+
+def test_a_learned_topic_becomes_a_rule_that_scores_only_that_topic() -> None:
+    import yaml
+
+    from chalicelib.domain.scoring.model import DEFAULT_MODEL_PATH, ScoringModel, load_scoring_model
+    from chalicelib.domain.scoring.scorer import replay
+    from learner.learn import _candidate_rule
+    from tests.support import event
+
+    packaged = load_scoring_model()
+    rule, dutch = _candidate_rule("topic:itsm", 12, packaged)
+    assert (rule["topic"], rule["content_class"], rule["buying_signal"]) == (
+        ["itsm"],
+        ["article"],
+        True,
+    )
+    assert "itsm" not in dutch and "{topic}" in dutch
+    data = yaml.safe_load(DEFAULT_MODEL_PATH.read_text(encoding="utf-8"))
+    data["engagement_rules"].append(rule)
+    model = ScoringModel.model_validate(data)
+    _, ledger, _ = replay(
+        [
+            event("page_view", T0, "https://kb.example.nl/articles/itsm/intro", title="Intro"),
+            event("page_view", T0 + 60, "https://kb.example.nl/articles/cloud/intro"),
+        ],
+        model,
+        T0 + 120,
+    )
+    learned = [e for e in ledger if e.rule == rule["id"]]
+    assert [(e.points, e.text) for e in learned] == [(12, "Read about itsm: “Intro” on 18 Nov")]

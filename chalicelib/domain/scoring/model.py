@@ -119,6 +119,8 @@ class EngagementRule(_Strict):
     content_class: tuple[str, ...] | None = None
     properties: dict[str, str | bool | int] | None = None
     form_kind: tuple[FormKind, ...] | None = None
+    #: The page's topic (a ``topic_from_path`` content class) is one of these.
+    topic: tuple[str, ...] | None = None
     query_words: tuple[str, ...] | None = None
     prior_content_class: str | None = None
     min_topic_reads: int | None = Field(default=None, ge=1)
@@ -163,6 +165,7 @@ class RulePlan:
     #: True when nothing but the event type and content class decides a match.
     unconditional: bool
     form_kind: tuple[str, ...] | None
+    topic: tuple[str, ...] | None
     properties: dict[str, str | bool | int] | None
     query_words: tuple[str, ...] | None
     query: re.Pattern[str] | None
@@ -180,6 +183,7 @@ class RulePlan:
     def of(cls, rule: EngagementRule, half_lives: dict[str, float | None]) -> RulePlan:
         conditions = (
             rule.form_kind,
+            rule.topic,
             rule.properties,
             rule.query_words,
             rule.prior_content_class,
@@ -203,6 +207,7 @@ class RulePlan:
             cap=(rule.cap.count, rule.cap.days) if rule.cap is not None else None,
             unconditional=all(condition is None for condition in conditions),
             form_kind=tuple(rule.form_kind) if rule.form_kind is not None else None,
+            topic=rule.topic,
             properties=rule.properties,
             query_words=rule.query_words,
             query=rule._query,

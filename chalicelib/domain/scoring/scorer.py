@@ -348,6 +348,8 @@ def _matches(rule: RulePlan, state: LeadScoreState, event: TrackingEvent, facts:
     """Every condition of the rule but its content class (``rules_for`` checked that)."""
     if rule.form_kind is not None and event.form_kind not in rule.form_kind:
         return False
+    if rule.topic is not None and facts.topic not in rule.topic:
+        return False
     if rule.properties is not None:
         properties = event.properties or {}
         for key, expected in rule.properties.items():
