@@ -25,6 +25,16 @@ BATCH = 1000
 COLUMNS = ("email", "lead_id", "outcome", "closed_at", "amount", "source")
 
 
+def amount_of(text: str) -> float:
+    """1234.5, 1234,5, 1.234,50 or 1,234.50: the last separator is the decimal one."""
+    cleaned = text.replace(" ", "").replace("€", "").replace("$", "")
+    decimal = max(cleaned.rfind("."), cleaned.rfind(","))
+    if decimal < 0:
+        return float(cleaned)
+    whole = cleaned[:decimal].replace(".", "").replace(",", "")
+    return float(f"{whole}.{cleaned[decimal + 1 :]}")
+
+
 def rows_of(path: Path) -> Iterator[dict[str, Any]]:
     """The CSV's rows as outcome rows (empty cells left out, amount as a number)."""
     with path.open(encoding="utf-8-sig", newline="") as handle:
@@ -44,7 +54,7 @@ def rows_of(path: Path) -> Iterator[dict[str, Any]]:
             if "amount" in row:
                 # Not a number: the service rejects the row, naming the field.
                 with contextlib.suppress(ValueError):
-                    row["amount"] = float(row["amount"].replace(",", "."))
+                    row["amount"] = amount_of(row["amount"])
             row["outcome"] = str(row.get("outcome", "")).lower()
             yield row
 

@@ -10,6 +10,7 @@ minutes there. The DynamoDB side of the same routes is tests/integration/test_ad
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterator
 
@@ -39,8 +40,11 @@ def memory_app(monkeypatch) -> Iterator[tuple[object, object]]:
     w.clock.now = time.time()
     for module in (app_module, adaptive, admin, public, sales, streams, container):
         monkeypatch.setattr(module, "get_services", lambda: w.services)
+    environment = dict(os.environ)  # the tools' use_stage() sets defaults; leave none behind
     with Client(app_module.app) as client:
         yield client, w
+    os.environ.clear()
+    os.environ.update(environment)
 
 
 def post(client, path: str, body: object):
@@ -105,6 +109,34 @@ def test_learning_from_outcomes_and_promoting_ranks_new_leads_better(memory_app,
     auc_learned = roc_auc_score(labels, live)
     print(f"AUC on 150 new leads: default model {auc_default:.3f}, learned {auc_learned:.3f}")
     assert auc_learned > auc_default + 0.1
+
+
+def test_make_outcomes_sends_a_crm_csv_through_the_same_service(memory_app, tmp_path, capsys):
+    from infra.outcomes import main as make_outcomes
+
+    client, w = memory_app
+    persons = list(people(3, time.time() - 30 * DAY, 10, 21, "csv"))
+    load(w.services, persons)
+    deals = tmp_path / "deals.csv"
+    deals.write_text(
+        "email,outcome,closed_at,amount\n"
+        f'{persons[0].email},won,2026-11-20T10:00:00Z,"1.234,50"\n'
+        f"{persons[1].email.upper()},Lost,2026-11-21,\n"
+        "nobody@nowhere.nl,won,2026-11-21,10\n"
+        f"{persons[2].email},maybe,2026-11-21,10\n",
+        encoding="utf-8",
+    )
+    assert make_outcomes(["--stage", "test", "--file", str(deals)]) == 1
+    said = capsys.readouterr().out
+    assert "line 4: email: no lead is known" in said
+    assert "line 5: outcome:" in said
+    assert "2 outcome(s) applied, 2 rejected" in said
+    stored = w.services.outcome_store.between(0, time.time())
+    assert sorted((o.outcome, o.amount) for o in stored) == [("lost", None), ("won", 1234.5)]
+    won = json.loads(client.http.get(f"/v1/leads/{persons[0].lead.lead_id}", headers=KEY).body)
+    assert won["stage"] == "customer"
+    (tmp_path / "bad.csv").write_text("name,result\nx,y\n", encoding="utf-8")
+    assert make_outcomes(["--stage", "test", "--file", str(tmp_path / "bad.csv")]) == 2
 
 
 def test_what_if_through_the_api_pages_with_a_cursor(memory_app, monkeypatch):
