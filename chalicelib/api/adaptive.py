@@ -166,5 +166,6 @@ def promote_model(version: str) -> dict[str, object]:
     responses={200: ("One chunk; send next_cursor back until done.", WhatIfResult)},
 )
 def what_if() -> dict[str, object]:
-    body = parse_model(WhatIfRequest, json_body(adaptive.current_request))
+    request = adaptive.current_request
+    body = parse_model(WhatIfRequest, json_body(request, limit=MAX_MODEL_BODY_BYTES))
     return get_services().what_if.run(body).model_dump()
