@@ -114,3 +114,14 @@ def test_a_learned_topic_becomes_a_rule_that_scores_only_that_topic() -> None:
     )
     learned = [e for e in ledger if e.rule == rule["id"]]
     assert [(e.points, e.text) for e in learned] == [(12, "Read about itsm: “Intro” on 18 Nov")]
+
+
+def test_the_lambda_bundle_requirements_name_no_learner_package() -> None:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    bundle = (root / "requirements.txt").read_text(encoding="utf-8").lower()
+    learner = (root / "learner" / "requirements.txt").read_text(encoding="utf-8").lower()
+    for name in ("numpy", "scikit-learn", "scipy"):
+        assert f"{name}==" in learner
+        assert name not in bundle
