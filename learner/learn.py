@@ -326,7 +326,7 @@ def _next_version(services: Services, version: str) -> str:
         stem, number = version, 0
     today = datetime.now(tz=UTC).strftime("%Y.%m")
     stem = stem if stem else today
-    _, stored = services.models.list()
+    _, stored = services.models.versions()
     taken = {s.version for s in stored}
     while True:
         number += 1

@@ -68,7 +68,7 @@ def _version_out(stored: object) -> ModelVersionOut:
     responses={200: ("The versions.", ModelList)},
 )
 def list_models() -> dict[str, object]:
-    active, versions = get_services().models.list()
+    active, versions = get_services().models.versions()
     return ModelList(active=active, items=[_version_out(v) for v in versions]).model_dump()
 
 

@@ -137,7 +137,7 @@ class ModelService:
         active = self._store.active()
         return active.version if active is not None else self._packaged.version
 
-    def list(self) -> tuple[str, list[StoredModel]]:
+    def versions(self) -> tuple[str, list[StoredModel]]:
         self._seed()
         return self.active_version(), self._store.versions()
 
