@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from chalicelib.domain.clock import iso
 from chalicelib.schemas import OutcomesRequest
@@ -132,3 +134,16 @@ def test_a_lead_that_keeps_changing_rejects_only_its_row_and_a_resend_applies_it
     monkeypatch.setattr(w.services.sales, "record_outcome", real)
     assert imported(w, *rows).applied == 2
     assert w.services.sales.view(first).stage == "customer"
+
+
+@given(
+    first=st.floats(min_value=0, max_value=4_000_000_000),
+    span=st.floats(min_value=0, max_value=3 * 365 * DAY),
+    fraction=st.floats(min_value=0, max_value=1),
+)
+def test_every_moment_of_a_period_falls_in_one_of_the_months_read(first, span, fraction) -> None:
+    from chalicelib.domain.outcomes import month_of, months_between
+
+    months = months_between(first, first + span)
+    assert month_of(first + span * fraction) in months
+    assert months == sorted(set(months))
