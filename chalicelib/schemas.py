@@ -190,6 +190,9 @@ class TimelineEntry(_Out):
     anonymous_id: str | None = None
     campaign_id: str | None = None
     form_id: str | None = None
+    label: str | None = Field(
+        default=None, description="What happened, as a sentence in the lead's language."
+    )
 
 
 class ConsentOut(_Out):
@@ -222,6 +225,23 @@ class LeadList(_Out):
     next_cursor: str | None = None
 
 
+class EmailDraftOut(_Out):
+    subject: str
+    body: str
+
+
+class FollowUpOut(_Out):
+    """How to follow the lead up (seed 003): ``nurture`` means do not approach personally."""
+
+    language: Literal["en", "nl"]
+    channel: Literal["phone", "email", "nurture"]
+    why: str
+    phone_opener: str | None = Field(
+        description="The call's opening; {seller} and {seller_company} are placeholders."
+    )
+    email: EmailDraftOut
+
+
 class LeadView(_Out):
     lead_id: str
     email: str | None = None
@@ -249,6 +269,7 @@ class LeadView(_Out):
     created_at: str
     updated_at: str
     timeline: list[TimelineEntry]
+    follow_up: FollowUpOut | None = None
 
 
 class FeedbackRequest(_In):
@@ -290,6 +311,10 @@ class LeadExport(_Out):
     identities: list[str]
     announcements: list[dict[str, Any]]
     exported_at: str
+    language: Literal["en", "nl"] | None = None
+    headings: dict[str, str] = Field(
+        default_factory=dict, description="Each section's heading, in ``language``."
+    )
 
 
 class Health(_Out):

@@ -34,6 +34,14 @@ class Settings(BaseModel):
     quarantine_table: str = Field(min_length=3)
     idempotency_table: str = Field(min_length=3)
     hot_leads_topic_arn: str = ""
+    #: The second topic, for Slack and Microsoft Teams through AWS Chatbot (optional).
+    hot_leads_chat_topic_arn: str = ""
+    #: The language sales is addressed in; a lead may get the other (README, "Languages").
+    sales_language: Literal["en", "nl"] = "en"
+    #: The knowledge base's name as the call opener and the mail subject say it.
+    knowledge_base_name: str = Field(default="Kennisbank", min_length=1, max_length=80)
+    #: Where a salesperson opens a lead (the console); else the API's lead URL.
+    console_url: str = ""
     # Secrets: literal values (local stack, tests) or SSM parameter names (AWS).
     link_signing_secrets: tuple[str, ...] = Field(default=(), repr=False)
     link_signing_secret_param: str = ""
@@ -78,6 +86,10 @@ class Settings(BaseModel):
             "quarantine_table": env.get("QUARANTINE_TABLE", ""),
             "idempotency_table": env.get("IDEMPOTENCY_TABLE", ""),
             "hot_leads_topic_arn": env.get("HOT_LEADS_TOPIC_ARN", ""),
+            "hot_leads_chat_topic_arn": env.get("HOT_LEADS_CHAT_TOPIC_ARN", ""),
+            "sales_language": env.get("SALES_LANGUAGE", "en").strip().lower(),
+            "knowledge_base_name": env.get("KNOWLEDGE_BASE_NAME", "Kennisbank").strip(),
+            "console_url": env.get("CONSOLE_URL", "").rstrip("/"),
             "link_signing_secrets": tuple(_split(env.get("LINK_SIGNING_SECRETS", ""))),
             "link_signing_secret_param": env.get("LINK_SIGNING_SECRET_PARAM", ""),
             "api_keys": tuple(_split(env.get("API_KEYS", ""))),
@@ -118,3 +130,10 @@ class Settings(BaseModel):
 def get_settings() -> Settings:
     """The process-wide settings, validated on first use (at cold start in Lambda)."""
     return Settings.from_environ()
+
+
+def lead_url(settings: Settings, lead_id: str) -> str:
+    """Where a salesperson opens a lead: the console when set, else the API's lead URL."""
+    if settings.console_url:
+        return f"{settings.console_url}/leads/{lead_id}"
+    return f"{settings.public_base_url}/v1/leads/{lead_id}"

@@ -39,6 +39,8 @@ TABLES = {
     "idempotency": "IdempotencyTable",
 }
 TOPICS = {"hot_leads": "HotLeadsTopic", "alarms": "AlarmTopic"}
+#: The chat copy of the hot leads (AWS Chatbot's format); its name ends in ``-chat``.
+CHAT_TOPIC = "HotLeadsChatTopic"
 QUEUES = {
     "score_events_failures": "ScoreEventsFailureQueue",
     "notify_hot_leads_failures": "NotifyHotLeadsFailureQueue",
@@ -252,6 +254,11 @@ def ttl_attributes(stage: str) -> dict[str, str]:
 def topic_names(stage: str) -> dict[str, str]:
     """``{"hot_leads": "trechter-<stage>-hot-leads", "alarms": "trechter-<stage>-alarms"}``."""
     return {key: _name(stage, logical, "TopicName") for key, logical in TOPICS.items()}
+
+
+def chat_topic_name(stage: str) -> str:
+    """``trechter-<stage>-hot-leads-chat``: Slack and Teams, through AWS Chatbot."""
+    return _name(stage, CHAT_TOPIC, "TopicName")
 
 
 def queue_names(stage: str) -> dict[str, str]:

@@ -99,6 +99,7 @@ def create_resources(stage: str = STAGE) -> dict[str, str]:
     sns = boto3.client("sns", region_name=REGION)
     sqs = boto3.client("sqs", region_name=REGION)
     topic_arn = sns.create_topic(Name=definitions.topic_names(stage)["hot_leads"])["TopicArn"]
+    chat_topic_arn = sns.create_topic(Name=definitions.chat_topic_name(stage))["TopicArn"]
     queues = {
         key: sqs.create_queue(QueueName=name)["QueueUrl"]
         for key, name in definitions.queue_names(stage).items()
@@ -124,6 +125,7 @@ def create_resources(stage: str = STAGE) -> dict[str, str]:
         "QUARANTINE_TABLE": names["quarantine"],
         "IDEMPOTENCY_TABLE": names["idempotency"],
         "HOT_LEADS_TOPIC_ARN": topic_arn,
+        "HOT_LEADS_CHAT_TOPIC_ARN": chat_topic_arn,
         "EVENTS_STREAM_ARN": stream_of(names["events"]),
         "LEADS_STREAM_ARN": stream_of(names["leads"]),
         "SALES_INBOX_URL": queues["sales_inbox"],
@@ -331,36 +333,28 @@ def pages_handler(api_url: str, consent: str) -> type[SimpleHTTPRequestHandler]:
 # -- the sales inbox --------------------------------------------------------------------
 
 
-def format_notification(body: str) -> str:
-    """A hot-lead message as a readable block for the console."""
+def format_notification(body: str, api_url: str = "") -> str:
+    """A hot-lead message as the console shows it: exactly the text an e-mail subscriber
+    of the topic gets (``chalicelib.domain.announcement.email_text``), framed."""
+    from chalicelib.domain.announcement import email_text
+
     try:
         message = json.loads(body)
     except json.JSONDecodeError:
         return f"(unreadable message) {body[:200]}"
-    name = " ".join(p for p in (message.get("first_name"), message.get("last_name")) if p) or "?"
-    lines = [
-        "=" * 72,
-        f" HOT LEAD  {name} <{message.get('email')}>",
-        f"   company  {message.get('company') or '?'} ({message.get('company_domain') or '?'}), "
-        f"{message.get('job_title') or '?'}, {message.get('country') or '?'}",
-        f"   score    {message.get('score')} (fit {message.get('fit_score')}, "
-        f"engagement {message.get('engagement_score')})",
-        f"   channel  {message.get('recommended_channel')}: "
-        f"{message.get('recommended_channel_reason') or ''}",
-        "   reasons",
-    ]
-    lines += [f"     +{r.get('points')}  {r.get('text')}" for r in message.get("reasons", [])]
-    lines += [
-        f"   lead     {message.get('lead_id')}  qualified at {message.get('qualified_at')}",
-        "=" * 72,
-    ]
-    return "\n".join(lines)
+    if not isinstance(message, dict):
+        return f"(unreadable message) {body[:200]}"
+    lead_url = f"{api_url}/v1/leads/{message.get('lead_id')}"
+    rule = "=" * 72
+    header = " HOT LEAD  (as e-mail subscribers read it)"
+    return "\n".join([rule, header, "", email_text(message, lead_url), rule])
 
 
 class SalesInbox(threading.Thread):
-    def __init__(self, queue_url: str) -> None:
+    def __init__(self, queue_url: str, api_url: str = "") -> None:
         super().__init__(name="sales-inbox", daemon=True)
         self.queue_url = queue_url
+        self.api_url = api_url
         self.stopping = threading.Event()
 
     def stop(self) -> None:
@@ -381,7 +375,7 @@ class SalesInbox(threading.Thread):
                 self.stopping.wait(0.5)
             for message in answer.get("Messages", []):
                 # One write, newline included: no other thread's line lands inside a block.
-                sys.stdout.write(format_notification(message["Body"]) + "\n")
+                sys.stdout.write(format_notification(message["Body"], self.api_url) + "\n")
                 sys.stdout.flush()
                 # Left in the queue would print twice; sales tools read their own subscriptions.
                 sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
@@ -451,7 +445,7 @@ class LocalStack:
                 resources["NOTIFY_HOT_LEADS_FAILURE_URL"],
                 batch_size=50,
             ),
-            SalesInbox(resources["SALES_INBOX_URL"]),
+            SalesInbox(resources["SALES_INBOX_URL"], self.api_url),
         ]
         for thread in self.threads:
             thread.start()
@@ -462,6 +456,9 @@ class LocalStack:
         _say(f"landing pages  {self.pages_url}")
         _say(f"AWS emulator   {endpoint}   (region {REGION})")
         _say(f"hot leads      {resources['HOT_LEADS_TOPIC_ARN']} -> sales inbox (printed here)")
+        _say(f"hot leads chat {resources['HOT_LEADS_CHAT_TOPIC_ARN']} (AWS Chatbot format)")
+        language = os.environ.get("SALES_LANGUAGE", "en") or "en"
+        _say(f"sales language {language}   (SALES_LANGUAGE=nl|en, KNOWLEDGE_BASE_NAME)")
         _say("stream workers score_events, notify_hot_leads: running. Ctrl-C stops everything.")
 
     def _start_api(self, app_object: Any) -> None:

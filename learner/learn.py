@@ -218,14 +218,22 @@ def _proposal_data(
 
     data: dict[str, Any] = yaml.load(current_text, Loader=yaml.CSafeLoader)
     data.pop("learned_from", None)
+    bilingual = any(isinstance(r.get("text"), dict) for r in data.get("engagement_rules", []))
     for rule in data.get("fit_rules", []):
         if f"fit:{rule['id']}" in weights:
             rule["points"] = fit.points(weights[f"fit:{rule['id']}"])
     for rule in data.get("engagement_rules", []):
         if f"rule:{rule['id']}" in weights:
             rule["points"] = fit.points(weights[f"rule:{rule['id']}"])
-            # What predicts a win is a buying signal in the proposal; what does not, is not.
+            # What predicts a win is a buying signal in the proposal; what does not, is not
+            # (a new signal needs an opener for the sales call; without one it stays as it was).
             signal = rule["points"] >= SIGNAL_POINTS
+            if signal and not rule.get("buying_signal") and not rule.get("opener"):
+                opener = _opener(rule, current)
+                if opener is None:
+                    signal = False
+                elif bilingual:
+                    rule["opener"] = {"en": opener[0], "nl": opener[1]}
             if signal != bool(rule.get("buying_signal", False)):
                 rule["buying_signal"] = signal
     account = data.setdefault("account", {})
@@ -234,7 +242,6 @@ def _proposal_data(
         account["points"] = fit.points(weights[f"rule:{account_id}"])
     nl_texts: dict[str, str] = {}
     candidates = []
-    bilingual = any(isinstance(r.get("text"), dict) for r in data.get("engagement_rules", []))
     taken = {r.id for r in current.fit_rules} | {r.id for r in current.engagement_rules}
     for name in raw:
         if name not in weights or fit.points(weights[name]) == 0:
@@ -244,6 +251,8 @@ def _proposal_data(
             continue
         if bilingual:  # the model's sentences are {en, nl}: so are the new rule's
             rule["text"], nl = {"en": rule["text"], "nl": nl}, ""
+        elif "opener" in rule:  # the older schema has no openers
+            rule.pop("opener")
         taken.add(rule["id"])
         data.setdefault("engagement_rules", []).append(rule)
         if nl:
@@ -292,10 +301,44 @@ def _candidate_rule(name: str, points: int, model: ScoringModel) -> tuple[dict[s
         fallback = (f"{value} on {{date}}", f"{value} op {{date}}")
         english, dutch = EVENT_SENTENCES.get(value, fallback)
     rule.update(points=points, cap={"count": 3, "days": 30})
-    if points >= SIGNAL_POINTS:
-        rule["buying_signal"] = True
     rule["text"] = english
+    opener = _opener(rule, model) if points >= SIGNAL_POINTS else None
+    if opener is not None:
+        rule["buying_signal"] = True
+        rule["opener"] = {"en": opener[0], "nl": opener[1]}
     return rule, dutch
+
+
+#: How a call opener says an act ("I saw you ..." / "ik zag dat u ..."), per kind of signal.
+OPENERS = {
+    "form:newsletter_subscribe": (
+        "subscribed to our newsletter",
+        "zich op onze nieuwsbrief abonneerde",
+    ),
+    "form:demo_request": ("asked for a demo", "een demo aanvroeg"),
+    "form:contact_request": ("asked to be contacted", "om contact vroeg"),
+    "form:*": ("filled in the form for {form_title}", "het formulier voor {form_title} invulde"),
+    "event:page_view": ("visited {path}", "{path} bezocht"),
+    "event:download": ("downloaded “{title}”", "“{title}” downloadde"),
+    "event:link_click": ("clicked through to {target}", "doorklikte naar {target}"),
+    "event:site_search": ("searched our site for “{query}”", "op onze site zocht naar “{query}”"),
+    "event:email_click": ("clicked {target} in our mail", "in onze mail op {target} klikte"),
+    "event:email_open": ("opened our mail", "onze mail opende"),
+    "topic": ("read about {topic}", "over {topic} las"),
+}  # fmt: skip
+
+
+def _opener(rule: dict[str, Any], model: ScoringModel) -> tuple[str, str] | None:
+    """The call opener for a rule the learner makes a buying signal, or None if it has none."""
+    events = list(rule.get("event") or [])
+    if rule.get("topic"):
+        return OPENERS["topic"]
+    if events == ["form_submit"]:
+        kinds = list(rule.get("form_kind") or [])
+        return OPENERS.get(f"form:{kinds[0]}" if len(kinds) == 1 else "", OPENERS["form:*"])
+    if not events:
+        return None
+    return OPENERS.get(f"event:{events[0]}")
 
 
 def _with_dutch(text: str, nl_texts: dict[str, str]) -> str:

@@ -597,7 +597,12 @@ class MemoryPublisher:
         self.fail_next = 0
 
     def publish(
-        self, message: Mapping[str, Any], attributes: Mapping[str, str | float], subject: str
+        self,
+        message: Mapping[str, Any],
+        attributes: Mapping[str, str | float],
+        subject: str,
+        email_text: str = "",
+        chat: Mapping[str, Any] | None = None,
     ) -> str:
         if self.fail_next:
             self.fail_next -= 1
@@ -609,6 +614,8 @@ class MemoryPublisher:
                 "attributes": dict(attributes),
                 "subject": subject,
                 "id": message_id,
+                "email_text": email_text,
+                "chat": dict(chat) if chat is not None else None,
             }
         )
         return message_id

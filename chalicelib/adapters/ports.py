@@ -202,8 +202,16 @@ class Sightings(Protocol):
 
 
 class Publisher(Protocol):
-    """The hot-lead topic."""
+    """The hot-lead topic (and, when configured, its chat topic)."""
 
     def publish(
-        self, message: Mapping[str, Any], attributes: Mapping[str, str | float], subject: str
-    ) -> str: ...
+        self,
+        message: Mapping[str, Any],
+        attributes: Mapping[str, str | float],
+        subject: str,
+        email_text: str = "",
+        chat: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Publish ``message`` as JSON (e-mail subscribers get ``email_text``, when given)
+        and ``chat`` (AWS Chatbot's format) to the chat topic; the message id."""
+        ...

@@ -72,6 +72,7 @@ def notify_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The leads stream: announce leads that entered SQL."""
     result = get_services().notifier.process_records(event.get("Records", []))
     metrics.add_metric(name="HotLeadsPublished", unit="Count", value=result.published)
+    metrics.add_metric(name="HotLeadsLeftToNurture", unit="Count", value=result.nurtured)
     metrics.add_metric(
         name="DuplicateNotificationsSuppressed", unit="Count", value=result.suppressed
     )
@@ -82,6 +83,7 @@ def notify_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
         extra={
             "published": result.published,
             "suppressed": result.suppressed,
+            "nurtured": result.nurtured,
             "failed": len(result.failed),
         },
     )

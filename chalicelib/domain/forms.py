@@ -6,6 +6,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chalicelib.domain.language import LocalText
+
 
 class FormKind(StrEnum):
     WHITEPAPER_DOWNLOAD = "whitepaper_download"
@@ -27,8 +29,13 @@ class FormDefinition(BaseModel):
 
     form_id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
     kind: FormKind
-    title: str
+    #: What the form gives the person, as shown to people (``{en, nl}`` in a scoring model).
+    title: LocalText | str
     required_fields: tuple[str, ...] = ("email",)
     redirect_url: str = "/thank-you/"
     asset: str | None = None
     consent_text_version: str | None = None
+
+    def title_in(self, language: str) -> str:
+        """The title in ``language`` (a plain-string title is the same in every language)."""
+        return self.title if isinstance(self.title, str) else self.title[language]

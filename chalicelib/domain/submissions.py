@@ -273,6 +273,7 @@ ISO_COUNTRIES = frozenset(
 _TRUE = frozenset({"true", "on", "1", "yes"})
 _FALSE = frozenset({"false", "off", "0", "no", ""})
 _ANON_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8}){0,3}")
 _SIZE_RANGE = re.compile(r"^\s*(\d{1,7})\s*(?:-|\u2013|to)\s*(\d{1,7})\s*$")
 _SIZE_PLUS = re.compile(r"^\s*(\d{1,7})\s*\+\s*$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -309,6 +310,8 @@ class FormSubmission(BaseModel):
     utm_term: str | None = Field(default=None, max_length=200)
     utm_content: str | None = Field(default=None, max_length=200)
     message: str | None = Field(default=None, max_length=5000)
+    #: The page's language (``<html lang>``), which may set the lead's sales language.
+    lang: str | None = Field(default=None, max_length=35)
     website: str | None = Field(default=None, max_length=2048)
     rendered_at: float | None = None
 
@@ -374,6 +377,14 @@ class FormSubmission(BaseModel):
         if value is not None and not _ANON_ID.match(value):
             raise ValueError("must be 8 to 64 letters, digits or . _ : -")
         return value
+
+    @field_validator("lang", mode="before")
+    @classmethod
+    def _language_tag(cls, value: Any) -> Any:
+        # A page's language is a hint, never a reason to refuse a lead: junk is dropped.
+        if value is None or not _LANGUAGE_TAG.fullmatch(str(value).strip()):
+            return None
+        return str(value).strip()
 
     @field_validator("page_url", "referrer")
     @classmethod

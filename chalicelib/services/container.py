@@ -87,13 +87,18 @@ def build_services(
     from chalicelib.services.scoring import ScoringService
     from chalicelib.services.secrets import api_keys, signing_secrets
     from chalicelib.services.whatif import WhatIfService
+    from chalicelib.settings import lead_url
 
     secrets = signing_secrets(settings)
+    language = settings.sales_language
+    knowledge_base = settings.knowledge_base_name
     model_store = model_store if model_store is not None else MemoryModelStore()
     outcome_store = outcome_store if outcome_store is not None else MemoryOutcomeStore()
     active = ActiveModelProvider(model_store, model)
     text = model_text or json.dumps(model.model_dump(mode="json", by_alias=True))
-    sales = LeadService(active, leads, events)
+    sales = LeadService(
+        active, leads, events, sales_language=language, knowledge_base_name=knowledge_base
+    )
     models = ModelService(model_store, model, text, active)
     return Services(
         settings=settings,
@@ -107,10 +112,18 @@ def build_services(
         api_keys=api_keys(settings),
         capture=CaptureService(settings, active, leads, events, quarantine, secrets),
         sales=sales,
-        scoring=ScoringService(active, leads, events, quarantine),
-        notifier=HotLeadNotifier(leads, publisher, quarantine),
+        scoring=ScoringService(active, leads, events, quarantine, sales_language=language),
+        notifier=HotLeadNotifier(
+            leads,
+            publisher,
+            quarantine,
+            model=active,
+            sales_language=language,
+            knowledge_base_name=knowledge_base,
+            lead_url=lambda lead_id: lead_url(settings, lead_id),
+        ),
         reports=ReportService(leads),
-        rescore=RescoreService(active, leads, events),
+        rescore=RescoreService(active, leads, events, sales_language=language),
         active_model=active,
         model_store=model_store,
         outcome_store=outcome_store,
@@ -152,7 +165,11 @@ def get_services() -> Services:
         quarantine=DynamoQuarantine(
             client, settings.quarantine_table, settings.quarantine_retention_days
         ),
-        publisher=SnsPublisher(sns_client(settings.region), settings.hot_leads_topic_arn),
+        publisher=SnsPublisher(
+            sns_client(settings.region),
+            settings.hot_leads_topic_arn,
+            settings.hot_leads_chat_topic_arn,
+        ),
         sightings=DynamoSightings(client, settings.idempotency_table),
         idempotency=DynamoDBPersistenceLayer(
             table_name=settings.idempotency_table, boto3_client=client

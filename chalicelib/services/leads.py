@@ -19,6 +19,8 @@ from chalicelib.adapters.ports import (
 from chalicelib.domain.clock import iso
 from chalicelib.domain.errors import Conflict, FieldError, InvalidInput, NotFound
 from chalicelib.domain.events import EventType, TrackingEvent
+from chalicelib.domain.followup import follow_up
+from chalicelib.domain.language import lead_language
 from chalicelib.domain.lead import Stage
 from chalicelib.domain.lifecycle import Outcome, apply_feedback
 from chalicelib.domain.scoring.explain import (
@@ -30,10 +32,12 @@ from chalicelib.domain.scoring.explain import (
 from chalicelib.domain.scoring.model import ScoringModel
 from chalicelib.domain.scoring.scorer import LedgerEntry
 from chalicelib.domain.submissions import FormSubmission
+from chalicelib.domain.timeline import export_headings, timeline_label
 from chalicelib.schemas import (
     ConsentOut,
     ConsentRequest,
     FeedbackRequest,
+    FollowUpOut,
     LeadExport,
     LeadList,
     LeadSummary,
@@ -50,7 +54,9 @@ TIMELINE_LENGTH = 50
 MAX_PAGE = 100
 
 
-def timeline_entry(event: TrackingEvent) -> TimelineEntry:
+def timeline_entry(
+    event: TrackingEvent, model: ScoringModel | None = None, language: str = "en"
+) -> TimelineEntry:
     return TimelineEntry(
         event_id=event.event_id,
         type=event.type,
@@ -66,6 +72,7 @@ def timeline_entry(event: TrackingEvent) -> TimelineEntry:
         anonymous_id=event.anonymous_id,
         campaign_id=event.campaign_id,
         form_id=event.form_id,
+        label=timeline_label(event, model, language) if model is not None else None,
     )
 
 
@@ -88,11 +95,15 @@ class LeadService:
         leads: LeadStore,
         events: EventStore,
         clock: Callable[[], float] = time.time,
+        sales_language: str = "en",
+        knowledge_base_name: str = "Kennisbank",
     ) -> None:
         self._models = provider_of(model)
         self._leads = leads
         self._events = events
         self._clock = clock
+        self._sales_language = sales_language
+        self._knowledge_base_name = knowledge_base_name
 
     @property
     def _model(self) -> ScoringModel:
@@ -183,7 +194,11 @@ class LeadService:
         now = self._clock()
         lead, state = record.lead, record.state
         scores = current_scores(state, self._model, now)
-        channel, channel_reason = recommend_channel(state)
+        language = lead_language(self._sales_language, state.profile, state.page_lang)
+        channel, channel_reason = recommend_channel(state, self._model, language)
+        advice = follow_up(
+            state, self._model, now, language, channel, channel_reason, self._knowledge_base_name
+        )
         consent = None
         if lead.consent is not None:
             consent = ConsentOut(
@@ -212,10 +227,11 @@ class LeadService:
             engagement_score=scores.engagement_score,
             reasons=[
                 ReasonOut(rule=r.rule, points=r.points, text=r.text)
-                for r in reasons(state, self._model, now)
+                for r in reasons(state, self._model, now, language)
             ],
             fit_reasons=[
-                ReasonOut(rule=r.rule, points=r.points, text=r.text) for r in fit_reasons(state)
+                ReasonOut(rule=r.rule, points=r.points, text=r.text)
+                for r in fit_reasons(state, self._model, language)
             ],
             recommended_channel=channel.value,
             recommended_channel_reason=channel_reason,
@@ -226,8 +242,10 @@ class LeadService:
             created_at=iso(lead.created_at),
             updated_at=iso(lead.updated_at or lead.created_at),
             timeline=[
-                timeline_entry(e) for e in self._events.timeline(lead.lead_id, TIMELINE_LENGTH)
+                timeline_entry(e, self._model, language)
+                for e in self._events.timeline(lead.lead_id, TIMELINE_LENGTH)
             ],
+            follow_up=FollowUpOut.model_validate(advice.to_dict()),
         )
 
     def feedback(self, lead_id: str, request: FeedbackRequest) -> LeadView:
@@ -327,6 +345,7 @@ class LeadService:
                     ),
                 ],
                 funnel=funnel_counters(record.state, transitions, 0, 0, now),
+                sales_language=self._sales_language,
             )
             try:
                 self._leads.commit_scoring(commit)
@@ -394,7 +413,11 @@ class LeadService:
         for name in ("reasons",):
             if isinstance(lead.get(name), str):
                 lead[name] = json.loads(lead[name])
-        events = [timeline_entry(e).model_dump() for e in self._events.history(record.lead.lead_id)]
+        language = lead_language(self._sales_language, record.state.profile, record.state.page_lang)
+        events = [
+            timeline_entry(e, self._model, language).model_dump()
+            for e in self._events.history(record.lead.lead_id)
+        ]
         ledger = [e.to_dict() for e in self._leads.ledger(record.lead.lead_id)]
         self._leads.audit("exported", record.lead.lead_id, {"events": len(events)}, now)
         return LeadExport(
@@ -410,6 +433,8 @@ class LeadService:
                 if str(i.get("sk", "")).startswith("ANNOUNCE#")
             ],
             exported_at=iso(now),
+            language=language,
+            headings=export_headings(language),
         )
 
 

@@ -6,6 +6,10 @@ finds it published and stays silent; a worker that crashed between claim and
 publish leaves a lease that expires, and the retry publishes. The one window
 left, a crash after SNS accepted the message and before the mark, is closed for
 subscribers by ``notification_id``: the same id is sent again, never a new one.
+
+Each message carries ``follow_up`` (seed 003): a call opener and a mail draft from
+the lead's own buying signals, in the lead's language. A lead whose behaviour
+explains no approach is not announced at all (counted as ``nurtured``).
 """
 
 from __future__ import annotations
@@ -17,11 +21,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.adapters.attributes import from_item
-from chalicelib.adapters.items import stream_position
+from chalicelib.adapters.items import decode_state, stream_position
 from chalicelib.adapters.ports import LeadStore, Publisher, Quarantine
+from chalicelib.domain.announcement import chat_notification, email_text, subject_line
 from chalicelib.domain.clock import iso
+from chalicelib.domain.followup import FollowUp, follow_up
+from chalicelib.domain.language import lead_language
 from chalicelib.domain.lead import Stage
+from chalicelib.domain.scoring.explain import recommend_channel
+from chalicelib.domain.scoring.model import ScoringModel, load_scoring_model
+from chalicelib.domain.scoring.state import LeadScoreState
 from chalicelib.observability import logger
+from chalicelib.services.models import ModelProvider, provider_of
 
 LEASE_SECONDS = 60.0
 MESSAGE_TYPE = "lead.sales_qualified"
@@ -36,6 +47,7 @@ class NotifyResult:
     failed: list[str] = field(default_factory=list)
     published: int = 0
     suppressed: int = 0
+    nurtured: int = 0
     quarantined: int = 0
     lag_seconds: float = 0.0
 
@@ -66,10 +78,12 @@ def qualification(record: Mapping[str, Any]) -> tuple[dict[str, Any], int] | Non
     return new, number
 
 
-def hot_lead_message(lead: Mapping[str, Any], number: int) -> dict[str, Any]:
-    """The contract's ``lead.sales_qualified`` message (section 4), plus its id."""
+def hot_lead_message(
+    lead: Mapping[str, Any], number: int, advice: FollowUp | None = None
+) -> dict[str, Any]:
+    """The contract's ``lead.sales_qualified`` message (section 4), its id and ``follow_up``."""
     reasons = json.loads(lead.get("reasons") or "[]")
-    return {
+    message = {
         "type": MESSAGE_TYPE,
         "version": 1,
         "notification_id": f"{lead['lead_id']}:{number}",
@@ -91,15 +105,9 @@ def hot_lead_message(lead: Mapping[str, Any], number: int) -> dict[str, Any]:
         "qualification": number,
         "qualified_at": iso(float(lead.get("updated_at") or time.time())),
     }
-
-
-def subject_line(message: Mapping[str, Any]) -> str:
-    name = " ".join(p for p in (message.get("first_name"), message.get("last_name")) if p)
-    who = name or message.get("email") or message["lead_id"]
-    at = f" ({message['company']})" if message.get("company") else ""
-    return (
-        f"Hot lead: {who}{at}, score {message['score']}, call by {message['recommended_channel']}"
-    )
+    if advice is not None:
+        message["follow_up"] = advice.to_dict()
+    return message
 
 
 class HotLeadNotifier:
@@ -112,12 +120,20 @@ class HotLeadNotifier:
         quarantine: Quarantine,
         clock: Callable[[], float] = time.time,
         lease_seconds: float = LEASE_SECONDS,
+        model: ScoringModel | ModelProvider | None = None,
+        sales_language: str = "en",
+        knowledge_base_name: str = "Kennisbank",
+        lead_url: Callable[[str], str] = lambda lead_id: f"/v1/leads/{lead_id}",
     ) -> None:
         self._leads = leads
         self._publisher = publisher
         self._quarantine = quarantine
         self._clock = clock
         self._lease = lease_seconds
+        self._model = model
+        self._sales_language = sales_language
+        self._knowledge_base_name = knowledge_base_name
+        self._lead_url = lead_url
 
     def process_records(self, records: Sequence[Mapping[str, Any]]) -> NotifyResult:
         result = NotifyResult()
@@ -135,8 +151,14 @@ class HotLeadNotifier:
                 continue
             if found is None:
                 continue
+            advice = self.advice(found[0])
+            if not advice.explained:
+                # Seed 003: if you cannot explain why you approach someone, don't.
+                logger.info("hot lead left to nurturing: nothing it did explains an approach")
+                result.nurtured += 1
+                continue
             try:
-                published = self.announce(*found)
+                published = self.announce(*found, advice=advice)
             except AnnouncementInProgress:
                 result.failed.append(sequence)
                 continue
@@ -150,7 +172,21 @@ class HotLeadNotifier:
                 result.suppressed += 1
         return result
 
-    def announce(self, lead: Mapping[str, Any], number: int) -> bool:
+    def advice(self, lead: Mapping[str, Any]) -> FollowUp:
+        """The follow-up advice for a lead image, in the lead's language."""
+        if self._model is None:
+            self._model = load_scoring_model()
+        model = provider_of(self._model).current()  # the active model, when given its provider
+        raw = lead.get("scoring_state")
+        state = decode_state(raw) if raw else LeadScoreState()
+        at = float(lead.get("updated_at") or self._clock())
+        language = lead_language(self._sales_language, state.profile, state.page_lang)
+        channel, reason = recommend_channel(state, model, language)
+        return follow_up(state, model, at, language, channel, reason, self._knowledge_base_name)
+
+    def announce(
+        self, lead: Mapping[str, Any], number: int, advice: FollowUp | None = None
+    ) -> bool:
         """Publish qualification ``number`` unless it already was; True if published now.
 
         Raises
@@ -164,13 +200,20 @@ class HotLeadNotifier:
             return False
         if not claim.granted:
             raise AnnouncementInProgress(f"announcement {lead_id}:{number} is being published")
-        message = hot_lead_message(lead, number)
+        message = hot_lead_message(lead, number, advice or self.advice(lead))
         attributes: dict[str, str | float] = {
             "type": MESSAGE_TYPE,
             "score": message["score"],
             "recommended_channel": message["recommended_channel"],
             "country": message.get("country") or "",
         }
-        message_id = self._publisher.publish(message, attributes, subject_line(message))
+        url = self._lead_url(lead_id)
+        message_id = self._publisher.publish(
+            message,
+            attributes,
+            subject_line(message),
+            email_text(message, url),
+            chat_notification(message, url),
+        )
         self._leads.mark_announced(lead_id, number, message_id, self._clock())
         return True

@@ -33,11 +33,13 @@ class RescoreService:
         leads: LeadStore,
         events: EventStore,
         clock: Callable[[], float] = time.time,
+        sales_language: str = "en",
     ) -> None:
         self._models = provider_of(model)
         self._leads = leads
         self._events = events
         self._clock = clock
+        self._sales_language = sales_language
 
     @property
     def _model(self) -> ScoringModel:
@@ -75,7 +77,13 @@ class RescoreService:
                 f"Rescored under model {self._model.version}",
             )
             commit = scoring_commit(
-                lead_id, record.version, state, self._model, now, {marker.event_id: (now, [marker])}
+                lead_id,
+                record.version,
+                state,
+                self._model,
+                now,
+                {marker.event_id: (now, [marker])},
+                sales_language=self._sales_language,
             )
             try:
                 self._leads.commit_scoring(commit)

@@ -29,6 +29,7 @@ from chalicelib.adapters.ports import (
 )
 from chalicelib.domain.events import EventType, TrackingEvent
 from chalicelib.domain.identity import company_domain
+from chalicelib.domain.language import lead_language
 from chalicelib.domain.lead import FUNNEL_ORDER, Stage
 from chalicelib.domain.scoring.explain import current_scores, reasons, recommend_channel
 from chalicelib.domain.scoring.model import ScoringModel
@@ -129,13 +130,16 @@ def scoring_commit(
     events: Sequence[TrackingEvent] = (),
     funnel: dict[str, dict[str, int]] | None = None,
     company: CompanyRecord | None = None,
+    sales_language: str = "en",
 ) -> ScoringCommit:
     """The one write of a lead's new state: scores, reasons and channel as of ``now``.
 
-    Used by the stream scorer, sales feedback and the rescore alike.
+    Used by the stream scorer, sales feedback and the rescore alike. The sentences
+    are written in the lead's language (``lead_language``).
     """
     scores = current_scores(state, model, now)
-    channel, channel_reason = recommend_channel(state)
+    language = lead_language(sales_language, state.profile, state.page_lang)
+    channel, channel_reason = recommend_channel(state, model, language)
     return ScoringCommit(
         lead_id=lead_id,
         expected_version=expected_version,
@@ -145,7 +149,8 @@ def scoring_commit(
         fit_score=scores.fit_score,
         engagement_score=scores.engagement_score,
         reasons=[
-            {"rule": r.rule, "points": r.points, "text": r.text} for r in reasons(state, model, now)
+            {"rule": r.rule, "points": r.points, "text": r.text}
+            for r in reasons(state, model, now, language)
         ],
         recommended_channel=channel.value,
         channel_reason=channel_reason,
@@ -222,12 +227,14 @@ class ScoringService:
         events: EventStore,
         quarantine: Quarantine,
         clock: Callable[[], float] = time.time,
+        sales_language: str = "en",
     ) -> None:
         self._models = provider_of(model)
         self._leads = leads
         self._events = events
         self._quarantine = quarantine
         self._clock = clock
+        self._sales_language = sales_language
         self._domains: OrderedDict[str, str | None] = OrderedDict()
 
     @property
@@ -387,6 +394,7 @@ class ScoringService:
             company=CompanyRecord(company_state, company.version)
             if company_changed and company is not None and company_state is not None
             else None,
+            sales_language=self._sales_language,
         )
         return commit, surges
 

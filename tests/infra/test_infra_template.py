@@ -288,11 +288,14 @@ def test_prod_package_defaults_to_prod(packaged: dict[str, Any]):
 def test_topics_are_encrypted_with_the_customer_managed_key(packaged: dict[str, Any]):
     resources = packaged["Resources"]
     topics = [r for r in resources.values() if r["Type"] == "AWS::SNS::Topic"]
-    assert len(topics) == 2
+    assert len(topics) == 3  # hot leads, hot leads for chat, alarms
     for topic in topics:
         assert topic["Properties"]["KmsMasterKeyId"] == {"Ref": "DataKey"}
     assert resources["HotLeadsTopic"]["Properties"]["TopicName"] == {
         "Fn::Sub": "trechter-${Stage}-hot-leads"
+    }
+    assert resources["HotLeadsChatTopic"]["Properties"]["TopicName"] == {
+        "Fn::Sub": "trechter-${Stage}-hot-leads-chat"
     }
     assert resources["DataKey"]["Properties"]["EnableKeyRotation"] is True
 
@@ -335,13 +338,15 @@ def test_each_function_may_do_exactly_what_it_needs(packaged: dict[str, Any], po
     assert granted == EXPECTED_ACTIONS[policy]
 
 
-def test_only_the_notifier_may_publish_and_only_to_the_hot_leads_topic(packaged: dict[str, Any]):
-    publishers = {}
+def test_only_the_notifier_may_publish_and_only_to_the_hot_leads_topics(packaged: dict[str, Any]):
+    publishers: dict[str, list[Any]] = {}
     for name in EXPECTED_ACTIONS:
         for statement in packaged["Resources"][name]["Properties"]["PolicyDocument"]["Statement"]:
             if "sns:Publish" in _listify(statement["Action"]):
-                publishers[name] = statement["Resource"]
-    assert publishers == {"NotifyHotLeadsPolicy": {"Ref": "HotLeadsTopic"}}
+                publishers.setdefault(name, []).append(statement["Resource"])
+    assert publishers == {
+        "NotifyHotLeadsPolicy": [{"Ref": "HotLeadsTopic"}, {"Ref": "HotLeadsChatTopic"}]
+    }
 
 
 # --- API ---------------------------------------------------------------------------------------

@@ -66,9 +66,13 @@ def test_the_proposal_learns_the_true_drivers_and_beats_the_default_on_later_dea
     assert result.proposal.learned_from["won"] + result.proposal.learned_from["lost"] == 260
     for rule_id in result.candidates:
         assert rule_id in text
-        assert rules[rule_id].text
-    if result.candidates:
-        assert "# nl: " in text
+        assert rules[rule_id].text["en"] and rules[rule_id].text["nl"]
+    # A rule that now predicts a win is a buying signal, with an opener for the call.
+    newsletter = rules["newsletter_subscribe"]
+    assert newsletter.buying_signal and newsletter.opener["nl"] == (
+        "zich op onze nieuwsbrief abonneerde"
+    )
+    assert not rules["demo_request"].buying_signal
     assert not result.promoted
     assert w.services.models.active_version() == "2026.11.1"
 
@@ -102,7 +106,7 @@ def test_a_learned_topic_becomes_a_rule_that_scores_only_that_topic() -> None:
     )
     assert "itsm" not in dutch and "{topic}" in dutch
     data = yaml.safe_load(DEFAULT_MODEL_PATH.read_text(encoding="utf-8"))
-    data["engagement_rules"].append(rule)
+    data["engagement_rules"].append({**rule, "text": {"en": rule["text"], "nl": dutch}})
     model = ScoringModel.model_validate(data)
     _, ledger, _ = replay(
         [

@@ -8,16 +8,26 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import string
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from chalicelib.domain.events import EventType
 from chalicelib.domain.forms import FormDefinition, FormKind
+from chalicelib.domain.language import LANGUAGES, LocalText, local_text
 
 DEFAULT_MODEL_PATH = Path(__file__).with_name("default_model.yaml")
 _CLASSIFY_CACHE_SIZE = 4096
@@ -31,13 +41,42 @@ class _Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+def _placeholders(text: LocalText | None) -> tuple[str, ...]:
+    """The ``{names}`` a sentence uses in any language, sorted."""
+    if text is None:
+        return ()
+    names: set[str] = set()
+    for language in LANGUAGES:
+        for _literal, name, _spec, _conversion in string.Formatter().parse(text[language]):
+            if name:
+                names.add(name)
+    return tuple(sorted(names))
+
+
+class _Sentenced(_Strict):
+    """A rule whose sentences for people (``text``, ``opener``) come in every language."""
+
+    @field_validator("text", "opener", mode="before", check_fields=False)
+    @classmethod
+    def _translated(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None:
+            return value
+        owner = f"rule {info.data.get('id') or cls.__name__}"
+        return local_text(value, f"{owner}: {info.field_name}")
+
+
 class ContentClass(_Strict):
     """A class of content recognised by URL path pattern (on any host)."""
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    label: str
+    label: LocalText
     paths: tuple[str, ...] = Field(min_length=1)
     topic_from_path: bool = False
+
+    @field_validator("label", mode="before")
+    @classmethod
+    def _translated(cls, value: Any, info: ValidationInfo) -> Any:
+        return local_text(value, f"content class {info.data.get('name')}: label")
 
     @cached_property
     def _compiled(self) -> tuple[tuple[re.Pattern[str], int], ...]:
@@ -84,7 +123,7 @@ class FitCondition(_Strict):
         return re.compile(rf"(?<![a-z0-9])(?:{alternatives})(?![a-z0-9])")
 
 
-class FitRule(_Strict):
+class FitRule(_Sentenced):
     """Explicit (profile) points. In a ``group`` only the first matching rule counts."""
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
@@ -101,7 +140,7 @@ class FitRule(_Strict):
     when: FitCondition
     points: float
     group: str | None = None
-    text: str
+    text: LocalText
 
 
 class Cap(_Strict):
@@ -111,7 +150,7 @@ class Cap(_Strict):
     days: float = Field(gt=0)
 
 
-class EngagementRule(_Strict):
+class EngagementRule(_Sentenced):
     """Implicit (behaviour) points for an event that meets every condition given."""
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
@@ -136,7 +175,16 @@ class EngagementRule(_Strict):
     decay: str | None = "behaviour"
     buying_signal: bool = False
     advise_email: bool = False
-    text: str
+    text: LocalText
+    #: For a buying signal: the act as a call opener says it ("downloaded the evaluation
+    #: report"; nl "het evaluatierapport downloadde"), after "I saw that you".
+    opener: LocalText | None = None
+
+    @model_validator(mode="after")
+    def _signals_say_what_happened(self) -> EngagementRule:
+        if self.buying_signal and self.opener is None:
+            raise ValueError(f"rule {self.id}: a buying signal needs an opener {{en, nl}}")
+        return self
 
     @cached_property
     def _query(self) -> re.Pattern[str] | None:
@@ -160,7 +208,13 @@ class RulePlan:
     half_life: float | None
     buying_signal: bool
     advise_email: bool
+    #: The sentence in English (the ledger's audit text) and the placeholders the
+    #: sentence and opener use in any language (kept as values to render at read time).
     text: str
+    fields: tuple[str, ...]
+    #: True when the English sentence needs exactly ``fields`` (and perhaps the date):
+    #: the scorer then fills it from the values it keeps, reading each fact once.
+    from_fields: bool
     cap: tuple[int, float] | None
     #: True when nothing but the event type and content class decides a match.
     unconditional: bool
@@ -196,6 +250,11 @@ class RulePlan:
             rule.max_fit,
             rule.min_fit,
         )
+        fields = tuple(
+            "form_id" if name == "form_title" else name
+            for name in sorted({*_placeholders(rule.text), *_placeholders(rule.opener)})
+            if name != "date"
+        )
         return cls(
             id=rule.id,
             points=rule.points,
@@ -203,7 +262,10 @@ class RulePlan:
             half_life=half_lives.get(rule.decay) if rule.decay else None,
             buying_signal=rule.buying_signal,
             advise_email=rule.advise_email,
-            text=rule.text,
+            text=rule.text.en,
+            fields=fields,
+            from_fields=set(_placeholders(LocalText(en=rule.text.en, nl=rule.text.en))) - {"date"}
+            == set(fields),
             cap=(rule.cap.count, rule.cap.days) if rule.cap is not None else None,
             unconditional=all(condition is None for condition in conditions),
             form_kind=tuple(rule.form_kind) if rule.form_kind is not None else None,
@@ -223,7 +285,7 @@ class RulePlan:
         )
 
 
-class AccountRule(_Strict):
+class AccountRule(_Sentenced):
     """Colleagues of one company reading about one topic within a window."""
 
     id: str = "account_topic_surge"
@@ -233,7 +295,14 @@ class AccountRule(_Strict):
     decay: str | None = "behaviour"
     buying_signal: bool = True
     max_colleagues_tracked: int = Field(default=25, ge=3)
-    text: str = "{n} colleagues at {domain} read about {topic} this week"
+    text: LocalText = LocalText(
+        en="{n} colleagues at {domain} read about {topic} this week",
+        nl="{n} collega's bij {domain} lazen deze week over {topic}",
+    )
+    opener: LocalText = LocalText(
+        en="and {n} colleagues at {domain} read about {topic} this week",
+        nl="met {n} collega's bij {domain} deze week over {topic} las",
+    )
 
 
 class DecayGroup(_Strict):
@@ -307,6 +376,11 @@ class ScoringModel(_Strict):
         forms = [f.form_id for f in self.forms]
         if len(set(forms)) != len(forms):
             raise ValueError("form ids must be unique")
+        for form in self.forms:
+            if isinstance(form.title, str):
+                raise ValueError(
+                    f"form {form.form_id}: title needs every language, as {{en: ..., nl: ...}}"
+                )
         for rule in self.engagement_rules:
             for name in (*(rule.content_class or ()), rule.prior_content_class):
                 if name is not None and name not in classes:
@@ -316,6 +390,25 @@ class ScoringModel(_Strict):
         if self.account.decay is not None and self.account.decay not in self.decay_groups:
             raise ValueError(f"account rule: unknown decay group {self.account.decay!r}")
         return self
+
+    @cached_property
+    def sentences(self) -> dict[str, LocalText]:
+        """Every rule's sentence by rule id (fit, engagement and account)."""
+        found: dict[str, LocalText] = {rule.id: rule.text for rule in self.fit_rules}
+        found.update({rule.id: rule.text for rule in self.engagement_rules})
+        found[self.account.id] = self.account.text
+        return found
+
+    @cached_property
+    def openers(self) -> dict[str, LocalText]:
+        """The call-opener phrase of every buying signal, by rule id."""
+        found = {r.id: r.opener for r in self.engagement_rules if r.opener is not None}
+        found[self.account.id] = self.account.opener
+        return found
+
+    @cached_property
+    def fit_rules_by_id(self) -> dict[str, FitRule]:
+        return {rule.id: rule for rule in self.fit_rules}
 
     @cached_property
     def forms_by_id(self) -> dict[str, FormDefinition]:

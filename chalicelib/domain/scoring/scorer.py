@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
 from chalicelib.domain.events import EventType, TrackingEvent
+from chalicelib.domain.language import language_of, page_language, short_date
 from chalicelib.domain.lead import Stage
 from chalicelib.domain.scoring.model import (
     FitCondition,
@@ -119,18 +118,6 @@ class ScoreOutcome:
     account_surge: AccountSurge | None = None
 
 
-def short_date(epoch: float) -> str:
-    """'12 Nov': how a salesperson says a date."""
-    return _day_label(int(epoch // DAY))
-
-
-@lru_cache(maxsize=1024)
-def _day_label(day: int) -> str:
-    # A UTC day is exactly 86,400 epoch seconds, so the label depends on the day alone.
-    moment = datetime.fromtimestamp(day * DAY, tz=UTC)
-    return f"{moment.day} {moment.strftime('%b')}"
-
-
 class _Vars(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return "?"
@@ -198,7 +185,7 @@ def fit_points(
         value = _field_value(rule, profile, model)
         if _fit_matches(rule.when, value, profile, model):
             points[rule.id] = rule.points
-            texts[rule.id] = render(rule.text, values)
+            texts[rule.id] = render(rule.text.en, values)
             if rule.group is not None:
                 taken.add(rule.group)
     return points, texts
@@ -210,13 +197,15 @@ def _apply_fit(
     event: TrackingEvent,
     model: ScoringModel,
     ledger: list[LedgerEntry],
+    previous: Mapping[str, Any],
 ) -> None:
     new_points, new_texts = fit_points(profile, model)
     for rule_id in sorted(set(state.fit) | set(new_points)):
         delta = new_points.get(rule_id, 0.0) - state.fit.get(rule_id, 0.0)
         if delta != 0.0:
             text = (
-                new_texts.get(rule_id) or f"No longer applies: {state.fit_texts.get(rule_id, '')}"
+                new_texts.get(rule_id)
+                or f"No longer applies: {_fit_text(rule_id, previous, model)}"
             )
             ledger.append(
                 LedgerEntry(
@@ -231,7 +220,13 @@ def _apply_fit(
                 )
             )
     state.fit = new_points
-    state.fit_texts = new_texts
+    # Fit sentences are rendered at read time, in the lead's language, from the profile.
+    state.fit_texts = {}
+
+
+def _fit_text(rule_id: str, profile: Mapping[str, Any], model: ScoringModel) -> str:
+    rule = model.fit_rules_by_id.get(rule_id)
+    return render(rule.text.en, profile) if rule is not None else rule_id
 
 
 # -- engagement --------------------------------------------------------------------------
@@ -306,8 +301,10 @@ class _Facts:
             return self.target
         if name == "form_title":
             if event.form_id and (form := self.model.forms_by_id.get(event.form_id)):
-                return form.title
+                return form.title_in("en")
             return "?"
+        if name == "form_id":  # kept instead of the title, which is said per language
+            return event.form_id or "?"
         return self.state.profile.get(name, "?")
 
 
@@ -412,6 +409,7 @@ def _credit(
     signal: bool,
     advise_email: bool,
     text: str,
+    args: dict[str, Any] | None,
     event: TrackingEvent,
     ledger: list[LedgerEntry],
 ) -> None:
@@ -422,11 +420,12 @@ def _credit(
             points,
             1,
             at,
-            text,
+            "",
             decay,
             Accumulator().add(points, at, half_life),
             signal,
             advise_email,
+            args,
         )
     else:
         newer = at >= previous.last_at
@@ -434,11 +433,12 @@ def _credit(
             previous.points + points,
             previous.count + 1,
             at if at > previous.last_at else previous.last_at,
-            text if newer else previous.text,
+            "" if newer else previous.text,
             decay,
             previous.total.add(points, at, half_life),
             signal,
             advise_email,
+            args if newer else previous.args,
         )
     state.rules[rule_id] = tally
     if decay is None:
@@ -481,6 +481,8 @@ def _remember(state: LeadScoreState, event: TrackingEvent, facts: _Facts) -> Non
         clicks = [t for t in (*state.email_clicks, at) if at - t <= EMAIL_CLICK_WINDOW]
         state.email_clicks = tuple(sorted(clicks)[-MAX_EMAIL_CLICKS:])
     if kind == _FORM_SUBMIT:
+        properties = event.properties or {}
+        state.page_lang = language_of(str(properties.get("lang") or "")) or page_language(event.url)
         state.forms += 1
         if event.form_kind == "newsletter_subscribe":
             state.newsletter_subscribed = True
@@ -637,8 +639,8 @@ def score_event(
     if state.first_seen == 0.0 or at < state.first_seen:
         state.first_seen = at
     if event.profile is not None:
-        state.profile = dict(event.profile)
-        _apply_fit(state, state.profile, event, model, ledger)
+        previous, state.profile = state.profile, dict(event.profile)
+        _apply_fit(state, state.profile, event, model, ledger, previous)
     facts = _facts(state, event, model)
     if event.type == _ACCOUNT_SIGNAL:
         _account_signal(state, event, model, ledger, facts)
@@ -650,10 +652,23 @@ def score_event(
             cap = rule.cap
             if cap is not None and not _within_cap(state, rule.id, cap[0], cap[1], at):
                 continue
-            try:  # ``render``, written out, with the facts as the placeholders
-                text = rule.text.format_map(facts)
-            except (ValueError, IndexError):
-                text = rule.text
+            # The tally keeps the placeholder values (said per language at read time);
+            # the ledger keeps the English sentence, filled from the same values.
+            fields = rule.fields
+            args = {name: facts[name] for name in fields} if fields else None
+            if rule.from_fields:  # ``render``, written out, from the kept values
+                values = args if args is not None else {}
+                values["date"] = facts.date
+                try:
+                    text = rule.text.format_map(values)
+                except (ValueError, IndexError, KeyError):
+                    text = rule.text
+                del values["date"]
+            else:  # the sentence needs more than is kept: the facts are its placeholders
+                try:
+                    text = rule.text.format_map(facts)
+                except (ValueError, IndexError):
+                    text = rule.text
             _credit(
                 state,
                 version,
@@ -664,6 +679,7 @@ def score_event(
                 rule.buying_signal,
                 rule.advise_email,
                 text,
+                args,
                 event,
                 ledger,
             )
@@ -693,14 +709,9 @@ def _account_signal(
     topic = str(properties.get("topic", "?"))
     if not _within_cap(state, f"{rule.id}:{topic}", 1, rule.window_days, event.occurred_at):
         return
-    text = render(
-        rule.text,
-        {
-            "n": properties.get("readers", "?"),
-            "domain": properties.get("domain", "?"),
-            "topic": topic,
-        },
-    )
+    args = {"n": properties.get("readers", "?"), "domain": properties.get("domain", "?")}
+    args["topic"] = topic
+    text = render(rule.text.en, args)
     _credit(
         state,
         model.version,
@@ -711,6 +722,7 @@ def _account_signal(
         rule.buying_signal,
         False,
         text,
+        args,
         event,
         ledger,
     )

@@ -53,7 +53,12 @@ class Accumulator:
 
 @dataclass(slots=True)
 class RuleTally:
-    """How much one rule contributed, and the latest sentence explaining it."""
+    """How much one rule contributed, and what the latest sentence explaining it says.
+
+    ``args`` are the latest hit's placeholder values (its date is ``last_at``): the
+    sentence is rendered at read time in the lead's language. ``text`` is a sentence
+    rendered by an older version, kept for states written before.
+    """
 
     points: float  # undecayed total
     count: int
@@ -63,6 +68,7 @@ class RuleTally:
     total: Accumulator
     signal: bool = False
     advise_email: bool = False
+    args: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -72,7 +78,7 @@ class LeadScoreState:
     model_version: str = ""
     profile: dict[str, Any] = field(default_factory=dict)
     fit: dict[str, float] = field(default_factory=dict)
-    fit_texts: dict[str, str] = field(default_factory=dict)
+    fit_texts: dict[str, str] = field(default_factory=dict)  # written by older versions only
     rules: dict[str, RuleTally] = field(default_factory=dict)
     groups: dict[str, Accumulator] = field(default_factory=dict)
     static_engagement: float = 0.0
@@ -94,6 +100,8 @@ class LeadScoreState:
     stage_entered: dict[str, float] = field(default_factory=dict)
     qualifications: int = 0
     sales_status: str | None = None
+    #: The language of the page of the lead's latest form ("nl", "en"), if it said one.
+    page_lang: str | None = None
 
     @property
     def fit_total(self) -> float:
@@ -138,21 +146,21 @@ class LeadScoreState:
         new.stage_entered = dict(self.stage_entered)
         new.qualifications = self.qualifications
         new.sales_status = self.sales_status
+        new.page_lang = self.page_lang
         return new
 
     def to_dict(self) -> dict[str, Any]:
         """A compact JSON-able form (short keys: it is stored on every lead)."""
-        return {
+        data = {
             "v": self.model_version,
             "p": self.profile,
             "f": self.fit,
-            "ft": self.fit_texts,
             "r": {
                 rule: [
                     t.points,
                     t.count,
                     t.last_at,
-                    t.text,
+                    t.args if t.args is not None else t.text,
                     t.decay,
                     t.total.value,
                     t.total.ref_at,
@@ -184,6 +192,11 @@ class LeadScoreState:
             "q": self.qualifications,
             "sal": self.sales_status,
         }
+        if self.fit_texts:
+            data["ft"] = self.fit_texts
+        if self.page_lang:
+            data["pl"] = self.page_lang
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> LeadScoreState:
@@ -199,11 +212,12 @@ class LeadScoreState:
                     points=float(v[0]),
                     count=int(v[1]),
                     last_at=float(v[2]),
-                    text=str(v[3]),
+                    text=v[3] if isinstance(v[3], str) else "",
                     decay=v[4],
                     total=Accumulator(float(v[5]), float(v[6])),
                     signal=bool(v[7]),
                     advise_email=bool(v[8]),
+                    args=dict(v[3]) if isinstance(v[3], dict) else None,
                 )
                 for rule, v in data.get("r", {}).items()
             },
@@ -230,6 +244,7 @@ class LeadScoreState:
             stage_entered={k: float(v) for k, v in data.get("se2", {}).items()},
             qualifications=int(data.get("q", 0)),
             sales_status=data.get("sal"),
+            page_lang=data.get("pl"),
         )
 
 
