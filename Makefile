@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAGE ?= dev
 export AWS_DEFAULT_REGION ?= eu-west-1
 
-.PHONY: run test lint unit integration e2e package deploy bench clean format
+.PHONY: run test lint unit integration e2e package deploy bench clean format vendor-analytics-next
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt learner/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,17 @@ e2e: venv
 # Benchmarks and the cost model (docs/PERFORMANCE.md): a table, and dist/bench.json.
 bench: venv
 	$(PY) -m tests.bench.run
+
+# Segment's analytics.js (@segment/analytics-next, npm), vendored for the example page
+# landing_pages/examples/segment.html and its browser test: never loaded from a CDN.
+ANALYTICS_NEXT_VERSION := 1.84.3
+vendor-analytics-next:
+	rm -rf dist/analytics-next && mkdir -p dist/analytics-next
+	cd dist/analytics-next && npm pack --silent @segment/analytics-next@$(ANALYTICS_NEXT_VERSION) \
+		&& tar xzf segment-analytics-next-$(ANALYTICS_NEXT_VERSION).tgz
+	sed 's|^//# sourceMappingURL=.*$$||' dist/analytics-next/package/dist/umd/index.js \
+		> landing_pages/vendor/analytics-next-$(ANALYTICS_NEXT_VERSION).js
+	cp dist/analytics-next/package/LICENSE.MD landing_pages/vendor/analytics-next-LICENSE.md
 
 clean:
 	rm -rf dist .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -20,6 +20,7 @@ from chalicelib.api.errors import error_response
 from chalicelib.api.http import cors_headers, require_api_key
 from chalicelib.api.public import public
 from chalicelib.api.sales import AUTHENTICATED_PREFIXES, sales
+from chalicelib.api.segment import segment
 from chalicelib.domain.errors import TrechterError
 from chalicelib.observability import logger
 from chalicelib.redaction import personal_values_scope
@@ -76,6 +77,7 @@ app.register_blueprint(public)
 app.register_blueprint(sales)
 app.register_blueprint(admin)
 app.register_blueprint(adaptive)
+app.register_blueprint(segment)
 # Every log line carries the API Gateway request id as its correlation id.
 app.register_middleware(
     ConvertToMiddleware(

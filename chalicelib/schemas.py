@@ -5,10 +5,19 @@ from __future__ import annotations
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 ANONYMOUS_ID_PATTERN = r"^[A-Za-z0-9._:-]{8,64}$"
-TRACKER_TYPES = ("page_view", "link_click", "download", "site_search", "newsletter_unsubscribe")
+TRACKER_TYPES = (
+    "page_view",
+    "link_click",
+    "download",
+    "site_search",
+    "newsletter_unsubscribe",
+    "page_engagement",
+)
+#: page_engagement: engaged seconds of one page view (at most a day) and scroll depth (%).
+MAX_ENGAGED_SECONDS = 86_400
 
 
 class _In(BaseModel):
@@ -86,7 +95,14 @@ class SubmissionAccepted(_Out):
 
 
 class TrackerEvent(_In):
-    type: Literal["page_view", "link_click", "download", "site_search", "newsletter_unsubscribe"]
+    type: Literal[
+        "page_view",
+        "link_click",
+        "download",
+        "site_search",
+        "newsletter_unsubscribe",
+        "page_engagement",
+    ]
     url: str | None = Field(default=None, max_length=2048)
     ts: str | None = Field(default=None, max_length=40, description="ISO 8601; optional.")
     title: str | None = Field(default=None, max_length=500)
@@ -98,7 +114,7 @@ class TrackerEvent(_In):
     @field_validator("properties")
     @classmethod
     def _small_properties(
-        cls, value: dict[str, str | int | float | bool | None]
+        cls, value: dict[str, str | int | float | bool | None], info: ValidationInfo
     ) -> dict[str, str | int | float | bool | None]:
         if len(value) > 20:
             raise ValueError("at most 20 properties")
@@ -115,7 +131,23 @@ class TrackerEvent(_In):
                 raise ValueError("property names are at most 64 characters")
             if isinstance(item, str) and len(item) > 2048:
                 raise ValueError(f"property {key} is over 2048 characters")
+        if info.data.get("type") == "page_engagement":
+            _engagement_properties(value)
         return value
+
+
+def _engagement_properties(value: dict[str, str | int | float | bool | None]) -> None:
+    """A page_engagement says how long one page view was read and how far it was scrolled."""
+    limits = {"engaged_seconds": MAX_ENGAGED_SECONDS, "scroll_depth": 100}
+    for name, most in limits.items():
+        number = value.get(name)
+        if isinstance(number, bool) or not isinstance(number, int | float):
+            raise ValueError(f"properties.{name} is required and must be a number")
+        if not 0 <= number <= most:
+            raise ValueError(f"properties.{name} must be from 0 to {most}")
+    content = value.get("content")
+    if content is not None and not (isinstance(content, str) and len(content) <= 64):
+        raise ValueError("properties.content must be a tag of at most 64 characters")
 
 
 class TrackerBatch(_In):
@@ -432,3 +464,32 @@ class WhatIfResult(_Out):
     changes_total: int
     sql_precision_current: WhatIfPrecision
     sql_precision_candidate: WhatIfPrecision
+
+
+# -- Segment-compatible ingest ------------------------------------------------------------
+
+
+class SegmentCall(BaseModel):
+    """A Segment HTTP Tracking API call, or a batch of them (``batch``: a list of calls).
+
+    Fields as Segment's spec: ``type``, ``messageId``, ``anonymousId``/``userId``,
+    ``timestamp``/``originalTimestamp``/``sentAt``, ``context`` (``ip``, ``userAgent``,
+    ``page``, ``consent.categoryPreferences``), ``properties``, ``traits``, ``event``,
+    ``name``, ``groupId``, ``previousId``; ``writeKey`` unless sent as HTTP Basic.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    writeKey: str | None = Field(default=None, description="The source's write key.")
+    type: str | None = Field(default=None, description="identify, track, page, screen, ...")
+    messageId: str | None = Field(default=None, description="Unique per message; dedupes 24 h.")
+    anonymousId: str | None = None
+    userId: str | None = None
+    batch: list[dict[str, Any]] | None = Field(default=None, description="Batch calls only.")
+
+
+class SegmentAccepted(_Out):
+    """Segment's answer, plus every message that was not stored and why (quarantined)."""
+
+    success: bool = True
+    rejected: list[EventRejected] = Field(default_factory=list)

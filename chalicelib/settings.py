@@ -47,6 +47,9 @@ class Settings(BaseModel):
     link_signing_secret_param: str = ""
     api_keys: tuple[str, ...] = Field(default=(), repr=False)
     api_keys_param: str = ""
+    #: Write keys of the Segment-compatible sources (/segment/v1/*); none: every call 401.
+    segment_write_keys: tuple[str, ...] = Field(default=(), repr=False)
+    segment_write_keys_param: str = ""
     allowed_origins: tuple[str, ...] = ()
     public_base_url: str = ""
     event_retention_days: int = Field(default=395, ge=1, le=3650)
@@ -94,6 +97,8 @@ class Settings(BaseModel):
             "link_signing_secret_param": env.get("LINK_SIGNING_SECRET_PARAM", ""),
             "api_keys": tuple(_split(env.get("API_KEYS", ""))),
             "api_keys_param": env.get("API_KEYS_PARAM", ""),
+            "segment_write_keys": tuple(_split(env.get("SEGMENT_WRITE_KEYS", ""))),
+            "segment_write_keys_param": env.get("SEGMENT_WRITE_KEYS_PARAM", ""),
             "allowed_origins": tuple(_split(env.get("ALLOWED_ORIGINS", ""))),
             "public_base_url": env.get("PUBLIC_BASE_URL", "").rstrip("/"),
             "scoring_model_path": env.get("SCORING_MODEL_PATH", ""),

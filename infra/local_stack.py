@@ -35,6 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 STAGE = "local"
 REGION = "eu-west-1"
 LOCAL_SIGNING_SECRET = "local-dev-signing-secret-not-for-production"  # noqa: S105 (local only)
+#: The Segment write key of the local stack (SEGMENT_WRITE_KEYS overrides it).
+LOCAL_WRITE_KEY = "local-write-key"
 
 
 def _say(message: str) -> None:
@@ -419,6 +421,7 @@ class LocalStack:
                     "LINK_SIGNING_SECRETS", LOCAL_SIGNING_SECRET
                 ),
                 "ALLOWED_ORIGINS": f"{self.pages_url},http://localhost:{self.pages_port}",
+                "SEGMENT_WRITE_KEYS": os.environ.get("SEGMENT_WRITE_KEYS", LOCAL_WRITE_KEY),
                 "PUBLIC_BASE_URL": self.api_url,
                 "POWERTOOLS_TRACE_DISABLED": "true",
                 "POWERTOOLS_METRICS_DISABLED": "true",
@@ -454,6 +457,11 @@ class LocalStack:
         _say(f"ready in {time.monotonic() - started:.1f} s")
         _say(f"HTTP API       {self.api_url}   (x-api-key: {self.api_key})")
         _say(f"landing pages  {self.pages_url}")
+        _say(
+            f"Segment API    {self.api_url}/segment/v1   (write key: "
+            f"{os.environ['SEGMENT_WRITE_KEYS'].split(',')[0]}; example {self.pages_url}"
+            "/examples/segment.html)"
+        )
         _say(f"AWS emulator   {endpoint}   (region {REGION})")
         _say(f"hot leads      {resources['HOT_LEADS_TOPIC_ARN']} -> sales inbox (printed here)")
         _say(f"hot leads chat {resources['HOT_LEADS_CHAT_TOPIC_ARN']} (AWS Chatbot format)")

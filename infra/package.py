@@ -165,6 +165,7 @@ def finish_template(template: dict[str, Any], infra: dict[str, Any], stage: str)
     parameters["Stage"]["Default"] = stage
     parameters["LinkSigningSecretParam"]["Default"] = f"/trechter/{stage}/link-signing-secrets"
     parameters["ApiKeysParam"]["Default"] = f"/trechter/{stage}/api-keys"
+    parameters["SegmentWriteKeysParam"]["Default"] = f"/trechter/{stage}/segment-write-keys"
     return template
 
 

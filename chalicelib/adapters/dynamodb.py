@@ -628,9 +628,8 @@ class DynamoLeadStore:
         tombstones: list[dict[str, Any]] = [
             {"pk": lead_pk(lead_id), "sk": PROFILE_SK, "erased_at": now},
         ]
-        tombstones += [
-            {"pk": f"ANON#{aid}", "sk": "LINK", "erased_at": now} for aid in anonymous_ids
-        ]
+        for aid in anonymous_ids:
+            self._tombstone_link(aid, lead_id, now)
         if email_hash:
             tombstones.append({"pk": f"ERASED#{email_hash}", "sk": "TOMBSTONE", "erased_at": now})
         _batch_write(
@@ -641,6 +640,20 @@ class DynamoLeadStore:
         if record is not None and record.lead.company_domain:
             self._forget_in_company(record.lead.company_domain, lead_id, now)
         return len(keys)
+
+    def _tombstone_link(self, anonymous_id: str, lead_id: str, now: float) -> None:
+        """Tombstone a browser of the erased lead, unless it has since moved on to someone
+        else (a shared browser belongs to whoever identified on it last)."""
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_item({"pk": f"ANON#{anonymous_id}", "sk": "LINK", "erased_at": now}),
+                ConditionExpression="attribute_not_exists(lead_id) OR lead_id = :lead",
+                ExpressionAttributeValues={":lead": {"S": lead_id}},
+            )
+        except ClientError as error:
+            if not _is_condition_failure(error):
+                raise
 
     def _forget_in_company(self, domain: str, lead_id: str, now: float) -> None:
         for _attempt in range(5):

@@ -507,6 +507,9 @@ class MemoryLeadStore:
                 "erased_at": now,
             }
             for aid in aliases:
+                current = self.table.items.get((f"ANON#{aid}", "LINK")) or {}
+                if current.get("lead_id") not in (None, lead_id):
+                    continue  # a shared browser that moved on to someone else
                 self.table.items[(f"ANON#{aid}", "LINK")] = {
                     "pk": f"ANON#{aid}",
                     "sk": "LINK",

@@ -132,7 +132,8 @@ def cors_headers(origin: str | None, allowed: tuple[str, ...]) -> dict[str, str]
     return {
         "Access-Control-Allow-Origin": origin,
         "Access-Control-Allow-Methods": "GET,POST,OPTIONS",
-        "Access-Control-Allow-Headers": "Content-Type,Idempotency-Key,Accept",
+        # Authorization: analytics.js sends its write key as HTTP Basic (/segment).
+        "Access-Control-Allow-Headers": "Content-Type,Idempotency-Key,Accept,Authorization",
         "Access-Control-Max-Age": "600",
         "Vary": "Origin",
     }

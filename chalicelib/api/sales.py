@@ -72,6 +72,7 @@ def create_tracking_links() -> Response:
     query=(
         Param("stage", "visitor, lead, mql, sql, customer or recycled."),
         Param("email", "Find the lead with this e-mail address."),
+        Param("user_id", "Find the lead with this Segment userId."),
         Param(
             "limit",
             "1 to 100 (default 25).",
@@ -83,7 +84,11 @@ def create_tracking_links() -> Response:
 def list_leads() -> dict[str, object]:
     params = query_params(sales.current_request)
     found = get_services().sales.list_leads(
-        params.get("stage"), params.get("email"), _limit(params.get("limit")), params.get("cursor")
+        params.get("stage"),
+        params.get("email"),
+        _limit(params.get("limit")),
+        params.get("cursor"),
+        user_id=params.get("user_id"),
     )
     return found.model_dump()
 

@@ -9,13 +9,15 @@ from typing import Any
 
 
 class EventType(StrEnum):
-    """Every kind of event Trechter stores. The first five come from the tracker."""
+    """Every kind of event Trechter stores. The first six come from the tracker."""
 
     PAGE_VIEW = "page_view"
     LINK_CLICK = "link_click"
     DOWNLOAD = "download"
     SITE_SEARCH = "site_search"
     NEWSLETTER_UNSUBSCRIBE = "newsletter_unsubscribe"
+    #: How long a page view was read (visible, focused, scrolled): ``trechter-read.js``.
+    PAGE_ENGAGEMENT = "page_engagement"
     FORM_SUBMIT = "form_submit"
     EMAIL_OPEN = "email_open"
     EMAIL_CLICK = "email_click"
@@ -24,6 +26,11 @@ class EventType(StrEnum):
     SALES_FEEDBACK = "sales_feedback"
     STAGE_CHANGED = "stage_changed"
     CONSENT_CHANGED = "consent_changed"
+    #: A product or site event known only by its name (Segment ``track``): kept on the
+    #: timeline with ``properties.event``; it scores only where a rule names it.
+    CUSTOM = "custom"
+    #: The person's profile changed without a form (Segment ``identify``/``group``).
+    PROFILE_UPDATED = "profile_updated"
 
 
 TRACKER_EVENT_TYPES = frozenset(
@@ -33,6 +40,7 @@ TRACKER_EVENT_TYPES = frozenset(
         EventType.DOWNLOAD,
         EventType.SITE_SEARCH,
         EventType.NEWSLETTER_UNSUBSCRIBE,
+        EventType.PAGE_ENGAGEMENT,
     }
 )
 

@@ -2,12 +2,14 @@
 
 Rules: an anonymous id links to a lead when a form carries it; events before and
 after belong to the same person. Two identified leads are never merged
-automatically, and an anonymous id keeps its oldest link to an identified lead.
+automatically. On a shared browser the person who identified last owns the
+browser's later hits (HubSpot's behaviour); earlier hits stay where they are.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cache
 
@@ -35,12 +37,15 @@ class IdentityDecision:
     ``lead_id`` None means: create a new lead. ``link_anonymous_id`` says whether
     the anonymous id (if any) now points at the submitting lead.
     ``merge_from`` names an anonymous visitor whose events move to the lead.
+    ``switched_from`` names the identified lead the (shared) browser belonged to until
+    now: its history stays its own, its later hits go to the submitting lead.
     """
 
     outcome: IdentityOutcome
     lead_id: str | None
     link_anonymous_id: bool
     merge_from: str | None = None
+    switched_from: str | None = None
 
 
 def decide_identity(
@@ -61,9 +66,46 @@ def decide_identity(
         )
     if by_email is not None and by_email.lead_id == anon.lead_id:
         return IdentityDecision(IdentityOutcome.SAME_LEAD, anon.lead_id, link_anonymous_id=False)
-    # The browser already belongs to another identified person: keep that (oldest) link.
+    # The browser belongs to another identified person: never merge the two, and credit
+    # the browser's later hits to the one who identified last.
     target = by_email.lead_id if by_email is not None else None
-    return IdentityDecision(IdentityOutcome.SHARED_DEVICE, target, link_anonymous_id=False)
+    return IdentityDecision(
+        IdentityOutcome.SHARED_DEVICE, target, link_anonymous_id=True, switched_from=anon.lead_id
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class BrowserSwitch:
+    """What each person's timeline says when a shared browser changes hands."""
+
+    left_en: str
+    left_nl: str
+    joined_en: str
+    joined_nl: str
+
+
+def browser_switch(at: float) -> BrowserSwitch:
+    """The sentences for both timelines when someone identifies on another lead's browser."""
+    moment = datetime.fromtimestamp(at, tz=UTC)
+    date = f"{moment.day} {moment.strftime('%b')}"
+    return BrowserSwitch(
+        left_en=(
+            f"Another person identified on this shared browser on {date}; its visits from "
+            "then on count for them, the earlier ones stay here"
+        ),
+        left_nl=(
+            f"Iemand anders maakte zich op {date} bekend op deze gedeelde browser; de bezoeken "
+            "vanaf dan tellen voor die persoon, de eerdere blijven hier"
+        ),
+        joined_en=(
+            f"Identified on {date} on a browser another lead used before; its visits from "
+            "now on count here, the earlier ones stay with the other lead"
+        ),
+        joined_nl=(
+            f"Maakte zich op {date} bekend op een browser die eerder door een andere lead werd "
+            "gebruikt; de bezoeken vanaf nu tellen hier, de eerdere blijven bij de andere lead"
+        ),
+    )
 
 
 @cache

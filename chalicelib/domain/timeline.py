@@ -35,6 +35,9 @@ _LABELS: dict[str, LocalText] = {
     EventType.SALES_FEEDBACK: LocalText(en="Sales: {outcome}", nl="Sales: {outcome}"),
     EventType.STAGE_CHANGED: LocalText(en="Moved from {from} to {to}", nl="Van {from} naar {to}"),
     EventType.CONSENT_CHANGED: LocalText(en="Consent changed", nl="Toestemming gewijzigd"),
+    # Segment's track events by their own name ("Trial Started"), and identify/group.
+    EventType.CUSTOM: LocalText(en="{event}", nl="{event}"),
+    EventType.PROFILE_UPDATED: LocalText(en="Profile updated", nl="Profiel bijgewerkt"),
 }
 _STAGES: dict[str, LocalText] = {
     "visitor": LocalText(en="visitor", nl="bezoeker"),
@@ -96,6 +99,7 @@ def timeline_label(event: TrackingEvent, model: ScoringModel, language: str) -> 
         "query": str(properties.get("query", ""))[:80],
         "form": form.title_in(language) if form is not None else (event.title or "?"),
         "topic": str(properties.get("topic", "?")),
+        "event": str(properties.get("event", "?"))[:80],
         "outcome": _OUTCOMES[o][language]
         if (o := str(properties.get("outcome", ""))) in _OUTCOMES
         else o,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -24,6 +24,7 @@ from chalicelib.domain.forms import FormDefinition
 from chalicelib.domain.identity import (
     IdentityOutcome,
     KnownLead,
+    browser_switch,
     company_domain,
     decide_identity,
 )
@@ -59,6 +60,19 @@ def email_hash(email: str) -> str:
 
 def new_id() -> str:
     return uuid.uuid4().hex
+
+
+@dataclass(frozen=True, slots=True)
+class Identified:
+    """Who a submission (or a Segment ``identify``) turned out to be, and how ids were stitched."""
+
+    lead_id: str
+    profile: dict[str, Any]
+    outcome: IdentityOutcome
+    merge_from: str | None
+    anonymous_id: str | None
+    #: The identified person this (shared) browser belonged to until now, if another.
+    switched_from: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +176,8 @@ class CaptureService:
             return urljoin(self._settings.allowed_origins[0] + "/", target)
         return target
 
-    def _known(self, lead_id: str | None) -> KnownLead | None:
+    def known(self, lead_id: str | None) -> KnownLead | None:
+        """The lead behind an id as identity sees it (a merged visitor: the lead it joined)."""
         if not lead_id:
             return None
         record = self._leads.get_lead(lead_id)
@@ -170,19 +185,13 @@ class CaptureService:
             # A visitor not scored yet: its link exists, its item not.
             return KnownLead(lead_id, identified=False)
         if record.merged_into:
-            return self._known(record.merged_into)
+            return self.known(record.merged_into)
         return KnownLead(lead_id, identified=record.lead.is_identified)
 
     def _record_submission(
         self, form: FormDefinition, submission: FormSubmission, ctx: RequestContext
     ) -> str:
         now = ctx.received_at
-        email = submission.email
-        hashed = email_hash(email)
-        if self._leads.is_erased_email(hashed):
-            # A new form is a new, explicit act: the person may be a lead again.
-            self._leads.clear_erased_email(hashed)
-        domain = company_domain(email)
         consent = None
         if submission.consent_marketing:
             consent = {
@@ -192,28 +201,15 @@ class CaptureService:
                 "page_url": submission.page_url,
                 "text_version": form.consent_text_version,
             }
-        aid = submission.anonymous_id
-        link = self._leads.anonymous_link(aid) if aid else None
-        if link is not None and link.erased:
-            aid, link = None, None
-        decision = decide_identity(
-            self._known(self._leads.lead_id_by_email(email)),
-            self._known(link.lead_id) if link is not None else None,
+        person = self.identify(
+            submission.email, submission.profile(), consent, submission.anonymous_id, now
         )
-        lead_id = decision.lead_id
-        merge_from = decision.merge_from
-        profile = submission.profile()
-        if decision.outcome is IdentityOutcome.VISITOR_IDENTIFIED and lead_id is not None:
-            owner = self._leads.claim_email(email, lead_id)
-            if owner != lead_id:  # another form for this e-mail won the race
-                merge_from, lead_id = lead_id, owner
-        if lead_id is None:
-            lead_id = self._create_lead(email, profile, domain, consent, now)
-            merged = profile
-        else:
-            merged = self._leads.update_profile(lead_id, profile, domain, consent, now).profile
-        if aid and decision.link_anonymous_id:
-            self._leads.link_anonymous_id(aid, lead_id, replace=True)
+        lead_id, merged, aid, merge_from = (
+            person.lead_id,
+            person.profile,
+            person.anonymous_id,
+            person.merge_from,
+        )
         events = [
             TrackingEvent(
                 event_id=new_id(),
@@ -249,14 +245,95 @@ class CaptureService:
                     source="system",
                     properties={
                         "anonymous_id": aid,
-                        "outcome": decision.outcome.value,
+                        "outcome": person.outcome.value,
                         **({"merge_from": merge_from} if merge_from else {}),
                     },
                     anonymous_id=aid,
                 )
             )
+        if aid and person.switched_from:
+            events = self._shared_browser(events, person.switched_from, aid, lead_id, now)
         self._events.put_events(events)
         return lead_id
+
+    @staticmethod
+    def _shared_browser(
+        events: list[TrackingEvent],
+        previous: str,
+        aid: str,
+        lead_id: str,
+        now: float,
+    ) -> list[TrackingEvent]:
+        """A shared browser changed hands: say so on both people's timelines."""
+        said = browser_switch(now)
+        joined = events[-1]
+        properties = {
+            **joined.properties,
+            "previous_lead_id": previous,
+            "text": said.joined_en,
+            "text_nl": said.joined_nl,
+        }
+        left = TrackingEvent(
+            event_id=new_id(),
+            lead_id=previous,
+            type=EventType.IDENTITY_LINKED,
+            occurred_at=now,
+            received_at=now,
+            source="system",
+            properties={
+                "anonymous_id": aid,
+                "outcome": "shared_device_left",
+                "next_lead_id": lead_id,
+                "text": said.left_en,
+                "text_nl": said.left_nl,
+            },
+            anonymous_id=aid,
+        )
+        return [*events[:-1], replace(joined, properties=properties), left]
+
+    def identify(
+        self,
+        email: str,
+        profile: dict[str, Any],
+        consent: dict[str, Any] | None,
+        anonymous_id: str | None,
+        now: float,
+    ) -> Identified:
+        """The lead of this e-mail address, stitched to ``anonymous_id`` by the identity rules.
+
+        The oldest id is kept (a visitor becomes the lead), a visitor whose person is
+        already a lead is merged into it (``merge_from``), and an id already linked to
+        another identified person keeps that link (``decide_identity``). Forms and
+        Segment's ``identify`` both come here. ``profile`` is merged into the lead's.
+        """
+        hashed = email_hash(email)
+        if self._leads.is_erased_email(hashed):
+            # A new form is a new, explicit act: the person may be a lead again.
+            self._leads.clear_erased_email(hashed)
+        domain = company_domain(email)
+        aid = anonymous_id
+        link = self._leads.anonymous_link(aid) if aid else None
+        if link is not None and link.erased:
+            aid, link = None, None
+        decision = decide_identity(
+            self.known(self._leads.lead_id_by_email(email)),
+            self.known(link.lead_id) if link is not None else None,
+        )
+        lead_id = decision.lead_id
+        merge_from = decision.merge_from
+        if decision.outcome is IdentityOutcome.VISITOR_IDENTIFIED and lead_id is not None:
+            owner = self._leads.claim_email(email, lead_id)
+            if owner != lead_id:  # another form for this e-mail won the race
+                merge_from, lead_id = lead_id, owner
+        if lead_id is None:
+            lead_id = self._create_lead(email, profile, domain, consent, now)
+            merged = profile
+        else:
+            merged = self._leads.update_profile(lead_id, profile, domain, consent, now).profile
+        if aid and decision.link_anonymous_id:
+            self._leads.link_anonymous_id(aid, lead_id, replace=True)
+        switched = decision.switched_from if aid and decision.switched_from != lead_id else None
+        return Identified(lead_id, dict(merged), decision.outcome, merge_from, aid, switched)
 
     def _create_lead(
         self,

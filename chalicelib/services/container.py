@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from chalicelib.services.rescore import RescoreService
     from chalicelib.services.scoring import ScoringService
     from chalicelib.services.secrets import SecretSet
+    from chalicelib.services.segment import SegmentService
     from chalicelib.services.whatif import WhatIfService
     from chalicelib.settings import Settings
 
@@ -47,6 +48,7 @@ class Services:
     notifier: HotLeadNotifier
     reports: ReportService
     rescore: RescoreService
+    segment: SegmentService
     active_model: ActiveModelProvider
     model_store: ModelStore
     outcome_store: OutcomeStore
@@ -77,6 +79,8 @@ def build_services(
     import json
 
     from chalicelib.adapters.learning import MemoryModelStore, MemoryOutcomeStore
+    from chalicelib.domain.scoring.model import model_warnings
+    from chalicelib.observability import logger
     from chalicelib.services.capture import CaptureService
     from chalicelib.services.leads import LeadService
     from chalicelib.services.models import ActiveModelProvider, ModelService
@@ -85,10 +89,14 @@ def build_services(
     from chalicelib.services.reports import ReportService
     from chalicelib.services.rescore import RescoreService
     from chalicelib.services.scoring import ScoringService
-    from chalicelib.services.secrets import api_keys, signing_secrets
+    from chalicelib.services.secrets import api_keys, segment_write_keys, signing_secrets
+    from chalicelib.services.segment import SegmentService
     from chalicelib.services.whatif import WhatIfService
     from chalicelib.settings import lead_url
 
+    for warning in model_warnings(model):
+        # Valid, but one kind of act could inflate a score: say so at every cold start.
+        logger.warning("scoring model %s: %s", model.version, warning)
     secrets = signing_secrets(settings)
     language = settings.sales_language
     knowledge_base = settings.knowledge_base_name
@@ -100,6 +108,7 @@ def build_services(
         active, leads, events, sales_language=language, knowledge_base_name=knowledge_base
     )
     models = ModelService(model_store, model, text, active)
+    capture = CaptureService(settings, active, leads, events, quarantine, secrets)
     return Services(
         settings=settings,
         model=model,
@@ -110,7 +119,7 @@ def build_services(
         sightings=sightings,
         signing_secrets=secrets,
         api_keys=api_keys(settings),
-        capture=CaptureService(settings, active, leads, events, quarantine, secrets),
+        capture=capture,
         sales=sales,
         scoring=ScoringService(active, leads, events, quarantine, sales_language=language),
         notifier=HotLeadNotifier(
@@ -124,6 +133,9 @@ def build_services(
         ),
         reports=ReportService(leads),
         rescore=RescoreService(active, leads, events, sales_language=language),
+        segment=SegmentService(
+            active, leads, events, quarantine, sightings, capture, segment_write_keys(settings)
+        ),
         active_model=active,
         model_store=model_store,
         outcome_store=outcome_store,

@@ -31,6 +31,7 @@ from chalicelib.domain.scoring.explain import (
 )
 from chalicelib.domain.scoring.model import ScoringModel
 from chalicelib.domain.scoring.scorer import LedgerEntry
+from chalicelib.domain.segment import user_key
 from chalicelib.domain.submissions import FormSubmission
 from chalicelib.domain.timeline import export_headings, timeline_label
 from chalicelib.schemas import (
@@ -149,9 +150,15 @@ class LeadService:
         )
 
     def list_leads(
-        self, stage: str | None, email: str | None, limit: int | None, cursor: str | None
+        self,
+        stage: str | None,
+        email: str | None,
+        limit: int | None,
+        cursor: str | None,
+        *,
+        user_id: str | None = None,
     ) -> LeadList:
-        """Leads highest score first (by stage), or the one lead with this e-mail.
+        """Leads highest score first (by stage), or the one lead with this e-mail (or userId).
 
         Raises
         ------
@@ -170,23 +177,36 @@ class LeadService:
                 decode_cursor(cursor)
             except ValueError:
                 problems.append(FieldError("cursor", "not a cursor this API returned"))
+        if user_id is not None and not 1 <= len(user_id) <= 200:
+            problems.append(FieldError("user_id", "must be 1 to 200 characters"))
         if problems:
             raise InvalidInput(problems)
+        if user_id is not None:
+            return self._one(self._lead_of_user(user_id), stage)
         if email is not None:
             try:
                 normalised = FormSubmission.model_validate({"email": email}).email
             except ValueError:
                 raise InvalidInput([FieldError("email", "not a valid e-mail address")]) from None
-            lead_id = self._leads.lead_id_by_email(normalised)
-            record = self._leads.get_lead(lead_id) if lead_id else None
-            if record is None or record.erased or (stage and record.lead.stage != stage):
-                return LeadList(items=[], next_cursor=None)
-            return LeadList(items=[self.summary(record)], next_cursor=None)
+            return self._one(self._leads.lead_id_by_email(normalised), stage)
         page = self._leads.list_leads(stage, limit or 25, cursor)
         return LeadList(
             items=[self.summary(r) for r in page.items if not r.merged_into],
             next_cursor=page.next_cursor,
         )
+
+    def _one(self, lead_id: str | None, stage: str | None) -> LeadList:
+        record = self._leads.get_lead(lead_id) if lead_id else None
+        if record is not None and record.merged_into:
+            record = self._leads.get_lead(record.merged_into)
+        if record is None or record.erased or (stage and record.lead.stage != stage):
+            return LeadList(items=[], next_cursor=None)
+        return LeadList(items=[self.summary(record)], next_cursor=None)
+
+    def _lead_of_user(self, user_id: str) -> str | None:
+        """The lead a Segment ``userId`` is linked to (beside the browsers' anonymous ids)."""
+        link = self._leads.anonymous_link(user_key(user_id))
+        return link.lead_id if link is not None and not link.erased else None
 
     def view(self, lead_id: str) -> LeadView:
         """The lead with scores decayed to now, its reasons and its recent timeline."""

@@ -417,6 +417,9 @@ class ScoringService:
                         "domain": surge.domain,
                         "topic": surge.topic,
                         "readers": surge.readers,
+                        # Seed 003, 3.2: a clear senior among them means phone, else CCs.
+                        "hierarchy": surge.senior is not None,
+                        **({"senior_lead_id": surge.senior} if surge.senior else {}),
                     },
                 )
             )

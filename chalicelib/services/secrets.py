@@ -69,3 +69,34 @@ def signing_secrets(settings: Settings) -> SecretSet:
 def api_keys(settings: Settings) -> SecretSet:
     loader = _ssm_loader(settings, settings.api_keys_param) if settings.api_keys_param else None
     return SecretSet(settings.api_keys, loader)
+
+
+def _optional(load: Callable[[], tuple[str, ...]]) -> Callable[[], tuple[str, ...]]:
+    """A parameter that may not exist yet: no values (for a while) instead of an error."""
+    missing_until = 0.0
+
+    def load_if_present() -> tuple[str, ...]:
+        nonlocal missing_until
+        if time.monotonic() < missing_until:
+            return ()
+        try:
+            return load()
+        except Exception as error:
+            code = getattr(error, "response", {}).get("Error", {}).get("Code")
+            if code != "ParameterNotFound":
+                raise
+            # Asked again only after the refresh period: an unset feature costs no SSM calls.
+            missing_until = time.monotonic() + _REFRESH_SECONDS
+            return ()
+
+    return load_if_present
+
+
+def segment_write_keys(settings: Settings) -> SecretSet:
+    """The write keys Segment's clients may send (``writeKey`` or HTTP Basic user).
+
+    Optional: without the SSM parameter (or ``SEGMENT_WRITE_KEYS``) every call is 401.
+    """
+    name = settings.segment_write_keys_param
+    loader = _optional(_ssm_loader(settings, name)) if name else None
+    return SecretSet(settings.segment_write_keys, loader)

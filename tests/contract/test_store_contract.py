@@ -202,6 +202,19 @@ def test_erasure_removes_the_partition_and_leaves_tombstones(stores):
     assert leads.ledger("L1") == []
 
 
+def test_erasing_a_person_leaves_a_shared_browser_that_moved_on_to_someone_else(stores):
+    # Given a browser Jan (L1) identified on, which Piet (L2) identified on after him
+    leads, _ = stores
+    leads.create_lead(lead())
+    leads.link_anonymous_id("aid-12345678", "L1", replace=True)
+    leads.link_anonymous_id("aid-12345678", "L2", replace=True)
+    # When Jan is erased
+    leads.erase("L1", "hash", T0)
+    # Then the browser still belongs to Piet; Jan's own browsers are tombstoned as before
+    link = leads.anonymous_link("aid-12345678")
+    assert link is not None and not link.erased and link.lead_id == "L2"
+
+
 def test_behaviour_ledger_expires_with_the_events_and_fit_ledger_stays(stores):
     leads, _ = stores
     fit = LedgerEntry("f1", "seniority_director", 20.0, T0, "v1", "fit", None, "Director")

@@ -239,6 +239,7 @@ def test_function_gets_its_configuration_from_the_template(packaged: dict[str, A
     assert variables["HOT_LEADS_TOPIC_ARN"] == {"Ref": "HotLeadsTopic"}
     assert variables["LINK_SIGNING_SECRET_PARAM"] == {"Ref": "LinkSigningSecretParam"}
     assert variables["API_KEYS_PARAM"] == {"Ref": "ApiKeysParam"}
+    assert variables["SEGMENT_WRITE_KEYS_PARAM"] == {"Ref": "SegmentWriteKeysParam"}
     assert variables["ALLOWED_ORIGINS"] == {"Ref": "AllowedOrigins"}
     assert variables["TRECHTER_STAGE"] == {"Ref": "Stage"}
     # and the stream ARNs Chalice reads at import time are the real ones, not placeholders

@@ -13,6 +13,7 @@ from infra.local_stack import FakeLambdaContext
 from tests.support import BROWSER_UA, stream_record
 
 API_KEY = "integration-key"
+WRITE_KEY = "integration-write-key"
 ORIGIN = "https://kb.example.nl"
 
 
@@ -106,6 +107,7 @@ def harness() -> Iterator[AppHarness]:
         "API_KEYS": f"{API_KEY},second-key",
         "LINK_SIGNING_SECRETS": "integration-signing-secret-123",
         "ALLOWED_ORIGINS": ORIGIN,
+        "SEGMENT_WRITE_KEYS": f"other-source-key,{WRITE_KEY}",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_DISABLED": "true",
     }

@@ -19,12 +19,12 @@ def submitted(harness, profile=DIRECTOR, form="whitepaper") -> str:
     return listed["items"][0]["lead_id"]
 
 
-def model_text(version: str, demo_points: int = 40) -> str:
+def model_text(version: str, name_points: int = 5) -> str:
     data = yaml.safe_load(DEFAULT_MODEL_PATH.read_text(encoding="utf-8"))
     data["version"] = version
-    for rule in data["engagement_rules"]:
-        if rule["id"] == "whitepaper_form":
-            rule["points"] = demo_points
+    for rule in data["fit_rules"]:
+        if rule["id"] == "complete_name":
+            rule["points"] = name_points
     return yaml.safe_dump(data, allow_unicode=True)
 
 
@@ -63,7 +63,7 @@ def test_a_promoted_model_scores_new_events_without_a_deploy_and_rolls_back(harn
     answer = harness.client.http.post(
         "/v1/scoring/models?by=anna",
         headers={"x-api-key": API_KEY, "content-type": "application/yaml"},
-        body=model_text("2099.1.1", demo_points=33),
+        body=model_text("2099.1.1", name_points=33),
     )
     assert answer.status_code == 201, answer.body
     assert json.loads(answer.body)["active"] is False
@@ -76,7 +76,7 @@ def test_a_promoted_model_scores_new_events_without_a_deploy_and_rolls_back(harn
 
     lead_id = submitted(harness)
     ledger = json.loads(harness.sales("GET", f"/v1/leads/{lead_id}/export").body)["ledger"]
-    form_points = [e for e in ledger if e["rule"] == "whitepaper_form"]
+    form_points = [e for e in ledger if e["rule"] == "complete_name"]
     assert [(e["points"], e["model_version"]) for e in form_points] == [(33, "2099.1.1")]
 
     back = harness.sales("POST", f"/v1/scoring/models/{first}/promote", {"by": "bram"})

@@ -18,10 +18,13 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from chalicelib.domain.scoring.model import load_scoring_model
+from chalicelib.domain.scoring.model import load_scoring_model as _load_packaged
 from chalicelib.domain.scoring.scorer import replay
 from learner.__main__ import main as make_learn
 from tests.population import load, outcome_rows, people
 from tests.support import world
+
+PACKAGED = _load_packaged().version
 
 DAY = 86_400.0
 KEY = {"x-api-key": "test-key", "content-type": "application/json"}
@@ -84,7 +87,7 @@ def test_learning_from_outcomes_and_promoting_ranks_new_leads_better(memory_app,
     said = capsys.readouterr().out
     assert "promoted" in said and "not promoted" not in said, said
     listed = models(client)
-    assert listed["active"] != "2026.11.1"
+    assert listed["active"] != PACKAGED
     active = next(i for i in listed["items"] if i["version"] == listed["active"])
     assert (active["promoted_by"], active["source"]) == ("make learn", "learned")
     backtest = json.loads((tmp_path / "backtest.json").read_text())
@@ -146,7 +149,7 @@ def test_what_if_through_the_api_pages_with_a_cursor(memory_app, monkeypatch):
     monkeypatch.setattr(whatif, "CHUNK", 7)
     client, w = memory_app
     load(w.services, list(people(30, time.time() - 40 * DAY, 20, 11, "wi")))
-    body = {"version": "2026.11.1", "from": iso(time.time() - 60 * DAY), "to": iso(time.time())}
+    body = {"version": PACKAGED, "from": iso(time.time() - 60 * DAY), "to": iso(time.time())}
     pages = 0
     while True:
         answer = post(client, "/v1/scoring/what-if", body)

@@ -183,6 +183,71 @@ def test_a_buying_journey_is_scored_and_announced_once_on_sns(harness):
     assert [i["lead_id"] for i in listed["items"]] == [found["lead_id"]]
 
 
+def test_a_whitepaper_form_and_its_own_pdf_are_one_act_with_the_reason_in_the_ledger(harness):
+    harness.post("/v1/forms/whitepaper/submissions", {**DIRECTOR, "anonymous_id": AID})
+    pdf = {
+        "type": "download",
+        "url": f"{KB}/whitepapers/itsm-in-practice.pdf",
+        "title": "ITSM in practice",
+    }
+    harness.post("/v1/t/events", {"anonymous_id": AID, "events": [pdf]})
+    harness.pump()
+    found = json.loads(harness.sales("GET", "/v1/leads?email=jan.jansen@acme.nl").body)["items"][0]
+    lead = json.loads(harness.sales("GET", f"/v1/leads/{found['lead_id']}").body)
+    assert not any(r["rule"] == "whitepaper_file" for r in lead["reasons"])
+    assert any(e["type"] == "download" for e in lead["timeline"])
+    export = json.loads(harness.sales("GET", f"/v1/leads/{found['lead_id']}/export").body)
+    asset = [e for e in export["ledger"] if e["rule"] == "form_asset"]
+    assert len(asset) == 1 and asset[0]["points"] == 0
+    assert "counted with the form" in asset[0]["text"]
+
+
+def test_reading_time_reaches_the_score_and_a_bad_one_is_rejected_naming_the_field(harness):
+    harness.post("/v1/forms/whitepaper/submissions", {**DIRECTOR, "anonymous_id": AID})
+    read = {
+        "type": "page_engagement",
+        "url": f"{KB}/articles/itsm/why-itil",
+        "title": "Why ITIL",
+        "properties": {"engaged_seconds": 240, "scroll_depth": 90, "content": "opinion"},
+    }
+    bad = {**read, "properties": {"engaged_seconds": 240, "scroll_depth": 180}}
+    answer = harness.post("/v1/t/events", {"anonymous_id": AID, "events": [read, bad]})
+    assert answer.status_code == 202
+    body = json.loads(answer.body)
+    assert body["accepted"] == 1
+    assert body["rejected"][0]["index"] == 1
+    assert "properties.scroll_depth" in body["rejected"][0]["message"]
+    harness.pump()
+    found = json.loads(harness.sales("GET", "/v1/leads?email=jan.jansen@acme.nl").body)["items"][0]
+    lead = json.loads(harness.sales("GET", f"/v1/leads/{found['lead_id']}").body)
+    rules = {r["rule"] for r in lead["reasons"]}
+    assert {"long_read", "manager_opinion_read"} <= rules
+
+
+def test_a_shared_browser_credits_the_last_person_who_identified_through_the_api(harness):
+    # Given Jan identified on a browser; then Piet fills in a form on the same browser
+    harness.post("/v1/forms/whitepaper/submissions", {**DIRECTOR, "anonymous_id": AID})
+    harness.pump()
+    piet = {"email": "piet@acme.nl", "first_name": "Piet", "anonymous_id": AID}
+    harness.post("/v1/forms/newsletter/submissions", piet)
+    # When the browser views pricing
+    pricing = {"type": "page_view", "url": f"{KB}/pricing", "title": "Pricing"}
+    harness.post("/v1/t/events", {"anonymous_id": AID, "events": [pricing]})
+    harness.pump()
+
+    def lead(email):
+        found = json.loads(harness.sales("GET", f"/v1/leads?email={email}").body)["items"][0]
+        return json.loads(harness.sales("GET", f"/v1/leads/{found['lead_id']}").body)
+
+    jan, piet_lead = lead("jan.jansen@acme.nl"), lead("piet@acme.nl")
+    # Then Piet gets the buying signal, not Jan, and both timelines say why
+    assert any(r["rule"] == "pricing_view" for r in piet_lead["reasons"])
+    assert not any(r["rule"] == "pricing_view" for r in jan["reasons"])
+    outcomes = [e["properties"].get("outcome") for e in jan["timeline"]]
+    assert "shared_device_left" in outcomes
+    assert "shared_device" in [e["properties"].get("outcome") for e in piet_lead["timeline"]]
+
+
 def test_a_corrupt_item_written_straight_into_the_events_table_blocks_nothing(harness):
     harness.dynamodb.put_item(
         TableName=harness.names["events"],

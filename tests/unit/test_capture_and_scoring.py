@@ -157,7 +157,44 @@ def test_two_identified_people_on_one_browser_are_never_merged():
     )
     w.pump()
     assert w.leads.lead_id_by_email("piet@acme.nl") != w.leads.lead_id_by_email(DIRECTOR["email"])
-    assert w.leads.anonymous_link(AID).lead_id == w.leads.lead_id_by_email(DIRECTOR["email"])
+    # Issue 11: the browser now belongs to the person who identified last
+    assert w.leads.anonymous_link(AID).lead_id == w.leads.lead_id_by_email("piet@acme.nl")
+
+
+def test_a_shared_browser_credits_the_person_who_identified_last():
+    # Given Jan identified on a browser and looked at pricing on it
+    w = world()
+    w.services.capture.submit_form("whitepaper", {**DIRECTOR, "anonymous_id": AID}, w.ctx())
+    pricing = {"type": "page_view", "url": f"{KB}/pricing", "title": "Pricing"}
+    w.services.capture.track(tracker_body(AID, [pricing]), w.ctx())
+    w.pump()
+    # When Piet fills in a form on the same browser, and the browser then visits pricing
+    w.clock.now += 3600
+    w.services.capture.submit_form(
+        "whitepaper",
+        {"email": "piet@acme.nl", "first_name": "Piet", "anonymous_id": AID},
+        w.ctx(),
+    )
+    w.services.capture.track(tracker_body(AID, [pricing]), w.ctx())
+    w.pump()
+    jan = w.lead_by_email(DIRECTOR["email"])
+    piet = w.lead_by_email("piet@acme.nl")
+    # Then the later visit is Piet's; Jan keeps his earlier one and nothing later
+    jan_views = [e for e in jan["timeline"] if e["type"] == "page_view"]
+    piet_views = [e for e in piet["timeline"] if e["type"] == "page_view"]
+    assert len(jan_views) == 1 and len(piet_views) == 1
+    assert any(r["rule"] == "pricing_view" for r in piet["reasons"])
+    jan_pricing = next(r for r in jan["reasons"] if r["rule"] == "pricing_view")
+    assert "times)" not in jan_pricing["text"]  # once, not "(2 times)"
+    # And the switch is said on both timelines
+    left = [e for e in jan["timeline"] if e["properties"].get("outcome") == "shared_device_left"]
+    joined = [e for e in piet["timeline"] if e["properties"].get("outcome") == "shared_device"]
+    assert len(left) == 1 and len(joined) == 1
+    assert left[0]["properties"]["next_lead_id"] == piet["lead_id"]
+    assert joined[0]["properties"]["previous_lead_id"] == jan["lead_id"]
+    assert "Another person identified on this shared browser" in left[0]["properties"]["text"]
+    assert "gedeelde browser" in left[0]["properties"]["text_nl"]
+    assert "another lead used before" in joined[0]["properties"]["text"]
 
 
 def test_tracker_rejects_bad_events_one_by_one_and_stores_the_rest():
@@ -327,3 +364,35 @@ def test_the_tracker_rejects_a_link_target_that_is_no_url():
     )
     assert answer.accepted == 0
     assert "target_url" in answer.rejected[0].message
+
+
+def test_colleagues_reading_one_topic_with_a_clear_senior_get_phone_advice_for_the_senior():
+    # Given a director who looked at pricing, and two junior colleagues
+    w = world()
+    article = {"type": "page_view", "url": f"{KB}/articles/itsm/why-itil", "title": "Why ITIL"}
+    pricing = {"type": "page_view", "url": f"{KB}/pricing", "title": "Pricing"}
+    people = [
+        (DIRECTOR, "anon-director-01", [pricing, article]),
+        (
+            {"email": "kim@acme.nl", "first_name": "Kim", "job_title": "Junior analyst"},
+            "anon-junior-0001",
+            [article],
+        ),
+        (
+            {"email": "tom@acme.nl", "first_name": "Tom", "job_title": "Trainee"},
+            "anon-junior-0002",
+            [article],
+        ),
+    ]
+    # When all three read about the same topic within the week
+    for profile, aid, events in people:
+        w.services.capture.submit_form("whitepaper", {**profile, "anonymous_id": aid}, w.ctx())
+        w.pump()
+        w.services.capture.track(tracker_body(aid, events), w.ctx())
+        w.pump()
+    # Then the director is a hot lead to phone, because one of them is clearly senior
+    lead = w.lead_by_email(DIRECTOR["email"])
+    assert any(r["rule"] == "account_topic_surge" for r in lead["reasons"])
+    assert lead["stage"] == Stage.SQL
+    assert lead["recommended_channel"] == "phone"
+    assert "clearly the most senior" in lead["recommended_channel_reason"]

@@ -55,9 +55,21 @@ def test_anonymous_visitor_of_a_known_lead_is_merged_into_it():
     )
 
 
-def test_two_identified_leads_are_never_merged_and_the_browser_keeps_its_first_link():
+def test_two_identified_leads_are_never_merged_and_the_browser_goes_to_the_last_one():
+    # Issue 11: a shared browser credits the person who identified last (HubSpot's rule)
     decision = decide_identity(KnownLead("L2", True), KnownLead("L1", True))
     assert decision.outcome is IdentityOutcome.SHARED_DEVICE
     assert decision.lead_id == "L2"
     assert decision.merge_from is None
-    assert decision.link_anonymous_id is False
+    assert decision.link_anonymous_id is True
+    assert decision.switched_from == "L1"
+
+
+def test_a_new_person_on_a_known_persons_browser_becomes_a_new_lead_owning_it():
+    decision = decide_identity(None, KnownLead("L1", True))
+    assert (decision.outcome, decision.lead_id, decision.merge_from) == (
+        IdentityOutcome.SHARED_DEVICE,
+        None,
+        None,
+    )
+    assert (decision.link_anonymous_id, decision.switched_from) == (True, "L1")

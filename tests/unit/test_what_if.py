@@ -10,10 +10,13 @@ import yaml
 from chalicelib.domain.clock import iso
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.scoring.model import DEFAULT_MODEL_PATH
+from chalicelib.domain.scoring.model import load_scoring_model as _load_packaged
 from chalicelib.schemas import OutcomesRequest, WhatIfRequest
 from chalicelib.services import whatif
 from tests.population import load, outcome_rows, people
 from tests.support import DAY, T0, world
+
+PACKAGED = _load_packaged().version
 
 
 def strict_sql_model() -> dict:
@@ -73,9 +76,9 @@ def test_what_if_writes_nothing_and_reports_who_would_stop_being_sql(monkeypatch
 
 def test_the_same_model_changes_nothing_and_a_period_without_events_affects_no_one() -> None:
     w, persons = populated(12)
-    same = run_all(w, version="2026.11.1", **{"from": iso(T0 - 90 * DAY), "to": iso(T0)})[-1]
+    same = run_all(w, version=PACKAGED, **{"from": iso(T0 - 90 * DAY), "to": iso(T0)})[-1]
     assert same.changes_total == 0 and same.current == same.candidate
-    later = run_all(w, version="2026.11.1", **{"from": iso(T0 + DAY), "to": iso(T0 + 2 * DAY)})
+    later = run_all(w, version=PACKAGED, **{"from": iso(T0 + DAY), "to": iso(T0 + 2 * DAY)})
     assert later[-1].affected_leads == 0 and later[-1].leads_seen == len(persons)
 
 
@@ -84,14 +87,14 @@ def test_the_same_model_changes_nothing_and_a_period_without_events_affects_no_o
     [
         ({"from": "2026-11-01", "to": "2026-11-02"}, "version"),
         (
-            {"version": "2026.11.1", "model": {}, "from": "2026-11-01", "to": "2026-11-02"},
+            {"version": PACKAGED, "model": {}, "from": "2026-11-01", "to": "2026-11-02"},
             "version",
         ),
-        ({"version": "2026.11.1", "from": "yesterday", "to": "2026-11-02"}, "from"),
-        ({"version": "2026.11.1", "from": "2026-11-03", "to": "2026-11-02"}, "to"),
+        ({"version": PACKAGED, "from": "yesterday", "to": "2026-11-02"}, "from"),
+        ({"version": PACKAGED, "from": "2026-11-03", "to": "2026-11-02"}, "to"),
         ({"model": {"version": "x"}, "from": "2026-11-01", "to": "2026-11-02"}, "model"),
         (
-            {"version": "2026.11.1", "from": "2026-11-01", "to": "2026-11-02", "cursor": "abc"},
+            {"version": PACKAGED, "from": "2026-11-01", "to": "2026-11-02", "cursor": "abc"},
             "cursor",
         ),
     ],

@@ -34,6 +34,22 @@ _CHANNEL_REASONS = {
         en="a hot lead who left a phone number",
         nl="een hot lead die een telefoonnummer achterliet",
     ),
+    # Seed 003, 3.1: content-driven clicks are best followed up by phone.
+    "phone_trigger": LocalText(
+        en="a hot lead who left a phone number; the trigger ({trigger}) is best followed up "
+        "by phone",
+        nl="een hot lead die een telefoonnummer achterliet; de aanleiding ({trigger}) volg je "
+        "het best telefonisch op",
+    ),
+    # Seed 003, 3.2: a clear hierarchy among the colleagues: phone; none: a mail with CCs.
+    "phone_senior": LocalText(
+        en="{trigger}, and one of them is clearly the most senior: call that one",
+        nl="{trigger}, en één van hen is duidelijk de hoogste in rang: bel die",
+    ),
+    "email_cc": LocalText(
+        en="{trigger}, with no clear senior among them: one mail to them together, with CCs",
+        nl="{trigger}, zonder duidelijke hiërarchie: één mail aan hen samen, met cc's",
+    ),
 }
 
 
@@ -175,20 +191,30 @@ def recommend_channel(
     """Phone only for hot leads with a known number; e-mail otherwise (DOMAIN.md).
 
     The reason says why, not which channel: the channel is said beside it.
-    ``model`` (the default model when not given) words the trigger.
+    ``model`` (the default model when not given) words the trigger. The trigger's own
+    advice (seed 003) comes first: an opinion piece or a selective reader is mailed;
+    colleagues without a clear senior get one mail with CCs; an in-article click-through,
+    or colleagues with a clear senior, are phoned.
     """
     if model is None:
         model = _default_model()
     phone = state.profile.get("phone")
     rule_id = state.last_signal_rule or ""
     trigger = state.rules.get(rule_id)
-    if trigger is not None and trigger.advise_email:
-        said = tally_text(rule_id, trigger, model, language)
+    follow_up = trigger.follow_up if trigger is not None else None
+    said = tally_text(rule_id, trigger, model, language) if trigger is not None else ""
+    if follow_up == "email_cc":
+        return Channel.EMAIL, _CHANNEL_REASONS["email_cc"][language].format(trigger=said)
+    if trigger is not None and trigger.advise_email and follow_up not in ("phone", "phone_senior"):
         return Channel.EMAIL, _CHANNEL_REASONS["trigger"][language].format(trigger=said)
     if state.stage != Stage.SQL:
         return Channel.EMAIL, _CHANNEL_REASONS["nurture"][language]
     if not phone:
         return Channel.EMAIL, _CHANNEL_REASONS["no_phone"][language]
+    if follow_up == "phone_senior":
+        return Channel.PHONE, _CHANNEL_REASONS["phone_senior"][language].format(trigger=said)
+    if follow_up == "phone":
+        return Channel.PHONE, _CHANNEL_REASONS["phone_trigger"][language].format(trigger=said)
     return Channel.PHONE, _CHANNEL_REASONS["phone"][language]
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import fnmatch
 import re
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from pydantic import (
     BaseModel,
@@ -98,6 +99,27 @@ class ContentClass(_Strict):
         return False, None
 
 
+class ContentTag(_Strict):
+    """A tag on content beside its class (``opinion``), by URL path or by the page's own
+    ``<meta name="trechter:content">`` (sent by the tracker as ``properties.content``)."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: LocalText
+    paths: tuple[str, ...] = ()
+
+    @field_validator("label", mode="before")
+    @classmethod
+    def _translated(cls, value: Any, info: ValidationInfo) -> Any:
+        return local_text(value, f"content tag {info.data.get('name')}: label")
+
+    @cached_property
+    def _compiled(self) -> tuple[re.Pattern[str], ...]:
+        return tuple(re.compile(fnmatch.translate(pattern)) for pattern in self.paths)
+
+    def match(self, path: str) -> bool:
+        return any(regex.match(path) for regex in self._compiled)
+
+
 class FitCondition(_Strict):
     """One test on a profile field; exactly one of the tests is set."""
 
@@ -150,6 +172,47 @@ class Cap(_Strict):
     days: float = Field(gt=0)
 
 
+class Ceiling(_Strict):
+    """The most engagement one group of rules (one kind of act) can hold at any moment.
+
+    Checked against the group's exact decayed sum, so it holds across windows too.
+    Only a group whose acts are the person asking for sales (``may_qualify_alone``)
+    may have a ceiling that reaches the SQL engagement threshold on its own.
+    """
+
+    points: float = Field(gt=0)
+    may_qualify_alone: bool = False
+
+
+class Acts(_Strict):
+    """When two hits are one act (DOMAIN: no act counted twice)."""
+
+    #: A form's own asset fetched within this many minutes after the form is part of it.
+    asset_after_form_minutes: float = Field(default=60, ge=0)
+    #: "Two forms make an MQL" counts different forms at least this many minutes apart.
+    distinct_forms_minutes: float = Field(default=10, ge=0)
+    asset_rule_id: str = Field(default="form_asset", pattern=r"^[a-z][a-z0-9_]*$")
+    #: The 0-point ledger entry's sentence (the ledger keeps the English one).
+    asset_text: LocalText = LocalText(
+        en=(
+            "Fetched “{title}”, the asset of the form just filled in, on {date}: "
+            "one act, counted with the form"
+        ),
+        nl=(
+            "Haalde “{title}” op, het bestand van het formulier dat net was ingevuld, op "
+            "{date}: één handeling, geteld bij het formulier"
+        ),
+    )
+
+    @field_validator("asset_text", mode="before")
+    @classmethod
+    def _translated(cls, value: Any) -> Any:
+        return local_text(value, "acts: asset_text")
+
+
+FollowUp = Literal["phone", "email"]
+
+
 class EngagementRule(_Sentenced):
     """Implicit (behaviour) points for an event that meets every condition given."""
 
@@ -170,11 +233,24 @@ class EngagementRule(_Sentenced):
     newsletter_subscribed: bool | None = None
     max_fit: float | None = None
     min_fit: float | None = None
+    #: The page (or, for a click, its target) carries one of these content tags.
+    content_tag: tuple[str, ...] | None = None
+    #: The lead meets one of these fit rules (e.g. management level and up).
+    fit_any: tuple[str, ...] | None = None
+    #: Words from a search engine's query (referrer q=, p=, query=) or utm_term.
+    search_engine_words: tuple[str, ...] | None = None
+    #: A page_engagement event of at least this many engaged seconds / this scroll depth (%).
+    min_engaged_seconds: float | None = Field(default=None, ge=0)
+    min_scroll_depth: float | None = Field(default=None, ge=0, le=100)
     points: float
     cap: Cap | None = None
+    #: The kind of act; the model's ``ceilings`` bound each group's engagement.
+    group: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$")
     decay: str | None = "behaviour"
     buying_signal: bool = False
     advise_email: bool = False
+    #: How sales should follow this trigger up (seed 003); ``advise_email`` means "email".
+    follow_up: FollowUp | None = None
     text: LocalText
     #: For a buying signal: the act as a call opener says it ("downloaded the evaluation
     #: report"; nl "het evaluatierapport downloadde"), after "I saw that you".
@@ -188,10 +264,18 @@ class EngagementRule(_Sentenced):
 
     @cached_property
     def _query(self) -> re.Pattern[str] | None:
-        if not self.query_words:
-            return None
-        alternatives = "|".join(re.escape(word.lower()) for word in self.query_words)
-        return re.compile(rf"(?<![a-z0-9])(?:{alternatives})")
+        return _words_pattern(self.query_words)
+
+    @cached_property
+    def _search_engine(self) -> re.Pattern[str] | None:
+        return _words_pattern(self.search_engine_words)
+
+
+def _words_pattern(words: tuple[str, ...] | None) -> re.Pattern[str] | None:
+    if not words:
+        return None
+    alternatives = "|".join(re.escape(word.lower()) for word in words)
+    return re.compile(rf"(?<![a-z0-9])(?:{alternatives})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +292,7 @@ class RulePlan:
     half_life: float | None
     buying_signal: bool
     advise_email: bool
+    follow_up: str | None
     #: The sentence in English (the ledger's audit text) and the placeholders the
     #: sentence and opener use in any language (kept as values to render at read time).
     text: str
@@ -216,6 +301,8 @@ class RulePlan:
     #: the scorer then fills it from the values it keeps, reading each fact once.
     from_fields: bool
     cap: tuple[int, float] | None
+    group: str | None
+    ceiling: float | None
     #: True when nothing but the event type and content class decides a match.
     unconditional: bool
     form_kind: tuple[str, ...] | None
@@ -232,9 +319,19 @@ class RulePlan:
     newsletter_subscribed: bool | None
     max_fit: float | None
     min_fit: float | None
+    content_tag: tuple[str, ...] | None
+    fit_any: tuple[str, ...] | None
+    search_engine: re.Pattern[str] | None
+    min_engaged_seconds: float | None
+    min_scroll_depth: float | None
 
     @classmethod
-    def of(cls, rule: EngagementRule, half_lives: dict[str, float | None]) -> RulePlan:
+    def of(
+        cls,
+        rule: EngagementRule,
+        half_lives: dict[str, float | None],
+        ceilings: Mapping[str, Ceiling] | None = None,
+    ) -> RulePlan:
         conditions = (
             rule.form_kind,
             rule.topic,
@@ -249,7 +346,13 @@ class RulePlan:
             rule.newsletter_subscribed,
             rule.max_fit,
             rule.min_fit,
+            rule.content_tag,
+            rule.fit_any,
+            rule.search_engine_words,
+            rule.min_engaged_seconds,
+            rule.min_scroll_depth,
         )
+        ceiling = (ceilings or {}).get(rule.group) if rule.group else None
         fields = tuple(
             "form_id" if name == "form_title" else name
             for name in sorted({*_placeholders(rule.text), *_placeholders(rule.opener)})
@@ -261,12 +364,15 @@ class RulePlan:
             decay=rule.decay,
             half_life=half_lives.get(rule.decay) if rule.decay else None,
             buying_signal=rule.buying_signal,
-            advise_email=rule.advise_email,
+            advise_email=rule.advise_email or rule.follow_up == "email",
+            follow_up=rule.follow_up or ("email" if rule.advise_email else None),
             text=rule.text.en,
             fields=fields,
             from_fields=set(_placeholders(LocalText(en=rule.text.en, nl=rule.text.en))) - {"date"}
             == set(fields),
             cap=(rule.cap.count, rule.cap.days) if rule.cap is not None else None,
+            group=rule.group,
+            ceiling=ceiling.points if ceiling is not None else None,
             unconditional=all(condition is None for condition in conditions),
             form_kind=tuple(rule.form_kind) if rule.form_kind is not None else None,
             topic=rule.topic,
@@ -282,6 +388,11 @@ class RulePlan:
             newsletter_subscribed=rule.newsletter_subscribed,
             max_fit=rule.max_fit,
             min_fit=rule.min_fit,
+            content_tag=rule.content_tag,
+            fit_any=rule.fit_any,
+            search_engine=rule._search_engine,
+            min_engaged_seconds=rule.min_engaged_seconds,
+            min_scroll_depth=rule.min_scroll_depth,
         )
 
 
@@ -295,6 +406,10 @@ class AccountRule(_Sentenced):
     decay: str | None = "behaviour"
     buying_signal: bool = True
     max_colleagues_tracked: int = Field(default=25, ge=3)
+    group: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$")
+    #: Fit rules that rank seniority, most senior first: with one colleague clearly the
+    #: most senior, phone is advised; without, a mail with CCs (seed 003, 3.2).
+    seniority: tuple[str, ...] = ()
     text: LocalText = LocalText(
         en="{n} colleagues at {domain} read about {topic} this week",
         nl="{n} collega's bij {domain} lazen deze week over {topic}",
@@ -349,21 +464,57 @@ class AccountLimits:
     max_colleagues_tracked: int
 
 
+class SegmentMapping(_Strict):
+    """How Segment's HTTP Tracking API maps onto Trechter's events (``segment:`` section).
+
+    ``events`` names the ``track`` events that are one of Trechter's own types (Segment's
+    spec names, "Email Opened" -> ``email_open``); ``forms`` names those that are a
+    submission of one of the model's forms ("Demo Requested" -> ``demo``). Any other
+    ``track`` event is a ``custom`` event with ``properties.event`` = its name.
+    ``consent_categories``: a ``context.consent.categoryPreferences`` that sets any of
+    these to false means the visitor declined tracking (compared case-insensitively).
+    """
+
+    events: dict[str, EventType] = Field(default_factory=dict)
+    forms: dict[str, str] = Field(default_factory=dict)
+    consent_categories: tuple[str, ...] = ("analytics", "marketing", "advertising")
+
+    @model_validator(mode="after")
+    def _types_are_events(self) -> SegmentMapping:
+        allowed = {
+            EventType.PAGE_VIEW,
+            EventType.LINK_CLICK,
+            EventType.DOWNLOAD,
+            EventType.SITE_SEARCH,
+            EventType.NEWSLETTER_UNSUBSCRIBE,
+            EventType.EMAIL_OPEN,
+            EventType.EMAIL_CLICK,
+        }
+        for name, kind in self.events.items():
+            if kind not in allowed:
+                raise ValueError(f"segment.events[{name!r}]: {kind.value} cannot come from Segment")
+        return self
+
+
 class ScoringModel(_Strict):
     """The whole model. ``version`` is stamped on every ledger entry it produces."""
 
     version: str = Field(min_length=1, max_length=64)
     forms: tuple[FormDefinition, ...] = Field(min_length=1)
     content_classes: tuple[ContentClass, ...]
+    content_tags: tuple[ContentTag, ...] = ()
     free_mail_domains: frozenset[str] = frozenset()
     decay_groups: dict[str, DecayGroup] = Field(default_factory=lambda: {"behaviour": DecayGroup()})
     fit_rules: tuple[FitRule, ...]
     engagement_rules: tuple[EngagementRule, ...]
     account: AccountRule = AccountRule()
+    ceilings: dict[str, Ceiling] = Field(default_factory=dict)
+    acts: Acts = Acts()
     stages: Stages = Stages()
     reasons_shown: int = Field(default=5, ge=1, le=20)
     #: Set by the learner (`make learn`): the dates, counts and backtest it learned from.
     learned_from: dict[str, Any] | None = None
+    segment: SegmentMapping = SegmentMapping()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> ScoringModel:
@@ -389,7 +540,90 @@ class ScoringModel(_Strict):
                 raise ValueError(f"rule {rule.id}: unknown decay group {rule.decay!r}")
         if self.account.decay is not None and self.account.decay not in self.decay_groups:
             raise ValueError(f"account rule: unknown decay group {self.account.decay!r}")
+        self._check_new_references()
+        for name, form_id in self.segment.forms.items():
+            if form_id not in forms:
+                raise ValueError(f"segment.forms[{name!r}]: unknown form {form_id!r}")
         return self
+
+    def _check_new_references(self) -> None:
+        tags = {t.name for t in self.content_tags}
+        fit_ids = {r.id for r in self.fit_rules}
+        decay_of_group: dict[str, str | None] = {}
+        grouped: list[tuple[str, str | None, str | None]] = [
+            (r.id, r.group, r.decay) for r in self.engagement_rules
+        ]
+        grouped.append((self.account.id, self.account.group, self.account.decay))
+        for rule_id, group, decay in grouped:
+            if group is None:
+                continue
+            if decay_of_group.setdefault(group, decay) != decay:
+                raise ValueError(
+                    f"rule {rule_id}: every rule of group {group!r} must share one decay group"
+                )
+        for rule in self.engagement_rules:
+            for tag in rule.content_tag or ():
+                if tag not in tags:
+                    raise ValueError(f"rule {rule.id}: unknown content tag {tag!r}")
+            for fit_id in rule.fit_any or ():
+                if fit_id not in fit_ids:
+                    raise ValueError(f"rule {rule.id}: unknown fit rule {fit_id!r} in fit_any")
+        for fit_id in self.account.seniority:
+            if fit_id not in fit_ids:
+                raise ValueError(f"account rule: unknown fit rule {fit_id!r} in seniority")
+        unknown = sorted(set(self.ceilings) - set(decay_of_group))
+        if unknown:
+            raise ValueError(f"ceilings: no rule is in group(s) {', '.join(unknown)}")
+
+    def tags_of(self, path: str) -> tuple[str, ...]:
+        """The content tags a URL path carries by the model's paths (cached)."""
+        cache = self._tags
+        found = cache.get(path)
+        if found is None:
+            found = tuple(tag.name for tag in self.content_tags if tag.match(path))
+            if len(cache) >= _CLASSIFY_CACHE_SIZE:
+                cache.clear()
+            cache[path] = found
+        return found
+
+    @cached_property
+    def _tags(self) -> dict[str, tuple[str, ...]]:
+        return {}
+
+    @cached_property
+    def form_assets(self) -> dict[str, FormDefinition]:
+        """Each form's own asset, by URL path."""
+        assets: dict[str, FormDefinition] = {}
+        for form in self.forms:
+            if form.asset:
+                assets[_path(form.asset)] = form
+        return assets
+
+    @cached_property
+    def has_content_tags(self) -> bool:
+        return bool(self.content_tags)
+
+    @cached_property
+    def has_search_engine_rules(self) -> bool:
+        return any(rule.search_engine_words for rule in self.engagement_rules)
+
+    def account_rank(self, fit_rules: Mapping[str, float]) -> int:
+        """A colleague's seniority rank under the account rule (0: none or no ranking)."""
+        seniority = self._seniority
+        for index, rule_id in enumerate(seniority):
+            if rule_id in fit_rules:
+                return len(seniority) - index
+        return 0
+
+    @cached_property
+    def _seniority(self) -> tuple[str, ...]:
+        return self.account.seniority
+
+    @cached_property
+    def account_ceiling(self) -> float | None:
+        group = self.account.group
+        ceiling = self.ceilings.get(group) if group else None
+        return ceiling.points if ceiling is not None else None
 
     @cached_property
     def sentences(self) -> dict[str, LocalText]:
@@ -429,26 +663,36 @@ class ScoringModel(_Strict):
             for name, group in self.decay_groups.items()
         }
 
-    def rules_for(self, event_type: str, content_class: str | None) -> tuple[RulePlan, ...]:
+    def rules_for(
+        self,
+        event_type: str,
+        content_class: str | None,
+        tagged: bool = True,
+        searched: bool = True,
+    ) -> tuple[RulePlan, ...]:
         """The engagement rules for an event type that a content class can meet, in order.
 
-        Only saves the scorer from testing rules whose ``content_class`` rules the
-        event out; every other condition is still checked per event.
+        Only saves the scorer from testing rules the event cannot meet: a ``content_class``
+        that rules it out, a ``content_tag`` on an untagged page (``tagged``), search-engine
+        words without search terms (``searched``); every other condition is still checked
+        per event.
         """
-        key = (event_type, content_class)
+        key = (event_type, content_class, tagged, searched)
         rules = self._rules_for.get(key)
         if rules is None:
             half_lives = self.half_lives_seconds
             rules = tuple(
-                RulePlan.of(rule, half_lives)
+                RulePlan.of(rule, half_lives, self.ceilings)
                 for rule in self.rules_by_event.get(event_type, ())
-                if rule.content_class is None or content_class in rule.content_class
+                if (rule.content_class is None or content_class in rule.content_class)
+                and (tagged or rule.content_tag is None)
+                and (searched or rule.search_engine_words is None)
             )
             self._rules_for[key] = rules
         return rules
 
     @cached_property
-    def _rules_for(self) -> dict[tuple[str, str | None], tuple[RulePlan, ...]]:
+    def _rules_for(self) -> dict[tuple[str, str | None, bool, bool], tuple[RulePlan, ...]]:
         return {}
 
     @cached_property
@@ -494,6 +738,25 @@ class ScoringModel(_Strict):
     def _pages(self) -> dict[str, tuple[str, str | None, str | None]]:
         return {}
 
+    def search_terms(self, url: str, referrer: str) -> str:
+        """A search engine's query that led to ``url``: ``utm_term`` on the URL, else the
+        referrer's ``q=``, ``p=`` or ``query=`` when the referrer is another site (cached)."""
+        if "utm_term=" not in url and "=" not in referrer:
+            return ""  # most hits: no query anywhere, nothing to parse
+        cache = self._search_terms
+        key = (url, referrer)
+        found = cache.get(key)
+        if found is None:
+            found = _search_terms(url, referrer)
+            if len(cache) >= _CLASSIFY_CACHE_SIZE:
+                cache.clear()
+            cache[key] = found
+        return found
+
+    @cached_property
+    def _search_terms(self) -> dict[tuple[str, str], str]:
+        return {}
+
     def classify(self, path: str) -> tuple[str | None, str | None]:
         """The content class and topic of a URL path, or (None, None)."""
         cache = self._classified
@@ -516,6 +779,75 @@ class ScoringModel(_Strict):
             if matched:
                 return content_class.name, topic
         return None, None
+
+
+#: Query parameters search engines put the visitor's terms in (Google/Bing q, Yahoo p).
+_SEARCH_PARAMS = ("q", "p", "query")
+
+
+def _search_terms(url: str, referrer: str) -> str:
+    try:
+        page = urlsplit(url)
+        found = parse_qs(page.query).get("utm_term")
+        if found and found[0].strip():
+            return found[0].strip()
+        source = urlsplit(referrer)
+    except ValueError:
+        return ""
+    if not source.netloc or source.netloc == page.netloc:
+        return ""  # our own site's search is ``site_search``
+    query = parse_qs(source.query)
+    for name in _SEARCH_PARAMS:
+        if query.get(name) and query[name][0].strip():
+            return query[name][0].strip()
+    return ""
+
+
+def _path(url: str) -> str:
+    try:
+        return urlsplit(url).path or url
+    except ValueError:
+        return url
+
+
+#: Rules worth more than this many points need a cap per window.
+UNCAPPED_THRESHOLD = 5.0
+
+
+def model_warnings(model: ScoringModel, threshold: float = UNCAPPED_THRESHOLD) -> list[str]:
+    """What in a valid model still lets one kind of act inflate a score.
+
+    A rule worth more than ``threshold`` without a cap; a rule outside any ceiling; a
+    ceiling that alone reaches the SQL engagement threshold (unless the group is the
+    person asking for sales); a rule worth more than its ceiling. A rule that can only
+    score again after its opposite act (``newsletter_subscribed``) needs no cap.
+    """
+    warnings: list[str] = []
+    sql_engagement = model.stages.sql.min_engagement
+    for rule in model.engagement_rules:
+        alternating = rule.newsletter_subscribed is not None
+        if rule.points > threshold and rule.cap is None and not alternating:
+            warnings.append(
+                f"rule {rule.id}: worth {rule.points:g} points and has no cap per window"
+            )
+        if rule.points > 0:
+            ceiling = model.ceilings.get(rule.group) if rule.group else None
+            if ceiling is None:
+                warnings.append(f"rule {rule.id}: no ceiling bounds its group ({rule.group})")
+            elif rule.points > ceiling.points:
+                warnings.append(
+                    f"rule {rule.id}: worth {rule.points:g} points, above its group's "
+                    f"ceiling of {ceiling.points:g}"
+                )
+    if model.account.points > 0 and model.account_ceiling is None:
+        warnings.append(f"rule {model.account.id}: no ceiling bounds its group")
+    for group, ceiling in model.ceilings.items():
+        if ceiling.points >= sql_engagement and not ceiling.may_qualify_alone:
+            warnings.append(
+                f"ceiling {group}: {ceiling.points:g} points reach the SQL engagement "
+                f"threshold ({sql_engagement:g}), so this kind of act alone can make an SQL"
+            )
+    return warnings
 
 
 def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:

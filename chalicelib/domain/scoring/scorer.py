@@ -23,6 +23,9 @@ from chalicelib.domain.scoring.model import (
 from chalicelib.domain.scoring.state import (
     MAX_CAP_WINDOWS,
     MAX_EMAIL_CLICKS,
+    MAX_FORM_ASSETS,
+    MAX_FORM_IDS,
+    MAX_RANKS,
     MAX_TOPICS,
     Accumulator,
     CompanyState,
@@ -36,6 +39,10 @@ _EMAIL_CLICK = EventType.EMAIL_CLICK
 _FORM_SUBMIT = EventType.FORM_SUBMIT
 _NEWSLETTER_UNSUBSCRIBE = EventType.NEWSLETTER_UNSUBSCRIBE
 _ACCOUNT_SIGNAL = EventType.ACCOUNT_SIGNAL
+_PAGE_ENGAGEMENT = EventType.PAGE_ENGAGEMENT
+_ASSET_EVENTS = frozenset({EventType.DOWNLOAD, EventType.PAGE_VIEW})
+#: A ceiling with less room than this is full (no crumbs of a point).
+_MIN_ROOM = 0.5
 _FINAL_STAGES = frozenset({Stage.SQL, Stage.CUSTOMER})  # only sales moves a lead on from these
 _VISITOR = Stage.VISITOR
 TOPIC_WINDOW = 30 * DAY
@@ -97,7 +104,11 @@ class StageTransition:
 
 @dataclass(frozen=True, slots=True)
 class AccountSurge:
-    """Colleagues at ``domain`` who should each receive the account signal for ``topic``."""
+    """Colleagues at ``domain`` who should each receive the account signal for ``topic``.
+
+    ``senior`` is the one reader clearly more senior than the others, if there is one
+    (seed 003, 3.2: then phone; without a clear hierarchy, a mail with CCs).
+    """
 
     domain: str
     topic: str
@@ -105,6 +116,7 @@ class AccountSurge:
     window: int
     lead_ids: tuple[str, ...]
     at: float
+    senior: str | None = None
 
 
 @dataclass(slots=True)
@@ -251,7 +263,21 @@ class _Facts:
     dormant_days: float
     date: str
     target: str
+    tags: tuple[str, ...] = ()
     _distinct_topics: int = -1
+    _search_terms: str | None = None
+
+    @property
+    def search_terms(self) -> str:
+        """A search engine's query that led here (referrer q=, p=, query=) or utm_term."""
+        if self._search_terms is None:
+            event = self.event
+            utm = (event.properties or {}).get("utm_term")
+            if isinstance(utm, str) and utm.strip():
+                self._search_terms = utm.strip()
+            else:
+                self._search_terms = self.model.search_terms(self.url, event.referrer)
+        return self._search_terms
 
     @property
     def distinct_topics(self) -> int:
@@ -299,6 +325,11 @@ class _Facts:
             return str((event.properties or {}).get("query", ""))[:80]
         if name == "target":
             return self.target
+        if name == "search_terms":
+            return self.search_terms[:80] or "?"
+        if name == "engaged_minutes":
+            seconds = _number((event.properties or {}).get("engaged_seconds"))
+            return max(1, round(seconds / 60))
         if name == "form_title":
             if event.form_id and (form := self.model.forms_by_id.get(event.form_id)):
                 return form.title_in("en")
@@ -326,6 +357,11 @@ def _facts(state: LeadScoreState, event: TrackingEvent, model: ScoringModel) -> 
     properties = event.properties or {}
     target = str(properties.get("target_url") or event.url or "")
     target = (raw_path if target == url else _path_of(target)) or target or "?"
+    tags = model.tags_of(path) if path and model.has_content_tags else ()
+    if properties:
+        content = properties.get("content")
+        if isinstance(content, str) and content and content not in tags:
+            tags = (*tags, content)
     return _Facts(
         state,
         event,
@@ -338,11 +374,31 @@ def _facts(state: LeadScoreState, event: TrackingEvent, model: ScoringModel) -> 
         dormant,
         short_date(at),
         target,
+        tags,
     )
+
+
+def _fill(template: str, facts: _Facts) -> str:
+    """``render`` with the facts as the placeholders."""
+    try:
+        return template.format_map(facts)
+    except (ValueError, IndexError):
+        return template
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0.0
+    return float(value)
 
 
 def _matches(rule: RulePlan, state: LeadScoreState, event: TrackingEvent, facts: _Facts) -> bool:
     """Every condition of the rule but its content class (``rules_for`` checked that)."""
+    # The most selective conditions first: most page views carry no tag and no search terms.
+    if rule.content_tag is not None and not any(tag in facts.tags for tag in rule.content_tag):
+        return False
+    if rule.search_engine is not None and not rule.search_engine.search(facts.search_terms.lower()):
+        return False
     if rule.form_kind is not None and event.form_kind not in rule.form_kind:
         return False
     if rule.topic is not None and facts.topic not in rule.topic:
@@ -379,7 +435,49 @@ def _matches(rule: RulePlan, state: LeadScoreState, event: TrackingEvent, facts:
         return False
     if rule.max_fit is not None and state.fit_total > rule.max_fit:
         return False
-    return not (rule.min_fit is not None and state.fit_total < rule.min_fit)
+    if rule.min_fit is not None and state.fit_total < rule.min_fit:
+        return False
+    if rule.fit_any is not None and not any(fit_id in state.fit for fit_id in rule.fit_any):
+        return False
+    if rule.min_engaged_seconds is not None or rule.min_scroll_depth is not None:
+        properties = event.properties or {}
+        seconds = _number(properties.get("engaged_seconds"))
+        depth = _number(properties.get("scroll_depth"))
+        if rule.min_engaged_seconds is not None and seconds < rule.min_engaged_seconds:
+            return False
+        if rule.min_scroll_depth is not None and depth < rule.min_scroll_depth:
+            return False
+    return True
+
+
+def _room(
+    state: LeadScoreState,
+    group: str,
+    ceiling: float,
+    half_life: float | None,
+    at: float,
+    points: float,
+) -> float:
+    """How many of ``points`` the group's ceiling admits at ``at`` (its exact decayed sum)."""
+    held = state.ceilings.get(group)
+    if held is None:
+        return ceiling
+    if at >= held.ref_at and ceiling - held.value >= points:
+        return points  # decay only lowers what is held: room enough, no exp2 needed
+    return ceiling - held.at(at, half_life)
+
+
+def _hold(
+    state: LeadScoreState, group: str, points: float, half_life: float | None, at: float
+) -> None:
+    held = state.ceilings.get(group)
+    state.ceilings[group] = (held if held is not None else Accumulator()).add(points, at, half_life)
+
+
+def _cap_full(state: LeadScoreState, key: str, count: int, days: float, at: float) -> bool:
+    """Whether a cap window is full already (read only: a ceiling may still refuse the hit)."""
+    current = state.caps.get(key)
+    return current is not None and current.get(int(at // (days * DAY)), 0) >= count
 
 
 def _within_cap(state: LeadScoreState, key: str, count: int, days: float, at: float) -> bool:
@@ -412,6 +510,7 @@ def _credit(
     args: dict[str, Any] | None,
     event: TrackingEvent,
     ledger: list[LedgerEntry],
+    follow_up: str | None = None,
 ) -> None:
     at = event.occurred_at
     previous = state.rules.get(rule_id)
@@ -425,6 +524,7 @@ def _credit(
             Accumulator().add(points, at, half_life),
             signal,
             advise_email,
+            follow_up,
             args,
         )
     else:
@@ -438,6 +538,7 @@ def _credit(
             previous.total.add(points, at, half_life),
             signal,
             advise_email,
+            follow_up if newer else previous.follow_up,
             args if newer else previous.args,
         )
     state.rules[rule_id] = tally
@@ -462,9 +563,11 @@ def _credit(
 def _remember(state: LeadScoreState, event: TrackingEvent, facts: _Facts) -> None:
     """Update the bounded memory the conditions read (after rules saw the old one)."""
     at = event.occurred_at
+    kind = event.type
     if facts.content_class is not None and facts.content_class not in state.classes_seen:
         state.classes_seen = (*state.classes_seen, facts.content_class)
-    if facts.topic is not None:
+    # A page_engagement is the same page view read on: not one more read of the topic.
+    if facts.topic is not None and kind != _PAGE_ENGAGEMENT:
         count, window_start, last = state.topics.get(facts.topic, (0, at, at))
         if at - window_start > TOPIC_WINDOW:
             count, window_start = 0, at
@@ -476,25 +579,60 @@ def _remember(state: LeadScoreState, event: TrackingEvent, facts: _Facts) -> Non
         if len(state.topics) > MAX_TOPICS:
             oldest = min(state.topics, key=lambda t: state.topics[t][2])
             del state.topics[oldest]
-    kind = event.type
     if kind == _EMAIL_CLICK:
         clicks = [t for t in (*state.email_clicks, at) if at - t <= EMAIL_CLICK_WINDOW]
         state.email_clicks = tuple(sorted(clicks)[-MAX_EMAIL_CLICKS:])
     if kind == _FORM_SUBMIT:
         properties = event.properties or {}
         state.page_lang = language_of(str(properties.get("lang") or "")) or page_language(event.url)
-        state.forms += 1
+        _count_form(state, event, facts.model)
         if event.form_kind == "newsletter_subscribe":
             state.newsletter_subscribed = True
     elif kind == _NEWSLETTER_UNSUBSCRIBE:
         state.newsletter_subscribed = False
 
 
+def _count_form(state: LeadScoreState, event: TrackingEvent, model: ScoringModel) -> None:
+    """Count a form towards "two forms make an MQL" only when it is a different form,
+    submitted apart in time from the last one counted; remember its own asset."""
+    at = event.occurred_at
+    form_key = event.form_id or event.form_kind or "?"
+    gap = model.acts.distinct_forms_minutes * 60.0
+    apart = not state.form_ids or abs(at - state.last_form_at) >= gap
+    if form_key not in state.form_ids and apart:
+        state.forms += 1
+        state.form_ids = (*state.form_ids, form_key)[-MAX_FORM_IDS:]
+        state.last_form_at = at
+    form = model.forms_by_id.get(event.form_id or "")
+    if form is not None and form.asset:
+        assets = dict(state.form_assets)  # copy on write: ``clone`` shares it
+        state.form_assets = assets
+        assets[_path_of(form.asset) or form.asset] = at
+        if len(assets) > MAX_FORM_ASSETS:
+            del assets[min(assets, key=lambda key: assets[key])]
+
+
+def _own_asset(state: LeadScoreState, event: TrackingEvent, facts: _Facts) -> bool:
+    """The download or view of a form's own asset right after that form: the same act."""
+    if event.type not in _ASSET_EVENTS or not state.form_assets:
+        return False
+    submitted = state.form_assets.get(facts.path)
+    if submitted is None:
+        return False
+    window = facts.model.acts.asset_after_form_minutes * 60.0
+    return 0.0 <= event.occurred_at - submitted <= window
+
+
 # -- account -----------------------------------------------------------------------------
 
 
 def _track_company(
-    company: CompanyState, lead_id: str, topic: str, at: float, model: ScoringModel
+    company: CompanyState,
+    lead_id: str,
+    topic: str,
+    at: float,
+    model: ScoringModel,
+    rank: int = 0,
 ) -> tuple[CompanyState, AccountSurge | None]:
     rule = model.account_limits
     window_seconds = rule.window_seconds
@@ -510,8 +648,14 @@ def _track_company(
             : rule.max_colleagues_tracked
         ]
         readers = {r: readers[r] for r in keep}
+    ranks = company.ranks
+    if ranks.get(lead_id, 0) != rank:
+        ranks = {**ranks, lead_id: rank}
+        if len(ranks) > MAX_RANKS:
+            present = {r for rs in company.readers.values() for r in rs} | {lead_id}
+            ranks = {r: n for r, n in ranks.items() if r in present}
     updated = CompanyState(
-        company.domain, {**company.readers, topic: readers}, dict(company.credited)
+        company.domain, {**company.readers, topic: readers}, dict(company.credited), ranks
     )
     if len(readers) < rule.min_colleagues:
         return updated, None
@@ -528,7 +672,18 @@ def _track_company(
     for reader in due:
         credited[reader] = window
     updated.credited[topic] = credited
-    return updated, AccountSurge(company.domain, topic, len(readers), window, due, at)
+    senior = _clear_senior(readers, updated.ranks)
+    return updated, AccountSurge(company.domain, topic, len(readers), window, due, at, senior)
+
+
+def _clear_senior(readers: Mapping[str, float], ranks: Mapping[str, int]) -> str | None:
+    """The one reader more senior than every other, or None (peers, or nobody senior)."""
+    ranked = sorted(((ranks.get(r, 0), r) for r in readers), reverse=True)
+    if not ranked or ranked[0][0] <= 0:
+        return None
+    if len(ranked) > 1 and ranked[1][0] >= ranked[0][0]:
+        return None
+    return ranked[0][1]
 
 
 # -- lifecycle ---------------------------------------------------------------------------
@@ -644,14 +799,41 @@ def score_event(
     facts = _facts(state, event, model)
     if event.type == _ACCOUNT_SIGNAL:
         _account_signal(state, event, model, ledger, facts)
+    elif state.form_assets and _own_asset(state, event, facts):
+        # Part of the form just filled in: labelled in the ledger, worth nothing extra.
+        ledger.append(
+            LedgerEntry(
+                event.event_id,
+                model.acts.asset_rule_id,
+                0.0,
+                at,
+                model.version,
+                "engagement",
+                None,
+                _fill(model.acts.asset_text.en, facts),
+            )
+        )
     else:
         version = state.model_version
-        for rule in model.rules_for(event.type, facts.content_class):
+        searched = bool(facts.search_terms) if model.has_search_engine_rules else False
+        for rule in model.rules_for(event.type, facts.content_class, bool(facts.tags), searched):
             if not rule.unconditional and not _matches(rule, state, event, facts):
                 continue
+            points = rule.points
             cap = rule.cap
+            ceiling = rule.ceiling
+            if ceiling is not None and points > 0:
+                if cap is not None and _cap_full(state, rule.id, cap[0], cap[1], at):
+                    continue
+                room = _room(state, rule.group or "", ceiling, rule.half_life, at, points)
+                if room < _MIN_ROOM:
+                    continue  # this kind of act already holds all it may
+                if points > room:
+                    points = room
             if cap is not None and not _within_cap(state, rule.id, cap[0], cap[1], at):
                 continue
+            if ceiling is not None:
+                _hold(state, rule.group or "", points, rule.half_life, at)
             # The tally keeps the placeholder values (said per language at read time);
             # the ledger keeps the English sentence, filled from the same values.
             fields = rule.fields
@@ -674,7 +856,7 @@ def score_event(
                 version,
                 rule.half_life,
                 rule.id,
-                rule.points,
+                points,
                 rule.decay,
                 rule.buying_signal,
                 rule.advise_email,
@@ -682,13 +864,24 @@ def score_event(
                 args,
                 event,
                 ledger,
+                rule.follow_up,
             )
     _remember(state, event, facts)
     if at > state.last_seen:
         state.last_seen = at
-    if company is not None and facts.topic is not None and facts.content_class == "article":
+    if (
+        company is not None
+        and facts.topic is not None
+        and facts.content_class == "article"
+        and event.type != _PAGE_ENGAGEMENT
+    ):
         outcome.company, outcome.account_surge = _track_company(
-            company, event.lead_id, facts.topic, at, model
+            company,
+            event.lead_id,
+            facts.topic,
+            at,
+            model,
+            model.account_rank(state.fit),
         )
     to_stage, reason = evaluate_stage(state, model, at)
     transition = move_stage(state, to_stage, at, reason)
@@ -707,17 +900,32 @@ def _account_signal(
     rule = model.account
     properties = event.properties or {}
     topic = str(properties.get("topic", "?"))
-    if not _within_cap(state, f"{rule.id}:{topic}", 1, rule.window_days, event.occurred_at):
+    at = event.occurred_at
+    half_life = model.half_lives_seconds.get(rule.decay) if rule.decay else None
+    points = rule.points
+    ceiling = model.account_ceiling
+    group = rule.group or ""
+    if ceiling is not None and points > 0:
+        room = _room(state, group, ceiling, half_life, at, points)
+        if room < _MIN_ROOM:
+            return
+        points = min(points, room)
+    if not _within_cap(state, f"{rule.id}:{topic}", 1, rule.window_days, at):
         return
+    if ceiling is not None:
+        _hold(state, group, points, half_life, at)
+    # Seed 003, 3.2: a clear hierarchy among the colleagues means phone (the senior one);
+    # without one, a mail to them together, with CCs.
+    follow_up = "phone_senior" if properties.get("senior_lead_id") else "email_cc"
     args = {"n": properties.get("readers", "?"), "domain": properties.get("domain", "?")}
     args["topic"] = topic
     text = render(rule.text.en, args)
     _credit(
         state,
         model.version,
-        model.half_lives_seconds.get(rule.decay) if rule.decay else None,
+        half_life,
         rule.id,
-        rule.points,
+        points,
         rule.decay,
         rule.buying_signal,
         False,
@@ -725,6 +933,7 @@ def _account_signal(
         args,
         event,
         ledger,
+        follow_up,
     )
 
 

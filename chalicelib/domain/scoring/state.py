@@ -14,6 +14,9 @@ from typing import Any
 MAX_TOPICS = 40
 MAX_EMAIL_CLICKS = 50
 MAX_CAP_WINDOWS = 3
+MAX_FORM_IDS = 20
+MAX_FORM_ASSETS = 10
+MAX_RANKS = 200
 
 _new_state = object.__new__
 
@@ -68,6 +71,8 @@ class RuleTally:
     total: Accumulator
     signal: bool = False
     advise_email: bool = False
+    #: How sales should follow this trigger up: phone, email, email_cc, phone_senior.
+    follow_up: str | None = None
     args: dict[str, Any] | None = None
 
 
@@ -100,6 +105,13 @@ class LeadScoreState:
     stage_entered: dict[str, float] = field(default_factory=dict)
     qualifications: int = 0
     sales_status: str | None = None
+    #: Per rule group: the exact decayed sum its rules credited (held under its ceiling).
+    ceilings: dict[str, Accumulator] = field(default_factory=dict)
+    #: The different forms counted towards "two forms make an MQL", and when the last was.
+    form_ids: tuple[str, ...] = ()
+    last_form_at: float = 0.0
+    #: A form's own asset (URL path) and when its form was submitted.
+    form_assets: dict[str, float] = field(default_factory=dict)
     #: The language of the page of the lead's latest form ("nl", "en"), if it said one.
     page_lang: str | None = None
 
@@ -146,6 +158,10 @@ class LeadScoreState:
         new.stage_entered = dict(self.stage_entered)
         new.qualifications = self.qualifications
         new.sales_status = self.sales_status
+        new.ceilings = dict(self.ceilings)
+        new.form_ids = self.form_ids
+        new.last_form_at = self.last_form_at
+        new.form_assets = self.form_assets  # copied on write (forms only)
         new.page_lang = self.page_lang
         return new
 
@@ -166,6 +182,7 @@ class LeadScoreState:
                     t.total.ref_at,
                     int(t.signal),
                     int(t.advise_email),
+                    *((t.follow_up,) if t.follow_up else ()),
                 ]
                 for rule, t in self.rules.items()
             },
@@ -192,6 +209,13 @@ class LeadScoreState:
             "q": self.qualifications,
             "sal": self.sales_status,
         }
+        if self.ceilings:
+            data["ce"] = {name: [a.value, a.ref_at] for name, a in self.ceilings.items()}
+        if self.form_ids:
+            data["fi"] = list(self.form_ids)
+            data["lfa"] = self.last_form_at
+        if self.form_assets:
+            data["fa"] = self.form_assets
         if self.fit_texts:
             data["ft"] = self.fit_texts
         if self.page_lang:
@@ -217,6 +241,7 @@ class LeadScoreState:
                     total=Accumulator(float(v[5]), float(v[6])),
                     signal=bool(v[7]),
                     advise_email=bool(v[8]),
+                    follow_up=v[9] if len(v) > 9 else None,
                     args=dict(v[3]) if isinstance(v[3], dict) else None,
                 )
                 for rule, v in data.get("r", {}).items()
@@ -244,6 +269,12 @@ class LeadScoreState:
             stage_entered={k: float(v) for k, v in data.get("se2", {}).items()},
             qualifications=int(data.get("q", 0)),
             sales_status=data.get("sal"),
+            ceilings={
+                k: Accumulator(float(v[0]), float(v[1])) for k, v in data.get("ce", {}).items()
+            },
+            form_ids=tuple(str(x) for x in data.get("fi", ())),
+            last_form_at=float(data.get("lfa", 0.0)),
+            form_assets={k: float(v) for k, v in data.get("fa", {}).items()},
             page_lang=data.get("pl"),
         )
 
@@ -265,6 +296,8 @@ class CompanyState:
     domain: str
     readers: dict[str, dict[str, float]] = field(default_factory=dict)
     credited: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: Each recent reader's seniority rank (the account rule's ``seniority``; 0: none).
+    ranks: dict[str, int] = field(default_factory=dict)
 
     def without(self, lead_id: str) -> CompanyState:
         """The same state with one person's contributions taken out (erasure)."""
@@ -276,10 +309,11 @@ class CompanyState:
             credited={
                 t: {r: w for r, w in cs.items() if r != lead_id} for t, cs in self.credited.items()
             },
+            ranks={r: n for r, n in self.ranks.items() if r != lead_id},
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"d": self.domain, "r": self.readers, "c": self.credited}
+        return {"d": self.domain, "r": self.readers, "c": self.credited, "k": self.ranks}
 
     @classmethod
     def from_dict(cls, domain: str, data: dict[str, Any] | None) -> CompanyState:
@@ -289,4 +323,5 @@ class CompanyState:
             domain=domain,
             readers={t: {k: float(v) for k, v in r.items()} for t, r in data.get("r", {}).items()},
             credited={t: {k: int(v) for k, v in c.items()} for t, c in data.get("c", {}).items()},
+            ranks={k: int(v) for k, v in data.get("k", {}).items()},
         )
