@@ -43,7 +43,7 @@ e2e: venv
 
 # Benchmarks and the cost model (docs/PERFORMANCE.md): a table, and dist/bench.json.
 bench: venv
-	$(PY) -m tests.bench.run
+	$(PY) -m tests.bench.run $(if $(QUICK),--quick)
 
 # Segment's analytics.js (@segment/analytics-next, npm), vendored for the example page
 # landing_pages/examples/segment.html and its browser test: never loaded from a CDN.
@@ -84,6 +84,7 @@ package: venv
 # make deploy STAGE=prod DEPLOY_BUCKET=my-artifacts ALLOWED_ORIGINS=https://www.example.com
 deploy: tools package
 	@test -n "$(DEPLOY_BUCKET)" || { echo "make deploy: set DEPLOY_BUCKET to an S3 bucket in the target region" >&2; exit 2; }
+	@test -z "$(LIFECYCLE_WEBHOOK_URL)" -o -n "$(LIFECYCLE_WEBHOOK_SECRET_NAME)" || { echo "make deploy: LIFECYCLE_WEBHOOK_URL is set but LIFECYCLE_WEBHOOK_SECRET_NAME is empty: the webhook's connection needs its secret (docs/INTEGRATIONS.md)" >&2; exit 2; }
 	@# Access logging needs API Gateway's account-wide CloudWatch role; create it once if missing.
 	@if [ "$$($(TOOLS)/aws apigateway get-account --query cloudwatchRoleArn --output text)" = "None" ]; then \
 	  echo "API Gateway has no CloudWatch Logs role in this account and region: deploying infra/apigateway-account.yaml"; \
@@ -104,11 +105,14 @@ deploy: tools package
 	    $(if $(ALLOWED_ORIGINS),AllowedOrigins=$(ALLOWED_ORIGINS)) \
 	    $(if $(ALARM_EMAIL),AlarmEmail=$(ALARM_EMAIL)) \
 	    $(if $(PUBLIC_BASE_URL),PublicBaseUrl=$(PUBLIC_BASE_URL)) \
+	    $(if $(FRONT_DOOR_SECRET),FrontDoorSecret=$(FRONT_DOOR_SECRET)) \
 	    $(if $(API_RATE_LIMIT),ApiThrottlingRateLimit=$(API_RATE_LIMIT)) \
 	    $(if $(API_BURST_LIMIT),ApiThrottlingBurstLimit=$(API_BURST_LIMIT)) \
+	    $(if $(LIFECYCLE_EVENT_PAYLOAD),LifecycleEventPayload=$(LIFECYCLE_EVENT_PAYLOAD)) \
+	    $(if $(LIFECYCLE_WEBHOOK_URL),LifecycleWebhookUrl=$(LIFECYCLE_WEBHOOK_URL) LifecycleWebhookSecretName=$(LIFECYCLE_WEBHOOK_SECRET_NAME)) \
 	    $(PARAMETER_OVERRIDES)
 	$(TOOLS)/aws cloudformation describe-stacks --stack-name $(STACK_NAME) \
-	  --query "Stacks[0].Outputs[?OutputKey=='EndpointURL' || OutputKey=='HotLeadsTopicArn']" --output table
+	  --query "Stacks[0].Outputs[?OutputKey=='EndpointURL' || OutputKey=='FrontDoorBaseUrl' || OutputKey=='HotLeadsTopicArn' || OutputKey=='LifecycleEventBusName']" --output table
 
 # Replay leads' events under the current scoring model (docs in infra/rescore.py).
 rescore: venv

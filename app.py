@@ -1,4 +1,4 @@
-"""Trechter's Chalice app: the HTTP API and the two stream handlers.
+"""Trechter's Chalice app: the HTTP API, the two stream handlers and the quiet sweep.
 
 Routes live in ``chalicelib/api``; rules live in ``chalicelib/domain`` and the
 services. This file only wires them together.
@@ -11,7 +11,15 @@ import threading
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
-from chalice.app import Chalice, ConvertToMiddleware, DynamoDBEvent, Request, Response
+from chalice.app import (
+    Chalice,
+    CloudWatchEvent,
+    ConvertToMiddleware,
+    DynamoDBEvent,
+    Rate,
+    Request,
+    Response,
+)
 
 from chalicelib.api import streams
 from chalicelib.api.adaptive import adaptive
@@ -109,6 +117,15 @@ def _answer(request: Request, get_response: Any) -> Response:
     return response
 
 
+@app.lambda_function(name="front_door")
+def front_door(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The public tracking routes behind a Lambda function URL (chalicelib/api/front_door.py)."""
+    from chalicelib.api.front_door import resolve
+    from chalicelib.settings import get_settings
+
+    return resolve(app, event, context, get_settings().front_door_secret)
+
+
 @app.on_dynamodb_record(
     stream_arn=os.environ.get("EVENTS_STREAM_ARN", _NO_STREAM),
     batch_size=100,
@@ -127,3 +144,8 @@ def score_events(event: DynamoDBEvent) -> dict[str, Any]:
 )
 def notify_hot_leads(event: DynamoDBEvent) -> dict[str, Any]:
     return streams.notify_batch(event.to_dict(), event.context)
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS), name="sweep_quiet_leads")
+def sweep_quiet_leads(event: CloudWatchEvent) -> dict[str, Any]:
+    return streams.sweep_quiet(event.context)

@@ -42,6 +42,9 @@ class Settings(BaseModel):
     knowledge_base_name: str = Field(default="Kennisbank", min_length=1, max_length=80)
     #: Where a salesperson opens a lead (the console); else the API's lead URL.
     console_url: str = ""
+    # Lifecycle events (docs/EVENTS.md): the bus, and ids only or ids plus the profile.
+    event_bus_name: str = Field(default="", pattern=r"^[A-Za-z0-9._\-/:]*$", max_length=1600)
+    lifecycle_event_payload: Literal["ids", "profile"] = "ids"
     # Secrets: literal values (local stack, tests) or SSM parameter names (AWS).
     link_signing_secrets: tuple[str, ...] = Field(default=(), repr=False)
     link_signing_secret_param: str = ""
@@ -52,6 +55,8 @@ class Settings(BaseModel):
     segment_write_keys_param: str = ""
     allowed_origins: tuple[str, ...] = ()
     public_base_url: str = ""
+    # CloudFront sends it to the front-door function URL; requests without it are refused.
+    front_door_secret: str = Field(default="", repr=False)
     event_retention_days: int = Field(default=395, ge=1, le=3650)
     quarantine_retention_days: int = Field(default=30, ge=1, le=365)
     idempotency_ttl_seconds: int = Field(default=86_400, ge=60, le=7 * 86_400)
@@ -69,6 +74,13 @@ class Settings(BaseModel):
         for secret in value:
             if len(secret) < 16:
                 raise ValueError("every link signing secret needs at least 16 characters")
+        return value
+
+    @field_validator("front_door_secret")
+    @classmethod
+    def _front_door_secret_is_long(cls, value: str) -> str:
+        if value and len(value) < 16:
+            raise ValueError("the front door secret needs at least 16 characters")
         return value
 
     @classmethod
@@ -93,6 +105,8 @@ class Settings(BaseModel):
             "sales_language": env.get("SALES_LANGUAGE", "en").strip().lower(),
             "knowledge_base_name": env.get("KNOWLEDGE_BASE_NAME", "Kennisbank").strip(),
             "console_url": env.get("CONSOLE_URL", "").rstrip("/"),
+            "event_bus_name": env.get("EVENT_BUS_NAME", ""),
+            "lifecycle_event_payload": env.get("LIFECYCLE_EVENT_PAYLOAD", "ids").lower(),
             "link_signing_secrets": tuple(_split(env.get("LINK_SIGNING_SECRETS", ""))),
             "link_signing_secret_param": env.get("LINK_SIGNING_SECRET_PARAM", ""),
             "api_keys": tuple(_split(env.get("API_KEYS", ""))),
@@ -101,6 +115,7 @@ class Settings(BaseModel):
             "segment_write_keys_param": env.get("SEGMENT_WRITE_KEYS_PARAM", ""),
             "allowed_origins": tuple(_split(env.get("ALLOWED_ORIGINS", ""))),
             "public_base_url": env.get("PUBLIC_BASE_URL", "").rstrip("/"),
+            "front_door_secret": env.get("FRONT_DOOR_SECRET", ""),
             "scoring_model_path": env.get("SCORING_MODEL_PATH", ""),
             "log_level": env.get("LOG_LEVEL", "INFO").upper(),
         }

@@ -41,6 +41,8 @@ TABLES = {
 TOPICS = {"hot_leads": "HotLeadsTopic", "alarms": "AlarmTopic"}
 #: The chat copy of the hot leads (AWS Chatbot's format); its name ends in ``-chat``.
 CHAT_TOPIC = "HotLeadsChatTopic"
+# Local only: the queue the local stack's rule delivers every lifecycle event to (printed).
+LIFECYCLE_INBOX_QUEUE = "trechter-{stage}-lifecycle-inbox"
 QUEUES = {
     "score_events_failures": "ScoreEventsFailureQueue",
     "notify_hot_leads_failures": "NotifyHotLeadsFailureQueue",
@@ -266,3 +268,15 @@ def queue_names(stage: str) -> dict[str, str]:
     names = {key: _name(stage, logical, "QueueName") for key, logical in QUEUES.items()}
     names["sales_inbox"] = SALES_INBOX_QUEUE.format(stage=stage)
     return names
+
+
+def event_bus(stage: str) -> dict[str, Any]:
+    """The lifecycle bus: ``{"name", "archive", "archive_pattern", "retention_days"}``."""
+    archive = _properties(stage, "LifecycleEventArchive")
+    return {
+        "name": _name(stage, "LifecycleEventBus", "Name"),
+        "archive": archive["ArchiveName"],
+        "archive_pattern": archive["EventPattern"],
+        "retention_days": int(archive["RetentionDays"]),
+        "inbox_queue": LIFECYCLE_INBOX_QUEUE.format(stage=stage),
+    }

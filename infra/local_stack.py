@@ -6,7 +6,10 @@
 - stream workers that read the emulator's DynamoDB Streams and call the real
   handlers with Lambda-shaped events, with partial-batch retries like Lambda's;
 - landing_pages/ on PAGES_PORT (its own origin, so CORS is real);
-- the sales inbox: an SQS queue on the topic, each notification printed.
+- the sales inbox: an SQS queue on the topic, each notification printed;
+- the lifecycle bus (EventBridge in the emulator) with its archive and a rule that
+  delivers every lifecycle event to an SQS queue, each event printed; the quiet
+  sweep runs every QUIET_SWEEP_SECONDS (60) like the hourly schedule in AWS.
 
 Ctrl-C stops all of it.
 """
@@ -118,6 +121,8 @@ def create_resources(stage: str = STAGE) -> dict[str, str]:
             Attributes={"RawMessageDelivery": "true"},
         )
 
+    bus = create_event_bus(stage)
+
     def stream_of(table: str) -> str:
         return str(dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"])
 
@@ -133,7 +138,54 @@ def create_resources(stage: str = STAGE) -> dict[str, str]:
         "SALES_INBOX_URL": queues["sales_inbox"],
         "SCORE_EVENTS_FAILURE_URL": queues["score_events_failures"],
         "NOTIFY_HOT_LEADS_FAILURE_URL": queues["notify_hot_leads_failures"],
+        "EVENT_BUS_NAME": bus["name"],
+        "LIFECYCLE_INBOX_URL": bus["inbox_url"],
     }
+
+
+def create_event_bus(stage: str = STAGE) -> dict[str, str]:
+    """The lifecycle bus, its archive, and a rule delivering every event to a local queue."""
+    import boto3
+
+    from chalicelib.domain.lifecycle_events import EVENT_SOURCE
+    from infra import definitions
+
+    spec = definitions.event_bus(stage)
+    events = boto3.client("events", region_name=REGION)
+    sqs = boto3.client("sqs", region_name=REGION)
+    names = {b["Name"] for b in events.list_event_buses().get("EventBuses", [])}
+    if spec["name"] not in names:
+        events.create_event_bus(Name=spec["name"])
+    bus_arn = events.describe_event_bus(Name=spec["name"])["Arn"]
+    try:
+        archives = {a["ArchiveName"] for a in events.list_archives().get("Archives", [])}
+    except Exception:
+        archives = set()
+    if spec["archive"] not in archives:
+        try:
+            events.create_archive(
+                ArchiveName=spec["archive"],
+                EventSourceArn=bus_arn,
+                EventPattern=json.dumps(spec["archive_pattern"]),
+                RetentionDays=spec["retention_days"],
+            )
+        except Exception as error:  # an emulator at AWS_ENDPOINT_URL may lack archives
+            _say(f"lifecycle bus: no archive in this emulator ({error}); replays are AWS-only")
+    inbox_url = sqs.create_queue(QueueName=spec["inbox_queue"])["QueueUrl"]
+    inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    rule = f"{spec['name']}-to-inbox"
+    events.put_rule(
+        Name=rule,
+        EventBusName=spec["name"],
+        EventPattern=json.dumps({"source": [EVENT_SOURCE]}),
+        State="ENABLED",
+    )
+    events.put_targets(
+        Rule=rule, EventBusName=spec["name"], Targets=[{"Id": "inbox", "Arn": inbox_arn}]
+    )
+    return {"name": spec["name"], "arn": bus_arn, "inbox_url": inbox_url, "rule": rule}
 
 
 # -- stream workers ---------------------------------------------------------------------
@@ -383,6 +435,89 @@ class SalesInbox(threading.Thread):
                 sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
 
 
+# -- the lifecycle inbox and the quiet sweep -------------------------------------------
+
+
+def format_lifecycle_event(body: str) -> str:
+    """One lifecycle event as one console line."""
+    try:
+        event = json.loads(body)
+        detail = event["detail"]
+    except (json.JSONDecodeError, KeyError, TypeError):
+        return f"[lifecycle] (unreadable event) {body[:200]}"
+    d: dict[str, Any] = detail
+    facts = {
+        "Lead Created": f"stage {d.get('stage')}",
+        "Lead Stage Changed": f"{d.get('from')} -> {d.get('to')}",
+        "Lead Score Crossed": f"{d.get('direction')} through {d.get('threshold')}"
+        f" (score {d.get('score')})",
+        "Sales Outcome Recorded": str(d.get("outcome")),
+        "Lead Went Quiet": f"no engagement for {d.get('quiet_days')} days",
+    }
+    what = facts.get(str(event.get("detail-type")), "")
+    return f"[lifecycle] {event.get('detail-type')}: lead {d.get('lead_id')} {what}".rstrip()
+
+
+class LifecycleInbox(threading.Thread):
+    """Prints what the local rule delivers from the lifecycle bus to its SQS queue."""
+
+    def __init__(self, queue_url: str) -> None:
+        super().__init__(name="lifecycle-inbox", daemon=True)
+        self.queue_url = queue_url
+        self.stopping = threading.Event()
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def run(self) -> None:
+        import boto3
+
+        sqs = boto3.client("sqs", region_name=REGION)
+        while not self.stopping.is_set():
+            try:
+                answer = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10)
+            except Exception:
+                self.stopping.wait(1.0)
+                continue
+            if not answer.get("Messages"):
+                self.stopping.wait(0.5)
+            for message in answer.get("Messages", []):
+                sys.stdout.write(format_lifecycle_event(message["Body"]) + "\n")
+                sys.stdout.flush()
+                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+class QuietSweeper(threading.Thread):
+    """Calls the real schedule handler every ``seconds``, as EventBridge Scheduler does hourly."""
+
+    def __init__(self, handler: Callable[[dict[str, Any], Any], Any], seconds: float) -> None:
+        super().__init__(name="quiet-sweep", daemon=True)
+        self.handler = handler
+        self.seconds = seconds
+        self.stopping = threading.Event()
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def run(self) -> None:
+        while not self.stopping.wait(self.seconds):
+            event = {
+                "version": "0",
+                "id": "local",
+                "detail-type": "Scheduled Event",
+                "source": "aws.events",
+                "account": "123456789012",
+                "time": datetime.now().astimezone().isoformat(),
+                "region": REGION,
+                "resources": [],
+                "detail": {},
+            }
+            try:
+                self.handler(event, FakeLambdaContext("sweep_quiet_leads"))
+            except Exception as error:
+                _say(f"sweep_quiet_leads: {type(error).__name__}: {error}")
+
+
 # -- the whole stack --------------------------------------------------------------------
 
 
@@ -449,6 +584,10 @@ class LocalStack:
                 batch_size=50,
             ),
             SalesInbox(resources["SALES_INBOX_URL"], self.api_url),
+            LifecycleInbox(resources["LIFECYCLE_INBOX_URL"]),
+            QuietSweeper(
+                application.sweep_quiet_leads, float(os.environ.get("QUIET_SWEEP_SECONDS", "60"))
+            ),
         ]
         for thread in self.threads:
             thread.start()
@@ -467,7 +606,14 @@ class LocalStack:
         _say(f"hot leads chat {resources['HOT_LEADS_CHAT_TOPIC_ARN']} (AWS Chatbot format)")
         language = os.environ.get("SALES_LANGUAGE", "en") or "en"
         _say(f"sales language {language}   (SALES_LANGUAGE=nl|en, KNOWLEDGE_BASE_NAME)")
-        _say("stream workers score_events, notify_hot_leads: running. Ctrl-C stops everything.")
+        _say(
+            f"lifecycle bus  {resources['EVENT_BUS_NAME']} (archive of the same name) -> "
+            f"{resources['LIFECYCLE_INBOX_URL']} (printed here)"
+        )
+        _say(
+            "stream workers score_events, notify_hot_leads (+ lifecycle events), "
+            "quiet sweep: running. Ctrl-C stops everything."
+        )
 
     def _start_api(self, app_object: Any) -> None:
         from chalice.cli.factory import CLIFactory

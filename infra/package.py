@@ -14,7 +14,7 @@ and then finishes what a deep merge cannot do:
 * the ``Stage`` parameter defaults to the packaged stage (the Chalice configuration of that
   stage is baked into the bundle; ``make deploy`` passes the same stage) and the SSM
   parameter defaults follow it;
-* it checks that the merge took: every resource has a ``Type``, the three functions and
+* it checks that the merge took: every resource has a ``Type``, the four functions and
   their stream event sources exist, and no placeholder stream ARN from
   ``.chalice/config.json`` survived.
 
@@ -36,7 +36,7 @@ import yaml
 
 from infra.definitions import INFRA_TEMPLATE, PROJECT_ROOT, load_template
 
-CHALICE_FUNCTIONS = ("APIHandler", "ScoreEvents", "NotifyHotLeads")
+CHALICE_FUNCTIONS = ("APIHandler", "ScoreEvents", "NotifyHotLeads", "SweepQuietLeads", "FrontDoor")
 STREAM_EVENT_SOURCES = {
     "ScoreEvents": ("ScoreEventsDynamodbEventSource", "EventsTable"),
     "NotifyHotLeads": ("NotifyHotLeadsDynamodbEventSource", "LeadsTable"),
@@ -121,6 +121,28 @@ def _references(node: Any) -> set[str]:
     return found
 
 
+def check_lifecycle_rules(resources: dict[str, Any]) -> None:
+    """Every EventBridge rule on Trechter's events names only events Trechter sends.
+
+    A misspelt ``detail-type`` would deploy fine and silently never match.
+    """
+    from chalicelib.domain.lifecycle_events import EVENT_SOURCE, DetailType
+
+    known = {d.value for d in DetailType}
+    for name, body in resources.items():
+        if body.get("Type") != "AWS::Events::Rule":
+            continue
+        pattern = body.get("Properties", {}).get("EventPattern") or {}
+        if EVENT_SOURCE not in (pattern.get("source") or []):
+            continue
+        unknown = sorted(str(t) for t in pattern.get("detail-type", []) if t not in known)
+        if unknown:
+            raise PackagingError(
+                f"rule {name} matches unknown lifecycle event(s) {', '.join(unknown)}; "
+                f"Trechter sends: {', '.join(sorted(known))} (docs/EVENTS.md)"
+            )
+
+
 def finish_template(template: dict[str, Any], infra: dict[str, Any], stage: str) -> dict[str, Any]:
     """Apply what the deep merge cannot express; raise PackagingError if the merge did not take."""
     resources: dict[str, Any] = template["Resources"]
@@ -152,6 +174,8 @@ def finish_template(template: dict[str, Any], infra: dict[str, Any], stage: str)
                     f"{name} still has the placeholder {variable}={value}; "
                     "infra/template.yaml must set it from the table"
                 )
+
+    check_lifecycle_rules(resources)
 
     # Roles Chalice generated for functions that now run under the infra roles.
     referenced: set[str] = set()

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_ssm import SSMClient
 
@@ -43,6 +44,13 @@ def sns_client(region: str) -> SNSClient:
 
 
 @cache
+def events_client(region: str) -> EventBridgeClient:
+    import boto3
+
+    return boto3.client("events", region_name=region, config=_config())
+
+
+@cache
 def ssm_client(region: str) -> SSMClient:
     import boto3
 
@@ -54,3 +62,4 @@ def reset_clients() -> None:
     dynamodb_client.cache_clear()
     sns_client.cache_clear()
     ssm_client.cache_clear()
+    events_client.cache_clear()

@@ -6,6 +6,7 @@ The table design and its access patterns are in docs/ARCHITECTURE.md.
 from __future__ import annotations
 
 import json
+import secrets
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -16,10 +17,12 @@ from botocore.exceptions import ClientError
 
 from chalicelib.adapters.attributes import from_item, to_attr, to_item
 from chalicelib.adapters.items import (
+    CAMPAIGN_SHARDS,
     FUNNEL_SHARDS,
     PROFILE_SK,
-    decode_cursor,
-    encode_cursor,
+    ListPosition,
+    campaign_pk,
+    decode_list_cursor,
     encode_state,
     event_from_item,
     event_to_item,
@@ -28,7 +31,14 @@ from chalicelib.adapters.items import (
     lead_pk,
     ledger_expiry,
     ledger_sk,
+    may_go_quiet,
+    merge_list_pages,
+    quiet_pk,
+    score_list_pk,
+    shards_to_read,
+    stage_list_pk,
     stage_sort_key,
+    sum_campaign,
 )
 from chalicelib.adapters.ports import (
     AlreadyApplied,
@@ -49,7 +59,6 @@ from chalicelib.domain.scoring.state import CompanyState
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-LIST_PK = "LEADS"
 _BATCH_WRITE = 25
 _BATCH_GET = 100
 
@@ -189,9 +198,9 @@ class DynamoLeadStore:
                 "score": 0,
                 "fit_score": 0,
                 "engagement_score": 0,
-                "stage_pk": f"STAGE#{Stage.LEAD.value}",
+                "stage_pk": stage_list_pk(Stage.LEAD.value, lead.lead_id),
                 "stage_sk": stage_sort_key(0, lead.lead_id),
-                "list_pk": LIST_PK,
+                "list_pk": score_list_pk(lead.lead_id),
             }
         )
         if lead.consent is not None:
@@ -297,7 +306,7 @@ class DynamoLeadStore:
             TableName=self._table,
             Key={"pk": {"S": lead_pk(lead_id)}, "sk": {"S": PROFILE_SK}},
             UpdateExpression="SET merged_into = :m, lead_id = :id, updated_at = :t "
-            "REMOVE stage_pk, stage_sk, list_pk",
+            "REMOVE stage_pk, stage_sk, list_pk, quiet_pk",
             ExpressionAttributeValues={
                 ":m": {"S": into_lead_id},
                 ":id": {"S": lead_id},
@@ -371,7 +380,7 @@ class DynamoLeadStore:
             ":reasons": to_attr(json.dumps(commit.reasons, separators=(",", ":"))),
             ":channel": to_attr(commit.recommended_channel),
             ":channel_reason": to_attr(commit.channel_reason),
-            ":stage_pk": to_attr(f"STAGE#{commit.stage}"),
+            ":stage_pk": to_attr(stage_list_pk(commit.stage, commit.lead_id)),
             ":stage_sk": to_attr(stage_sort_key(commit.score, commit.lead_id)),
             ":new_version": to_attr(commit.expected_version + 1),
             ":id": to_attr(commit.lead_id),
@@ -399,7 +408,17 @@ class DynamoLeadStore:
         ]
         if identified:
             sets.append("list_pk = :list")
-            values[":list"] = to_attr(LIST_PK)
+            values[":list"] = to_attr(score_list_pk(commit.lead_id))
+        # The quiet sweep's sparse index (docs/EVENTS.md, "Went quiet").
+        engaged = commit.state.last_seen
+        sets.append("last_engaged_at = :engaged")
+        values[":engaged"] = to_attr(engaged)
+        removes = ""
+        if may_go_quiet(identified, commit.stage, engaged):
+            sets.append("quiet_pk = :quiet_pk")
+            values[":quiet_pk"] = to_attr(quiet_pk(engaged))
+        else:
+            removes = " REMOVE quiet_pk"
         if commit.expected_version == 0:
             condition = "attribute_not_exists(score_version)"
         else:
@@ -410,7 +429,7 @@ class DynamoLeadStore:
             "Update": {
                 "TableName": self._table,
                 "Key": {"pk": {"S": lead_pk(commit.lead_id)}, "sk": {"S": PROFILE_SK}},
-                "UpdateExpression": "SET " + ", ".join(sets),
+                "UpdateExpression": "SET " + ", ".join(sets) + removes,
                 "ConditionExpression": condition,
                 "ExpressionAttributeValues": values,
             }
@@ -498,25 +517,27 @@ class DynamoLeadStore:
     # -- lists -----------------------------------------------------------------------
 
     def list_leads(self, stage: str | None, limit: int, cursor: str | None) -> LeadPage:
-        """Highest score first, from a GSI (never a scan)."""
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "ScanIndexForward": False,
-            "Limit": limit,
-        }
-        if stage:
-            kwargs["IndexName"] = "by_stage"
-            kwargs["KeyConditionExpression"] = "stage_pk = :p"
-            kwargs["ExpressionAttributeValues"] = {":p": {"S": f"STAGE#{stage}"}}
-        else:
-            kwargs["IndexName"] = "by_score"
-            kwargs["KeyConditionExpression"] = "list_pk = :p"
-            kwargs["ExpressionAttributeValues"] = {":p": {"S": LIST_PK}}
-        if cursor:
-            kwargs["ExclusiveStartKey"] = decode_cursor(cursor)
-        answer = self._client.query(**kwargs)
-        items = [lead_from_item(from_item(i)) for i in answer.get("Items", [])]
-        return LeadPage(items, encode_cursor(answer.get("LastEvaluatedKey")))
+        """Highest score first, from a GSI (never a scan): one Query per shard, merged."""
+        position = decode_list_cursor(cursor) if cursor else ListPosition()
+        index, key = ("by_stage", "stage_pk") if stage else ("by_score", "list_pk")
+        pages: dict[int, tuple[list[dict[str, Any]], bool]] = {}
+        for shard, partition in shards_to_read(position, stage):
+            kwargs: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": index,
+                "ScanIndexForward": False,
+                "Limit": limit,
+                "KeyConditionExpression": f"{key} = :p",
+                "ExpressionAttributeValues": {":p": {"S": partition}},
+            }
+            if position.after is not None:
+                kwargs["KeyConditionExpression"] += " AND stage_sk < :after"
+                kwargs["ExpressionAttributeValues"][":after"] = {"S": position.after}
+            answer = self._client.query(**kwargs)
+            rows = [from_item(i) for i in answer.get("Items", [])]
+            pages[shard] = (rows, "LastEvaluatedKey" in answer)
+        rows, next_cursor = merge_list_pages(pages, limit, position)
+        return LeadPage([lead_from_item(row) for row in rows], next_cursor)
 
     # -- announcements ---------------------------------------------------------------
 
@@ -590,20 +611,39 @@ class DynamoLeadStore:
                         target[name] = target.get(name, 0) + amount
         return days, totals
 
+    def add_funnel_counts(
+        self, funnel_pk: str, increments: Mapping[str, Mapping[str, int]]
+    ) -> None:
+        for sk, counters in increments.items():
+            if counters:
+                self._client.update_item(**self._funnel_update(funnel_pk, sk, counters)["Update"])
+
     def bump_campaign(self, campaign_id: str, counter: str) -> None:
+        shard = secrets.randbelow(CAMPAIGN_SHARDS)
         self._client.update_item(
             TableName=self._table,
-            Key={"pk": {"S": f"CAMPAIGN#{campaign_id}"}, "sk": {"S": "COUNTS"}},
+            Key={"pk": {"S": campaign_pk(campaign_id, shard)}, "sk": {"S": "COUNTS"}},
             UpdateExpression="ADD #c :one",
             ExpressionAttributeNames={"#c": counter},
             ExpressionAttributeValues={":one": {"N": "1"}},
         )
 
     def campaign(self, campaign_id: str) -> dict[str, Any]:
-        values = self._get(f"CAMPAIGN#{campaign_id}", "COUNTS", consistent=False) or {}
-        values.pop("pk", None)
-        values.pop("sk", None)
-        return values
+        """The kill switch and the counts summed over the base item and every shard."""
+        pks = [campaign_pk(campaign_id)] + [
+            campaign_pk(campaign_id, shard) for shard in range(CAMPAIGN_SHARDS)
+        ]
+        request: dict[str, Any] = {
+            self._table: {"Keys": [{"pk": {"S": pk}, "sk": {"S": "COUNTS"}} for pk in pks]}
+        }
+        found: list[dict[str, Any]] = []
+        for _attempt in range(5):
+            answer = self._client.batch_get_item(RequestItems=request)
+            found += [from_item(i) for i in answer.get("Responses", {}).get(self._table, [])]
+            request = answer.get("UnprocessedKeys") or {}
+            if not request:
+                break
+        return sum_campaign(found)
 
     def set_campaign_disabled(self, campaign_id: str, disabled: bool) -> None:
         self._client.update_item(

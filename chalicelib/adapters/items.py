@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.adapters.ports import LeadRecord
@@ -49,6 +51,132 @@ def funnel_pk(shard: int) -> str:
 
 def funnel_shard(lead_id: str) -> int:
     return sum(lead_id.encode()) % FUNNEL_SHARDS
+
+
+#: Partitions per lead list (``by_stage`` per stage, ``by_score``). A partition takes
+#: 1,000 WCU/s; at 10,000 lead writes a second, each moving its index entry (a delete
+#: and a put: 2 WCU), one stage could take 20,000 WCU/s: 20 partitions, 32 for headroom
+#: (docs/PERFORMANCE.md, "No hot key").
+LIST_SHARDS = 32
+#: Items written before the lists were sharded carry the bare keys (``STAGE#sql``,
+#: ``LEADS``); the lists read that partition too, as one more shard.
+LEGACY_SHARD = LIST_SHARDS
+SCORE_LIST = "LEADS"
+_STAGE_SK = re.compile(r"^\d{10}#.+$")
+
+
+def list_shard(lead_id: str) -> int:
+    """A lead's list shard: a stable hash of its id (CRC-32), not Python's salted hash."""
+    return zlib.crc32(lead_id.encode()) % LIST_SHARDS
+
+
+def stage_list_pk(stage: str, lead_id: str) -> str:
+    """The ``by_stage`` partition of a lead: ``STAGE#sql#07``."""
+    return f"STAGE#{stage}#{list_shard(lead_id):02d}"
+
+
+def score_list_pk(lead_id: str) -> str:
+    """The ``by_score`` partition of an identified lead: ``LEADS#07``."""
+    return f"{SCORE_LIST}#{list_shard(lead_id):02d}"
+
+
+def list_partitions(stage: str | None) -> list[tuple[int, str]]:
+    """(shard, partition key) of every partition a list reads, the legacy one last."""
+    base = f"STAGE#{stage}" if stage else SCORE_LIST
+    return [(shard, f"{base}#{shard:02d}") for shard in range(LIST_SHARDS)] + [(LEGACY_SHARD, base)]
+
+
+@dataclass(frozen=True)
+class ListPosition:
+    """Where a list page ends in every shard.
+
+    The lists merge their shards by ``stage_sk`` (score, then lead id: a total order),
+    so every shard resumes strictly below the last key returned; shards already read
+    to their end are skipped.
+    """
+
+    after: str | None = None
+    done: frozenset[int] = frozenset()
+
+
+def encode_list_cursor(position: ListPosition) -> str | None:
+    if position.after is None:
+        return None
+    mask = sum(1 << shard for shard in position.done)
+    return encode_cursor({"stage_sk": {"S": position.after}, "done": {"N": str(mask)}})
+
+
+def decode_list_cursor(cursor: str) -> ListPosition:
+    """A list cursor back into its position; ValueError if this API did not issue it.
+
+    Cursors issued before the lists were sharded (a last key with ``stage_sk``) still work.
+    """
+    key = decode_cursor(cursor)
+    after = key.get("stage_sk", {}).get("S")
+    if not isinstance(after, str) or not _STAGE_SK.match(after):
+        raise ValueError("not a cursor this API returned")
+    mask_text = key.get("done", {}).get("N", "0")
+    if not isinstance(mask_text, str) or not mask_text.isdigit():
+        raise ValueError("not a cursor this API returned")
+    mask = int(mask_text)
+    if mask >= 1 << (LEGACY_SHARD + 1):
+        raise ValueError("not a cursor this API returned")
+    return ListPosition(after, frozenset(s for s in range(LEGACY_SHARD + 1) if mask >> s & 1))
+
+
+def merge_list_pages(
+    pages: Mapping[int, tuple[list[dict[str, Any]], bool]],
+    limit: int,
+    position: ListPosition,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Scatter-gather: each shard's rows (highest first) and whether it has more, merged.
+
+    Returns the ``limit`` highest rows across the shards and the cursor of the next page
+    (None when every shard is read to its end).
+    """
+    rows = sorted(
+        (row for shard_rows, _ in pages.values() for row in shard_rows),
+        key=lambda row: str(row["stage_sk"]),
+        reverse=True,
+    )[:limit]
+    if not rows:
+        return [], None
+    last = str(rows[-1]["stage_sk"])
+    done = set(position.done)
+    for shard, (shard_rows, more) in pages.items():
+        if not more and all(str(row["stage_sk"]) >= last for row in shard_rows):
+            done.add(shard)
+    if len(done) == LEGACY_SHARD + 1:
+        return rows, None
+    return rows, encode_list_cursor(ListPosition(last, frozenset(done)))
+
+
+def shards_to_read(position: ListPosition, stage: str | None) -> Iterable[tuple[int, str]]:
+    return [(s, pk) for s, pk in list_partitions(stage) if s not in position.done]
+
+
+#: Campaign counters are spread over this many items (``CAMPAIGN#<id>#<shard>``/``COUNTS``),
+#: a random one per hit: a big send's opens and clicks stay under 1,000 writes/s per key.
+#: The kill switch (``disabled``) and counts from before sharding stay on ``CAMPAIGN#<id>``.
+CAMPAIGN_SHARDS = 8
+
+
+def campaign_pk(campaign_id: str, shard: int | None = None) -> str:
+    return f"CAMPAIGN#{campaign_id}" if shard is None else f"CAMPAIGN#{campaign_id}#{shard:02d}"
+
+
+def sum_campaign(items: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """A campaign's counters summed over its items; ``disabled`` from the base item."""
+    values: dict[str, Any] = {}
+    for item in items:
+        for name, value in item.items():
+            if name in ("pk", "sk"):
+                continue
+            if isinstance(value, int) and not isinstance(value, bool):
+                values[name] = int(values.get(name, 0)) + value
+            else:
+                values[name] = value
+    return values
 
 
 def lead_pk(lead_id: str) -> str:
@@ -227,3 +355,21 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
     if not isinstance(key, dict) or not all(isinstance(v, dict) for v in key.values()):
         raise ValueError("not a cursor this API returned")
     return key
+
+
+#: The sparse index of leads that may go quiet: partition ``quiet_pk``, sort ``lead_id``.
+QUIET_INDEX = "by_last_engaged"
+
+
+def quiet_pk(last_engaged_at: float) -> str:
+    """The day bucket of a lead's last engagement (``ENGAGED#yyyy-mm-dd``).
+
+    Keyed by day and projecting only keys, the index is written when a lead's
+    engagement moves to a new day, at most once per lead per day, not on every event.
+    """
+    return f"ENGAGED#{iso(last_engaged_at)[:10]}"
+
+
+def may_go_quiet(identified: bool, stage: str, last_engaged_at: float) -> bool:
+    """Only identified leads that are not customers are watched for a quiet spell."""
+    return identified and stage not in (Stage.VISITOR, Stage.CUSTOMER) and last_engaged_at > 0

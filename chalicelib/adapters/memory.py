@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+import secrets
 import threading
 import uuid
 from collections import Counter
@@ -17,11 +18,13 @@ from dataclasses import asdict, replace
 from typing import Any
 
 from chalicelib.adapters.items import (
+    CAMPAIGN_SHARDS,
     FUNNEL_SHARDS,
     LIST_ATTRIBUTES,
     PROFILE_SK,
-    decode_cursor,
-    encode_cursor,
+    ListPosition,
+    campaign_pk,
+    decode_list_cursor,
     encode_state,
     event_from_item,
     event_sk,
@@ -30,7 +33,14 @@ from chalicelib.adapters.items import (
     lead_pk,
     ledger_expiry,
     ledger_sk,
+    may_go_quiet,
+    merge_list_pages,
+    quiet_pk,
+    score_list_pk,
+    shards_to_read,
+    stage_list_pk,
     stage_sort_key,
+    sum_campaign,
 )
 from chalicelib.adapters.ports import (
     AlreadyApplied,
@@ -217,9 +227,9 @@ class MemoryLeadStore:
                 score=0,
                 fit_score=0,
                 engagement_score=0,
-                stage_pk=f"STAGE#{Stage.LEAD.value}",
+                stage_pk=stage_list_pk(Stage.LEAD.value, lead.lead_id),
                 stage_sk=stage_sort_key(0, lead.lead_id),
-                list_pk="LEADS",
+                list_pk=score_list_pk(lead.lead_id),
             )
             if lead.company_domain:
                 values["company_domain"] = lead.company_domain
@@ -278,7 +288,7 @@ class MemoryLeadStore:
             key = (lead_pk(lead_id), PROFILE_SK)
             item = self.table.items.setdefault(key, {"pk": key[0], "sk": key[1]})
             item.update(merged_into=into_lead_id, lead_id=lead_id, updated_at=now)
-            for name in ("stage_pk", "stage_sk", "list_pk"):
+            for name in ("stage_pk", "stage_sk", "list_pk", "quiet_pk"):
                 item.pop(name, None)
 
     # -- scoring ---------------------------------------------------------------------
@@ -322,7 +332,7 @@ class MemoryLeadStore:
                 reasons=json.dumps(commit.reasons),
                 recommended_channel=commit.recommended_channel,
                 channel_reason=commit.channel_reason,
-                stage_pk=f"STAGE#{commit.stage}",
+                stage_pk=stage_list_pk(commit.stage, commit.lead_id),
                 stage_sk=stage_sort_key(commit.score, commit.lead_id),
                 score_version=commit.expected_version + 1,
                 updated_at=commit.now,
@@ -331,7 +341,13 @@ class MemoryLeadStore:
             )
             item.setdefault("created_at", commit.now)
             if commit.state.profile.get("email"):
-                item["list_pk"] = "LEADS"
+                item["list_pk"] = score_list_pk(commit.lead_id)
+            engaged = commit.state.last_seen
+            item["last_engaged_at"] = engaged
+            if may_go_quiet(bool(commit.state.profile.get("email")), commit.stage, engaged):
+                item["quiet_pk"] = quiet_pk(engaged)
+            else:
+                item.pop("quiet_pk", None)
             for event_id, (at, entries) in commit.ledger.items():
                 ledger_key = (lead_pk(commit.lead_id), ledger_sk(at, event_id))
                 self.table.items[ledger_key] = {
@@ -385,27 +401,28 @@ class MemoryLeadStore:
     # -- lists -----------------------------------------------------------------------
 
     def list_leads(self, stage: str | None, limit: int, cursor: str | None) -> LeadPage:
-        self.table.requests["Query"] += 1
-        with self.table.lock:
-            if stage:
-                rows = [
-                    i for i in self.table.items.values() if i.get("stage_pk") == f"STAGE#{stage}"
-                ]
-            else:
-                rows = [i for i in self.table.items.values() if i.get("list_pk") == "LEADS"]
-            rows = sorted(rows, key=lambda i: i["stage_sk"], reverse=True)
-        if cursor:
-            after = str(decode_cursor(cursor)["stage_sk"]["S"])
-            rows = [i for i in rows if i["stage_sk"] < after]
-        page = rows[:limit]
-        more = len(rows) > limit
-        next_cursor = (
-            encode_cursor({"stage_sk": {"S": page[-1]["stage_sk"]}}) if more and page else None
-        )
+        """Like the DynamoDB store: one query per shard of the index, merged by score."""
+        position = decode_list_cursor(cursor) if cursor else ListPosition()
+        key = "stage_pk" if stage else "list_pk"
         # Like the indexes: keys and LIST_ATTRIBUTES only.
         keep = {"pk", "sk", "stage_pk", "stage_sk", "list_pk", *LIST_ATTRIBUTES}
-        projected = [{k: v for k, v in i.items() if k in keep} for i in page]
-        return LeadPage([lead_from_item(copy.deepcopy(i)) for i in projected], next_cursor)
+        pages: dict[int, tuple[list[dict[str, Any]], bool]] = {}
+        with self.table.lock:
+            for shard, partition in shards_to_read(position, stage):
+                self.table.requests["Query"] += 1
+                rows = sorted(
+                    (
+                        {k: v for k, v in i.items() if k in keep}
+                        for i in self.table.items.values()
+                        if i.get(key) == partition
+                        and (position.after is None or i["stage_sk"] < position.after)
+                    ),
+                    key=lambda i: str(i["stage_sk"]),
+                    reverse=True,
+                )
+                pages[shard] = (copy.deepcopy(rows[:limit]), len(rows) > limit)
+        rows, next_cursor = merge_list_pages(pages, limit, position)
+        return LeadPage([lead_from_item(row) for row in rows], next_cursor)
 
     # -- announcements ---------------------------------------------------------------
 
@@ -460,21 +477,37 @@ class MemoryLeadStore:
                         target[name] = target.get(name, 0) + amount
         return days, totals
 
+    def add_funnel_counts(
+        self, funnel_pk: str, increments: Mapping[str, Mapping[str, int]]
+    ) -> None:
+        with self.table.lock:
+            for sk, counters in increments.items():
+                if not counters:
+                    continue
+                self.table.requests["UpdateItem"] += 1
+                funnel = self.table.items.setdefault((funnel_pk, sk), {"pk": funnel_pk, "sk": sk})
+                for name, amount in counters.items():
+                    funnel[name] = int(funnel.get(name, 0)) + amount
+
     def bump_campaign(self, campaign_id: str, counter: str) -> None:
+        pk = campaign_pk(campaign_id, secrets.randbelow(CAMPAIGN_SHARDS))
         with self.table.lock:
             self.table.requests["UpdateItem"] += 1
-            item = self.table.items.setdefault(
-                (f"CAMPAIGN#{campaign_id}", "COUNTS"),
-                {"pk": f"CAMPAIGN#{campaign_id}", "sk": "COUNTS"},
-            )
+            item = self.table.items.setdefault((pk, "COUNTS"), {"pk": pk, "sk": "COUNTS"})
             item[counter] = int(item.get(counter, 0)) + 1
 
     def campaign(self, campaign_id: str) -> dict[str, Any]:
-        self.table.requests["GetItem"] += 1
-        item = self.table.get(f"CAMPAIGN#{campaign_id}", "COUNTS") or {}
-        item.pop("pk", None)
-        item.pop("sk", None)
-        return item
+        self.table.requests["BatchGetItem"] += 1
+        pks = [campaign_pk(campaign_id)] + [
+            campaign_pk(campaign_id, shard) for shard in range(CAMPAIGN_SHARDS)
+        ]
+        with self.table.lock:
+            found = [
+                copy.deepcopy(self.table.items[(pk, "COUNTS")])
+                for pk in pks
+                if (pk, "COUNTS") in self.table.items
+            ]
+        return sum_campaign(found)
 
     def set_campaign_disabled(self, campaign_id: str, disabled: bool) -> None:
         with self.table.lock:

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from chalicelib.domain.events import TrackingEvent
 from chalicelib.domain.lead import Lead
+from chalicelib.domain.lifecycle_events import LifecycleEvent
 from chalicelib.domain.scoring.scorer import LedgerEntry
 from chalicelib.domain.scoring.state import CompanyState, LeadScoreState
 
@@ -147,6 +148,12 @@ class LeadStore(Protocol):
         self, first_day: str, last_day: str
     ) -> tuple[dict[str, int], dict[str, int]]: ...
 
+    def add_funnel_counts(
+        self, funnel_pk: str, increments: Mapping[str, Mapping[str, int]]
+    ) -> None:
+        """Add to funnel counters outside any scoring transaction (one update per day item)."""
+        ...
+
     def bump_campaign(self, campaign_id: str, counter: str) -> None: ...
 
     def campaign(self, campaign_id: str) -> dict[str, Any]: ...
@@ -215,3 +222,42 @@ class Publisher(Protocol):
         """Publish ``message`` as JSON (e-mail subscribers get ``email_text``, when given)
         and ``chat`` (AWS Chatbot's format) to the chat topic; the message id."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """Whether this worker may publish something now, or whether it already was."""
+
+    granted: bool
+    already_published: bool
+
+
+class Publications(Protocol):
+    """Exactly-once bookkeeping for anything published from a stream.
+
+    ``claim`` takes a lease on ``key`` unless it was published or another
+    worker's lease still runs; ``mark`` records it published with the
+    destination's reference; ``release`` gives a lease up when the destination
+    refused (so the stream's retry need not wait for it to expire). Keys belong
+    to one lead (``lead_id``), so an erasure takes them with it.
+    """
+
+    def claim(self, lead_id: str, key: str, now: float, lease_seconds: float) -> Claim: ...
+
+    def mark(self, lead_id: str, key: str, ref: str, now: float) -> None: ...
+
+    def release(self, lead_id: str, key: str) -> None: ...
+
+
+class EventBus(Protocol):
+    """The lifecycle event bus (EventBridge); returns the bus's id for the event."""
+
+    def put(self, event: LifecycleEvent) -> str: ...
+
+
+class QuietLeads(Protocol):
+    """Identified, non-customer leads by the day of their last engagement (a sparse index)."""
+
+    def engaged_on(self, day: str) -> list[str]: ...
+
+    def mark_quiet(self, lead_id: str, engaged_before: float, now: float) -> bool: ...

@@ -16,6 +16,7 @@ from chalicelib.domain.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
+from chalicelib.services.container import get_services
 from chalicelib.services.context import RequestContext
 from chalicelib.services.secrets import SecretSet
 
@@ -93,7 +94,12 @@ def query_params(request: Request) -> dict[str, str]:
 
 
 def request_context(request: Request, base_url: str = "") -> RequestContext:
-    """The facts of a request a service may use (no Chalice types beyond this point)."""
+    """The facts of a request a service may use (no Chalice types beyond this point).
+
+    ``base_url`` (every URL Trechter generates starts with it) is, in this order: the
+    argument, ``PUBLIC_BASE_URL`` when it is set, the URL the caller reached us on.
+    """
+
     identity = request.context.get("identity", {}) if request.context else {}
     return RequestContext(
         user_agent=header(request, "user-agent"),
@@ -104,12 +110,15 @@ def request_context(request: Request, base_url: str = "") -> RequestContext:
         purpose=header(request, "sec-purpose") or header(request, "purpose"),
         global_privacy_control=(header(request, "sec-gpc") or "").strip() == "1",
         idempotency_key=header(request, "idempotency-key"),
-        base_url=base_url or public_base_url(request),
+        base_url=base_url or public_base_url(request, get_services().settings.public_base_url),
     )
 
 
-def public_base_url(request: Request) -> str:
-    """Where this API is reachable, as the caller reached it (stage prefix included)."""
+def public_base_url(request: Request, configured: str = "") -> str:
+    """Where this API is reachable: ``configured`` (``PUBLIC_BASE_URL``, a custom domain)
+    when set, else as the caller reached it (stage prefix included)."""
+    if configured:
+        return configured.rstrip("/")
     host = header(request, "host") or "localhost"
     proto = header(request, "x-forwarded-proto") or (
         "http" if host.startswith(("127.", "localhost")) else "https"

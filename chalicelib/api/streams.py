@@ -8,6 +8,7 @@ shard on one bad record: poison records go to the quarantine instead.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
@@ -69,8 +70,15 @@ def score_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def notify_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """The leads stream: announce leads that entered SQL."""
-    result = get_services().notifier.process_records(event.get("Records", []))
+    """The leads stream: announce leads that entered SQL, and publish lifecycle events.
+
+    One reader of the leads stream serves both (a DynamoDB stream shard should
+    have at most two); both are idempotent, so a record retried for one is
+    harmless to the other.
+    """
+    records = event.get("Records", [])
+    result = get_services().notifier.process_records(records)
+    lifecycle_failed = publish_lifecycle(records)
     metrics.add_metric(name="HotLeadsPublished", unit="Count", value=result.published)
     metrics.add_metric(name="HotLeadsLeftToNurture", unit="Count", value=result.nurtured)
     metrics.add_metric(
@@ -88,4 +96,41 @@ def notify_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
         },
     )
     metrics.flush_metrics()
-    return _partial_response(event, set(result.failed), context)
+    return _partial_response(event, set(result.failed) | lifecycle_failed, context)
+
+
+def publish_lifecycle(records: list[dict[str, Any]]) -> set[str]:
+    """The lifecycle events of these leads-stream records; the sequence numbers to retry."""
+    from chalicelib.adapters.streams import lead_changes
+
+    services = get_services()
+    if services.lifecycle is None:
+        return set()
+    result = services.lifecycle.process(lead_changes(records, time.time()))
+    metrics.add_metric(name="LifecycleEventsPublished", unit="Count", value=result.published)
+    metrics.add_metric(
+        name="DuplicateLifecycleEventsSuppressed", unit="Count", value=result.suppressed
+    )
+    logger.info(
+        "lifecycle batch",
+        extra={
+            "published": result.published,
+            "suppressed": result.suppressed,
+            "failed": len(result.failed),
+        },
+    )
+    return set(result.failed)
+
+
+def sweep_quiet(context: Any) -> dict[str, Any]:
+    """The schedule: mark leads quiet that have not engaged for the model's quiet days."""
+    from chalicelib.services.lifecycle import sweep_summary
+
+    services = get_services()
+    if services.quiet_sweep is None:
+        return {"went_quiet": 0}
+    summary = dict(sweep_summary(services.quiet_sweep.run()))
+    metrics.add_metric(name="LeadsWentQuiet", unit="Count", value=summary["went_quiet"])
+    metrics.flush_metrics()
+    logger.info("quiet sweep", extra=summary)
+    return summary

@@ -14,10 +14,20 @@ if TYPE_CHECKING:
     # Imported where they are built, not here: every route module imports this one,
     # and a function that never scores should not load the scorer at cold start.
     from chalicelib.adapters.learning import ModelStore, OutcomeStore
-    from chalicelib.adapters.ports import EventStore, LeadStore, Publisher, Quarantine, Sightings
+    from chalicelib.adapters.ports import (
+        EventBus,
+        EventStore,
+        LeadStore,
+        Publications,
+        Publisher,
+        Quarantine,
+        QuietLeads,
+        Sightings,
+    )
     from chalicelib.domain.scoring.model import ScoringModel
     from chalicelib.services.capture import CaptureService
     from chalicelib.services.leads import LeadService
+    from chalicelib.services.lifecycle import LifecyclePublisher, QuietSweep
     from chalicelib.services.models import ActiveModelProvider, ModelService
     from chalicelib.services.notify import HotLeadNotifier
     from chalicelib.services.outcomes import OutcomeService
@@ -56,6 +66,9 @@ class Services:
     outcomes: OutcomeService
     what_if: WhatIfService
     idempotency: Any = None
+    #: None when no bus is configured (EVENT_BUS_NAME empty): no lifecycle events.
+    lifecycle: LifecyclePublisher | None = None
+    quiet_sweep: QuietSweep | None = None
 
 
 def build_services(
@@ -67,22 +80,28 @@ def build_services(
     publisher: Publisher,
     sightings: Sightings,
     idempotency: Any = None,
+    bus: EventBus | None = None,
+    publications: Publications | None = None,
+    quiet: QuietLeads | None = None,
     model_store: ModelStore | None = None,
     outcome_store: OutcomeStore | None = None,
     model_text: str | None = None,
 ) -> Services:
     """Wire every service to the given stores (``idempotency``: a Powertools persistence layer).
 
+    ``bus``, ``publications`` and ``quiet`` together switch the lifecycle events on.
     ``model`` is the packaged model, the first version in ``model_store`` (in memory
     when not given); ``model_text`` its file's text (its JSON when not given).
     """
     import json
 
     from chalicelib.adapters.learning import MemoryModelStore, MemoryOutcomeStore
+    from chalicelib.domain.lifecycle_events import Payload
     from chalicelib.domain.scoring.model import model_warnings
     from chalicelib.observability import logger
     from chalicelib.services.capture import CaptureService
     from chalicelib.services.leads import LeadService
+    from chalicelib.services.lifecycle import LifecyclePublisher, QuietSweep
     from chalicelib.services.models import ActiveModelProvider, ModelService
     from chalicelib.services.notify import HotLeadNotifier
     from chalicelib.services.outcomes import OutcomeService
@@ -143,6 +162,16 @@ def build_services(
         outcomes=OutcomeService(leads, outcome_store, sales),
         what_if=WhatIfService(leads, events, outcome_store, models, active),
         idempotency=idempotency,
+        lifecycle=LifecyclePublisher(
+            active,
+            publications,
+            bus,
+            quarantine,
+            Payload(settings.lifecycle_event_payload),
+        )
+        if bus is not None and publications is not None
+        else None,
+        quiet_sweep=QuietSweep(active, quiet) if quiet is not None else None,
     )
 
 
@@ -151,14 +180,17 @@ def get_services() -> Services:
     """The process-wide services on DynamoDB and SNS (validated at first use)."""
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-    from chalicelib.adapters.aws import dynamodb_client, sns_client
+    from chalicelib.adapters.aws import dynamodb_client, events_client, sns_client
     from chalicelib.adapters.dynamodb import (
         DynamoEventStore,
         DynamoLeadStore,
         DynamoQuarantine,
         DynamoSightings,
     )
+    from chalicelib.adapters.eventbridge import EventBridgeBus
     from chalicelib.adapters.learning import DynamoModelStore, DynamoOutcomeStore
+    from chalicelib.adapters.publications import DynamoPublications
+    from chalicelib.adapters.quiet import DynamoQuietLeads
     from chalicelib.adapters.sns import SnsPublisher
     from chalicelib.domain.scoring.model import DEFAULT_MODEL_PATH, parse_scoring_model
     from chalicelib.settings import get_settings
@@ -186,6 +218,11 @@ def get_services() -> Services:
         idempotency=DynamoDBPersistenceLayer(
             table_name=settings.idempotency_table, boto3_client=client
         ),
+        bus=EventBridgeBus(events_client(settings.region), settings.event_bus_name)
+        if settings.event_bus_name
+        else None,
+        publications=DynamoPublications(client, settings.leads_table),
+        quiet=DynamoQuietLeads(client, settings.leads_table),
         model_store=DynamoModelStore(client, settings.leads_table),
         outcome_store=DynamoOutcomeStore(client, settings.leads_table),
         model_text=model_text,

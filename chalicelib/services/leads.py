@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.adapters.items import decode_cursor
+from chalicelib.adapters.items import decode_list_cursor
 from chalicelib.adapters.ports import (
     AlreadyApplied,
     EventStore,
@@ -174,7 +174,7 @@ class LeadService:
             problems.append(FieldError("limit", f"must be between 1 and {MAX_PAGE}"))
         if cursor is not None:
             try:
-                decode_cursor(cursor)
+                decode_list_cursor(cursor)
             except ValueError:
                 problems.append(FieldError("cursor", "not a cursor this API returned"))
         if user_id is not None and not 1 <= len(user_id) <= 200:

@@ -217,6 +217,24 @@ def parse_event_record(record: Mapping[str, Any]) -> TrackingEvent | None:
         raise PoisonRecord(f"corrupt event record: {type(error).__name__}: {error}") from None
 
 
+HIT_SOURCES = ("tracker", "pixel", "email")
+
+
+@dataclass
+class HitTally:
+    """A stream batch's hits for the funnel report, written once per batch."""
+
+    hits: int = 0
+    machine_hits: int = 0
+    written: bool = False
+
+    def count(self, events: Iterable[TrackingEvent]) -> None:
+        for event in events:
+            if event.source in HIT_SOURCES:
+                self.hits += 1
+                self.machine_hits += event.machine is not None
+
+
 class ScoringService:
     """Applies events to leads; the scorer itself is the pure ``score_event``."""
 
@@ -243,8 +261,14 @@ class ScoringService:
         return self._models.current()
 
     def process_records(self, records: Sequence[Mapping[str, Any]]) -> BatchResult:
-        """Score a batch of events-stream records; returns the sequence numbers to retry."""
+        """Score a batch of events-stream records; returns the sequence numbers to retry.
+
+        The funnel's ``hits``/``machine_hits`` are counted over the batch and written once
+        per batch (one update of one shard's day item): they ride in the batch's last lead
+        transaction, or, if that lead commits nothing, in one update of their own.
+        """
         result = BatchResult()
+        tally = HitTally()
         groups: dict[str, list[tuple[str, TrackingEvent]]] = {}
         now = self._clock()
         for record in records:
@@ -259,9 +283,12 @@ class ScoringService:
             # Timeline-only events (stage changes, feedback, consent) change no score.
             if event is not None and event.type not in NEVER_SCORED:
                 groups.setdefault(event.lead_id, []).append((sequence, event))
+        last = next(reversed(groups), None)
         for lead_id, items in groups.items():
             try:
-                applied, duplicates, conflicts = self.apply(lead_id, [e for _, e in items])
+                applied, duplicates, conflicts = self.apply(
+                    lead_id, [e for _, e in items], tally, carry=lead_id == last
+                )
             except Exception:
                 logger.exception("scoring a lead failed; its records will be retried")
                 result.failed.extend(seq for seq, _ in items)
@@ -269,17 +296,44 @@ class ScoringService:
             result.applied += applied
             result.duplicates += duplicates
             result.conflicts += conflicts
+        if last is not None and not tally.written:
+            self._write_hits(tally, funnel_pk(funnel_shard(last)), now)
         return result
 
-    def apply(self, lead_id: str, events: Sequence[TrackingEvent]) -> tuple[int, int, int]:
-        """Apply events to one lead; (applied, duplicates skipped, conflicts retried)."""
+    def _write_hits(self, tally: HitTally, pk: str, now: float) -> None:
+        """One counter update for the batch's hits. Only newly applied events are counted
+        (a redelivered one is a duplicate), so a retry never counts twice; a failure here is
+        logged, not retried: the leads are committed, so these hits would not recount."""
+        counts = {"hits": tally.hits, "machine_hits": tally.machine_hits}
+        counts = {name: amount for name, amount in counts.items() if amount}
+        if not counts:
+            return
+        try:
+            self._leads.add_funnel_counts(pk, {f"DAY#{day_of(now)}": counts})
+        except Exception:
+            logger.exception("the batch's funnel hits were not counted")
+
+    def apply(
+        self,
+        lead_id: str,
+        events: Sequence[TrackingEvent],
+        tally: HitTally | None = None,
+        carry: bool = True,
+    ) -> tuple[int, int, int]:
+        """Apply events to one lead; (applied, duplicates skipped, conflicts retried).
+
+        ``tally`` collects the hits applied; with ``carry`` the last commit also writes the
+        tally's hits so far (the batch's one funnel-hits update).
+        """
+        tally = tally if tally is not None else HitTally()
         applied = duplicates = conflicts = 0
         for merge in (e for e in events if e.type == EventType.IDENTITY_LINKED):
             source = (merge.properties or {}).get("merge_from")
             if isinstance(source, str) and source != lead_id:
                 self._merge_visitor(source, lead_id)
         for start in range(0, len(events), CHUNK):
-            a, d, c = self._apply_chunk(lead_id, list(events[start : start + CHUNK]))
+            final = carry and start + CHUNK >= len(events)
+            a, d, c = self._apply_chunk(lead_id, list(events[start : start + CHUNK]), tally, final)
             applied, duplicates, conflicts = applied + a, duplicates + d, conflicts + c
         return applied, duplicates, conflicts
 
@@ -300,7 +354,9 @@ class ScoringService:
         while len(self._domains) > 10_000:
             self._domains.popitem(last=False)
 
-    def _apply_chunk(self, lead_id: str, events: list[TrackingEvent]) -> tuple[int, int, int]:
+    def _apply_chunk(
+        self, lead_id: str, events: list[TrackingEvent], tally: HitTally, carry: bool = False
+    ) -> tuple[int, int, int]:
         duplicates = conflicts = 0
         pending = list(events)
         for _attempt in range(MAX_ATTEMPTS):
@@ -320,7 +376,9 @@ class ScoringService:
                 business = self._business(domain)
                 if business and company is None and self._needs_company(pending):
                     company = self._leads.get_company(business)
-            commit, surges = self._score(lead_id, record, company, pending)
+            commit, surges = self._score(
+                lead_id, record, company, pending, tally if carry else None
+            )
             try:
                 self._leads.commit_scoring(commit)
             except AlreadyApplied as error:
@@ -333,6 +391,8 @@ class ScoringService:
                 time.sleep(0.01 * 2**_attempt)
                 continue
             self._remember_domain(lead_id, domain)
+            tally.count(pending)
+            tally.written = tally.written or carry
             for surge in surges:
                 self._emit_account_signals(surge)
             return len(pending), duplicates, conflicts
@@ -360,6 +420,7 @@ class ScoringService:
         record: LeadRecord | None,
         company: CompanyRecord | None,
         events: Sequence[TrackingEvent],
+        carried: HitTally | None = None,
     ) -> tuple[ScoringCommit, list[AccountSurge]]:
         now = self._clock()
         model = self._model  # one model for the whole batch of this lead
@@ -369,7 +430,10 @@ class ScoringService:
         ledger: dict[str, tuple[float, list[LedgerEntry]]] = {}
         transitions: list[StageTransition] = []
         surges: list[AccountSurge] = []
-        hits = machine_hits = 0
+        hits = HitTally()
+        if carried is not None:
+            hits = HitTally(carried.hits, carried.machine_hits)
+            hits.count(events)
         for event in events:
             outcome = score_event(state, company_state, event, model, now)
             state = outcome.lead
@@ -378,9 +442,6 @@ class ScoringService:
             transitions.extend(outcome.transitions)
             if outcome.account_surge is not None:
                 surges.append(outcome.account_surge)
-            if event.source in ("tracker", "pixel", "email"):
-                hits += 1
-                machine_hits += event.machine is not None
         company_changed = company is not None and company_state is not company.state
         commit = scoring_commit(
             lead_id,
@@ -390,7 +451,8 @@ class ScoringService:
             now,
             ledger,
             events=[stage_change_event(lead_id, t) for t in transitions],
-            funnel=funnel_counters(before, transitions, hits, machine_hits, now),
+            # Hits are counted per stream batch: only the batch's carrying commit writes them.
+            funnel=funnel_counters(before, transitions, hits.hits, hits.machine_hits, now),
             company=CompanyRecord(company_state, company.version)
             if company_changed and company is not None and company_state is not None
             else None,

@@ -101,6 +101,9 @@ class Written:
     transactional: bool
     wru: float
     index_writes: list[int] = field(default_factory=list)  # bytes of each index entry written
+    #: where: "<table>" and the item's partition key; each index write's "<table>/<index>" key
+    partition: tuple[str, str] = ("", "")
+    index_partitions: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -109,6 +112,7 @@ class Read:
     bytes: int
     consistent: bool
     rru: float
+    partition: tuple[str, str] = ("", "")
 
 
 @dataclass
@@ -194,7 +198,13 @@ class Meter:
             consistent = bool(params.get("ConsistentRead"))
             size = item_size(parsed.get("Item"))
             call.reads.append(
-                Read(kind_of(params["Key"]), size, consistent, read_units(size, consistent))
+                Read(
+                    kind_of(params["Key"]),
+                    size,
+                    consistent,
+                    read_units(size, consistent),
+                    (params["TableName"], _partition_of(params["Key"])),
+                )
             )
         elif model.name == "BatchGetItem":
             for table, request in params.get("RequestItems", {}).items():
@@ -203,18 +213,33 @@ class Meter:
                 for key in request.get("Keys", []):
                     size = item_size(found.get(kind_of(key)))
                     call.reads.append(
-                        Read(kind_of(key), size, consistent, read_units(size, consistent))
+                        Read(
+                            kind_of(key),
+                            size,
+                            consistent,
+                            read_units(size, consistent),
+                            (table, _partition_of(key)),
+                        )
                     )
         elif model.name in ("Query", "Scan"):
             consistent = bool(params.get("ConsistentRead"))
             total = sum(item_size(i) for i in parsed.get("Items", []))
-            call.reads.append(Read("query", total, consistent, read_units(total, consistent)))
+            where = params["TableName"] + (
+                f"/{params['IndexName']}" if "IndexName" in params else ""
+            )
+            values = params.get("ExpressionAttributeValues") or {}
+            first = next(iter(values.values()), {})
+            partition = str(next(iter(first.values()), "")) if first else "(scan)"
+            call.reads.append(
+                Read("query", total, consistent, read_units(total, consistent), (where, partition))
+            )
         elif model.name in WRITE_OPS:
             # A failed condition is billed too; then old and new images are the same.
             transactional = model.name == "TransactWriteItems"
             for table, key, old in context.get("bench_before", []):
                 new = self._image(table, key)
                 size = max(item_size(old), item_size(new))
+                index_writes = self._index_writes(table, old, new)
                 call.writes.append(
                     Written(
                         kind_of(key),
@@ -222,7 +247,9 @@ class Meter:
                         item_size(new),
                         transactional,
                         (2 if transactional else 1) * write_units(size),
-                        self._index_writes(table, old, new),
+                        [size for size, _ in index_writes],
+                        (table, _partition_of(key)),
+                        [where for _, where in index_writes],
                     )
                 )
         self.calls.append(call)
@@ -236,10 +263,11 @@ class Meter:
 
     def _index_writes(
         self, table: str, old: dict[str, Any] | None, new: dict[str, Any] | None
-    ) -> list[int]:
-        """Bytes of each index entry written (its projection of the item)."""
-        writes: list[int] = []
+    ) -> list[tuple[int, tuple[str, str]]]:
+        """Bytes and partition of each index entry written (its projection of the item)."""
+        writes: list[tuple[int, tuple[str, str]]] = []
         for index in self._indexes.get(table, ()):
+            where = f"{table}/{index.name}"
             old_key = _index_key(index, old)
             new_key = _index_key(index, new)
             if old_key is None and new_key is None:
@@ -247,12 +275,12 @@ class Meter:
             if old_key is not None and new_key is not None and old_key == new_key:
                 assert old is not None and new is not None
                 if index.entry(old) != index.entry(new):
-                    writes.append(item_size(index.entry(new)))
+                    writes.append((item_size(index.entry(new)), (where, new_key[0])))
                 continue
             if old is not None and old_key is not None:
-                writes.append(item_size(index.entry(old)))
+                writes.append((item_size(index.entry(old)), (where, old_key[0])))
             if new is not None and new_key is not None:
-                writes.append(item_size(index.entry(new)))
+                writes.append((item_size(index.entry(new)), (where, new_key[0])))
         return writes
 
     def take(self) -> list[Call]:
@@ -260,10 +288,33 @@ class Meter:
         return calls
 
 
-def _index_key(index: Index, item: dict[str, Any] | None) -> tuple[Any, ...] | None:
+def _index_key(index: Index, item: dict[str, Any] | None) -> tuple[str, ...] | None:
+    """The index key of an item (partition value first), None if the item is not in it."""
     if not item or any(name not in item for name in index.keys):
         return None
-    return tuple(str(item[name]) for name in index.keys)
+    return tuple(str(next(iter(item[name].values()))) for name in index.keys)
+
+
+def _partition_of(key: Mapping[str, Any]) -> str:
+    """The partition key value of a low-level key (``pk``, or Powertools' ``id``)."""
+    value = key.get("pk") or key.get("id") or {}
+    return str(next(iter(value.values()), ""))
+
+
+def partition_load(calls: Iterable[Call]) -> dict[tuple[str, str], dict[str, float]]:
+    """Write and read units per (table or table/index, partition key) over the calls."""
+    load: dict[tuple[str, str], dict[str, float]] = {}
+    for call in calls:
+        for w in call.writes:
+            row = load.setdefault(w.partition, {"wcu": 0.0, "rcu": 0.0})
+            row["wcu"] += w.wru
+            for size, where in zip(w.index_writes, w.index_partitions, strict=True):
+                row = load.setdefault(where, {"wcu": 0.0, "rcu": 0.0})
+                row["wcu"] += write_units(size)
+        for r in call.reads:
+            row = load.setdefault(r.partition, {"wcu": 0.0, "rcu": 0.0})
+            row["rcu"] += r.rru
+    return load
 
 
 def _written(params: Mapping[str, Any]) -> Iterable[tuple[str, dict[str, Any], str]]:

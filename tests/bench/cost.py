@@ -27,7 +27,34 @@ PRICES: dict[str, Any] = {
     "dynamodb_per_million_rru": 0.1415,
     "dynamodb_streams_lambda_reads": 0.0,  # GetRecords by a Lambda trigger is free
     "sns_per_million_publishes": 0.50,
+    # The front door as built (infra/template.yaml "Front door"): CloudFront in front of a
+    # Lambda function URL, which itself has no charge beyond the Lambda invocation.
+    "cloudfront_https_per_million": 1.20,  # Europe: 0.0120 USD per 10,000 HTTPS requests
+    "cloudfront_data_out_per_gb": 0.085,  # Europe, first 10 TB a month
+    "cloudfront_bytes_per_request": 600,  # answer (202 JSON or a GIF) with its headers
+    "lambda_function_url_per_million": 0.0,
+    "waf_per_million": 0.60,  # optional web ACL (WebAclArn), plus 5 USD/month and 1 per rule
 }
+
+
+def front_door_per_million(name: str = "cloudfront_function_url") -> float:
+    """What one million requests cost at the front door (before the Lambda behind it)."""
+    if name == "rest":
+        return float(PRICES["api_gateway_rest_per_million"])
+    if name == "http_api":
+        return float(PRICES["api_gateway_http_per_million"])
+    data_out = (
+        PRICES["cloudfront_bytes_per_request"] * 1e6 / 1e9 * PRICES["cloudfront_data_out_per_gb"]
+    )
+    price = PRICES["cloudfront_https_per_million"] + data_out
+    price += PRICES["lambda_function_url_per_million"]
+    if name == "cloudfront_function_url_waf":
+        price += PRICES["waf_per_million"]
+    return float(price)
+
+
+#: The front door in infra/template.yaml; ``usd_per_million_events`` prices this one.
+AS_BUILT = "cloudfront_function_url"
 
 #: Lambda gets one full vCPU at 1,769 MB and a proportional share below that.
 FULL_VCPU_MB = 1769
@@ -53,21 +80,25 @@ def _billed_gb_seconds(seconds: float, memory_mb: int) -> float:
 def per_million(
     row: dict[str, Any], api_seconds: float, memory_mb: int, api_price: float | None = None
 ) -> dict[str, float]:
-    """USD per million page views for one measured history row."""
+    """USD per million page views (events) for one measured row.
+
+    ``row["api_requests"]`` (default 1) is the front-door requests per event: a session's
+    beacons carry several events each.
+    """
     invocations = row["invocations"]
     seconds = row["seconds"]
-    gb_seconds = _billed_gb_seconds(api_seconds, memory_mb)
+    api_requests = float(row.get("api_requests", 1.0))
+    gb_seconds = api_requests * _billed_gb_seconds(api_seconds, memory_mb)
     gb_seconds += invocations["score_events"] * _billed_gb_seconds(
         seconds["score_events"], memory_mb
     )
     gb_seconds += invocations["notify_hot_leads"] * _billed_gb_seconds(
         seconds.get("notify_hot_leads", 0.0), memory_mb
     )
-    requests = 1 + invocations["score_events"] + invocations["notify_hot_leads"]
+    requests = api_requests + invocations["score_events"] + invocations["notify_hot_leads"]
     parts = {
-        "api_gateway": api_price
-        if api_price is not None
-        else PRICES["api_gateway_rest_per_million"],
+        "front_door": api_requests
+        * (api_price if api_price is not None else front_door_per_million(AS_BUILT)),
         "lambda_requests": requests * PRICES["lambda_per_million_requests"],
         "lambda_duration": gb_seconds * 1e6 * PRICES["lambda_per_gb_second"],
         "dynamodb_reads": row["rru"] * PRICES["dynamodb_per_million_rru"],
@@ -105,14 +136,17 @@ def what_if(row: dict[str, Any], api_seconds: float, memory_mb: int) -> list[dic
             }
         )
 
-    priced("as built")
-    # The list indexes already project only list fields, and the score state is
-    # stored compressed (both were levers here before they were built).
-    # 1. Per-event funnel "hits" counters counted elsewhere (a metric, or once per batch).
+    priced("before: API Gateway REST API in front", front_door_per_million("rest"))
+    priced("an API Gateway HTTP API in front instead", front_door_per_million("http_api"))
+    priced("as built: CloudFront + Lambda function URL")
+    priced(
+        "as built, with the optional WAF web ACL",
+        front_door_per_million("cloudfront_function_url_waf"),
+    )
+    # The funnel's hits now ride in one commit per stream batch: with one page view per
+    # batch (low traffic) that commit is this page view's; at high traffic it is shared.
     writes.pop("funnel", None)
-    priced("no funnel counter in the per-event transaction")
-    # 2. An HTTP API instead of a REST API in front of the function.
-    priced("HTTP API instead of REST API", PRICES["api_gateway_http_per_million"])
+    priced("and the funnel counter shared by a full batch (high traffic)")
     return scenarios
 
 

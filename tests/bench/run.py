@@ -21,7 +21,9 @@ from tests.bench import cost
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "dist" / "bench.json"
-BENCHES = ("bench_scorer", "bench_import", "bench_ddb", "bench_e2e")
+BENCHES = ("bench_scorer", "bench_import", "bench_ddb", "bench_scale", "bench_e2e")
+#: ``make bench QUICK=1``: the request counts, the cost model and the scale figures only.
+QUICK = ("bench_ddb", "bench_scale")
 
 _CHILD = """
 import json, sys
@@ -61,13 +63,22 @@ def _costs(results: dict[str, Any]) -> dict[str, Any]:
     typical = detail["history_100"]
     by_stage = {stage: cost.per_million(typical, api_seconds, mb) for stage, mb in memory.items()}
     prod = memory.get("prod", max(memory.values()))
+    session = cost.per_million(results["session_detail"], api_seconds, prod)
     return {
         "usd_per_million_events": by_stage["prod"]["total"]
         if "prod" in by_stage
         else max(v["total"] for v in by_stage.values()),
+        "usd_per_million_events_session": session["total"],
         "cost_detail": {
-            "basis": "history_100 row; one API request, one scorer and one notifier "
-            "invocation per page view (low traffic: no batching)",
+            "basis": "history_100 row; one front-door request (CloudFront + Lambda function "
+            "URL, as in infra/template.yaml), one scorer and one notifier invocation per page "
+            "view (low traffic: no batching)",
+            "front_door": cost.AS_BUILT,
+            "front_door_usd_per_million_requests": round(cost.front_door_per_million(), 3),
+            "session_prod": session,
+            "rest_api_prod": cost.per_million(
+                typical, api_seconds, prod, cost.front_door_per_million("rest")
+            ),
             "memory_mb": memory,
             "by_stage": by_stage,
             "by_history_prod": {
@@ -84,6 +95,20 @@ def _costs(results: dict[str, Any]) -> dict[str, Any]:
 def _table(results: dict[str, Any]) -> str:
     ddb = results["ddb_requests_per_event"]
     handlers = results["handler_seconds_per_request"]
+    if "import_seconds_app" not in results:  # quick mode
+        return json.dumps(
+            {
+                k: results[k]
+                for k in (
+                    "ddb_requests_per_event",
+                    "wru_per_event",
+                    "usd_per_million_events",
+                    "usd_per_million_events_session",
+                    "scale",
+                )
+            },
+            indent=2,
+        )
     rows = [
         ("DynamoDB requests per page view, history 1", f"{ddb['history_1']:.2f}", "<= 4"),
         ("  ... history 100", f"{ddb['history_100']:.2f}", "<= 4, flat"),
@@ -111,6 +136,22 @@ def _table(results: dict[str, Any]) -> str:
             "< 3",
         ),
         ("USD per million page views (prod)", f"{results['usd_per_million_events']:.2f}", "<= 5"),
+        (
+            "  ... a 6-event session in 3 beacons",
+            f"{results['usd_per_million_events_session']:.2f}",
+            "",
+        ),
+        (
+            "WRU per page view, history 1 / 100 / 10,000",
+            " / ".join(f"{v:.1f}" for v in results["wru_per_event"].values()),
+            "",
+        ),
+        (
+            "hottest key at 10,000 page views/s (WCU/s, RCU/s)",
+            f"{results['scale']['hottest_key_wcu_per_second']:,.0f}, "
+            f"{results['scale']['hottest_key_rcu_per_second']:,.0f}",
+            "<= 1,000, <= 3,000",
+        ),
     ]
     width = max(len(r[0]) for r in rows)
     lines = [f"{'figure':<{width}}  {'measured':>24}  goal", "-" * (width + 34)]
@@ -121,7 +162,8 @@ def _table(results: dict[str, Any]) -> str:
 def main() -> None:
     began = time.perf_counter()
     results: dict[str, Any] = {}
-    for name in BENCHES:
+    quick = "--quick" in sys.argv[1:]
+    for name in QUICK if quick else BENCHES:
         results.update(_run_child(name))
     results.update(_costs(results))
     results["machine"] = {
@@ -132,11 +174,13 @@ def main() -> None:
         "seconds": round(time.perf_counter() - began, 1),
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
+    results["machine"]["quick"] = quick
+    out = OUT.with_name("bench-quick.json") if quick else OUT
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(results, indent=2) + "\n")
+    out.write_text(json.dumps(results, indent=2) + "\n")
     print()
     print(_table(results))
-    print(f"\n[bench] wrote {OUT.relative_to(ROOT)} in {results['machine']['seconds']:.0f} s")
+    print(f"\n[bench] wrote {out.relative_to(ROOT)} in {results['machine']['seconds']:.0f} s")
 
 
 if __name__ == "__main__":

@@ -159,6 +159,79 @@ def test_leads_list_highest_score_first_with_cursor_pages(stores):
     assert leads.list_leads("mql", 10, None).items == []
 
 
+def _page_through(leads, stage, limit):
+    pages, cursor = [], None
+    while True:
+        page = leads.list_leads(stage, limit, cursor)
+        pages.append([r.lead.lead_id for r in page.items])
+        cursor = page.next_cursor
+        if cursor is None or not page.items:
+            return pages
+
+
+def test_lists_spread_over_shards_page_highest_score_first_across_them(stores):
+    from chalicelib.adapters.items import LIST_SHARDS, list_shard
+
+    leads, _ = stores
+    # 41 leads over many shards; scores repeat, so ties are broken by lead id.
+    scores = {f"S{i:02d}": (i * 37) % 23 for i in range(41)}
+    assert len({list_shard(lead_id) for lead_id in scores}) > LIST_SHARDS // 2
+    for n, (lead_id, score) in enumerate(scores.items()):
+        commit = commit_for(lead_id, 0, score=score, event_ids=(f"s{n}",), stage="sql")
+        leads.commit_scoring(commit)
+    expected = sorted(scores, key=lambda lead_id: (scores[lead_id], lead_id), reverse=True)
+    for stage in ("sql", None):
+        for limit in (6, 41):
+            pages = _page_through(leads, stage, limit)
+            assert [lead_id for page in pages for lead_id in page] == expected
+            assert all(len(page) == limit for page in pages[:-1])
+    assert leads.list_leads("mql", 10, None).items == []
+
+
+def test_a_list_cursor_names_each_shards_position_and_refuses_forgeries(stores):
+    from chalicelib.adapters.items import decode_list_cursor, encode_cursor
+
+    leads, _ = stores
+    for n, score in enumerate([90, 10]):
+        leads.commit_scoring(commit_for(f"C{n}", 0, score=score, event_ids=(f"c{n}",), stage="sql"))
+    first = leads.list_leads("sql", 1, None)
+    position = decode_list_cursor(first.next_cursor)
+    assert position.after is not None and position.after.endswith("#C0")
+    assert position.done  # shards read to their end are not queried again
+    for forged in ("bm90IGEgY3Vyc29y", encode_cursor({"stage_sk": {"S": "DROP TABLE"}})):
+        with pytest.raises(ValueError, match="not a cursor this API returned"):
+            decode_list_cursor(forged)
+
+
+def test_leads_written_before_the_lists_were_sharded_are_still_listed_in_order(stores):
+    from chalicelib.adapters.items import stage_sort_key
+
+    leads, _ = stores
+    leads.commit_scoring(commit_for("NEW", 0, score=30, event_ids=("n1",), stage="sql"))
+    old = {  # a profile item as written before sharding: the bare list keys
+        "pk": "LEAD#OLD",
+        "sk": "PROFILE",
+        "lead_id": "OLD",
+        "email": "old@acme.nl",
+        "stage": "sql",
+        "score": 60,
+        "stage_pk": "STAGE#sql",
+        "stage_sk": stage_sort_key(60, "OLD"),
+        "list_pk": "LEADS",
+    }
+    if isinstance(leads, MemoryLeadStore):
+        leads.table.items[("LEAD#OLD", "PROFILE")] = old
+    else:
+        from chalicelib.adapters.attributes import to_item
+
+        leads._client.put_item(TableName=leads._table, Item=to_item(old))
+    for stage in ("sql", None):
+        assert _page_through(leads, stage, 1) == [["OLD"], ["NEW"]]
+    # Its next scoring write moves it to its shard; it is listed once.
+    leads.commit_scoring(commit_for("OLD", 0, score=70, event_ids=("o1",), stage="sql"))
+    assert _page_through(leads, "sql", 5) == [["OLD", "NEW"]]
+
+
 def test_an_announcement_is_claimed_once_and_then_published(stores):
     leads, _ = stores
     assert leads.claim_announcement("L1", 1, T0, 60).granted
@@ -241,3 +314,23 @@ def test_erasure_takes_the_person_out_of_their_company_state(stores):
     stored = leads.get_company("acme.nl")
     assert stored.state.readers == {"itsm": {"L2": T0}}
     assert stored.version == 2
+
+
+def test_campaign_counters_add_up_over_their_shards_beside_the_kill_switch(stores):
+    leads, _ = stores
+    for _ in range(20):
+        leads.bump_campaign("nov", "opens")
+    leads.bump_campaign("nov", "machine_clicks")
+    assert leads.campaign("nov") == {"opens": 20, "machine_clicks": 1}
+    leads.set_campaign_disabled("nov", True)
+    assert leads.campaign("nov") == {"opens": 20, "machine_clicks": 1, "disabled": True}
+    assert leads.campaign("other") == {}
+
+
+def test_funnel_counts_added_outside_a_commit_are_reported(stores):
+    leads, _ = stores
+    leads.add_funnel_counts("FUNNEL#03", {"DAY#2026-11-18": {"hits": 4, "machine_hits": 1}})
+    leads.add_funnel_counts("FUNNEL#05", {"DAY#2026-11-18": {"hits": 2}, "DAY#2026-11-19": {}})
+    days, totals = leads.funnel_counters("2026-11-01", "2026-11-30")
+    assert days == {"hits": 6, "machine_hits": 1}
+    assert totals == {}

@@ -61,11 +61,12 @@ def test_ttl_attributes_follow_architecture():
     }
 
 
-def test_leads_table_has_both_indexes_and_a_stream():
+def test_leads_table_has_its_three_indexes_and_a_stream():
     (leads,) = [t for t in definitions.dynamodb_tables("dev") if t["TableName"].endswith("-leads")]
     assert _indexes(leads["GlobalSecondaryIndexes"]) == {
         "by_stage": ([("stage_pk", "HASH"), ("stage_sk", "RANGE")], "INCLUDE"),
         "by_score": ([("list_pk", "HASH"), ("stage_sk", "RANGE")], "INCLUDE"),
+        "by_last_engaged": ([("quiet_pk", "HASH"), ("lead_id", "RANGE")], "KEYS_ONLY"),
     }
     assert leads["StreamSpecification"] == {
         "StreamEnabled": True,
@@ -208,6 +209,10 @@ def test_the_lead_list_indexes_project_what_the_list_shows():
     from infra.definitions import dynamodb_tables
 
     leads = next(t for t in dynamodb_tables("dev") if t["TableName"].endswith("-leads"))
-    for index in leads["GlobalSecondaryIndexes"]:
+    lists = [
+        i for i in leads["GlobalSecondaryIndexes"] if i["IndexName"] in ("by_stage", "by_score")
+    ]
+    assert len(lists) == 2
+    for index in lists:
         assert index["Projection"]["ProjectionType"] == "INCLUDE"
         assert tuple(index["Projection"]["NonKeyAttributes"]) == LIST_ATTRIBUTES

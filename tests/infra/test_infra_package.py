@@ -38,6 +38,8 @@ def _chalice_output_merged_with_infra() -> dict[str, Any]:
                 "app.notify_hot_leads",
                 {"NotifyHotLeadsDynamodbEventSource": {"Type": "DynamoDB", "Properties": {}}},
             ),
+            "SweepQuietLeads": _function("app.sweep_quiet_leads"),
+            "FrontDoor": _function("app.front_door"),
             "RestAPI": {"Type": "AWS::Serverless::Api", "Properties": {}},
             "DefaultRole": {"Type": "AWS::IAM::Role", "Properties": {"Policies": []}},
         }
@@ -91,3 +93,46 @@ def test_a_stream_not_from_the_template_is_refused():
     events["ScoreEventsDynamodbEventSource"]["Properties"]["Stream"] = "arn:aws:dynamodb:x"
     with pytest.raises(PackagingError, match="EventsTable"):
         finish_template(template, load_template(), "dev")
+
+
+def test_a_rule_on_an_unknown_lifecycle_event_fails_the_package_naming_it():
+    # Given a rule example on Trechter's events with a misspelt detail-type
+    template = _chalice_output_merged_with_infra()
+    infra = load_template()
+    infra["Resources"]["CrmRule"] = {
+        "Type": "AWS::Events::Rule",
+        "Properties": {
+            "EventBusName": {"Ref": "LifecycleEventBus"},
+            "EventPattern": {"source": ["trechter"], "detail-type": ["Lead Creatd"]},
+        },
+    }
+    # When it is packaged, then the packaging stops and says which rule and which name
+    with pytest.raises(PackagingError, match=r"rule CrmRule .*Lead Creatd.*Lead Created"):
+        finish_template(template, infra, "prod")
+
+
+def test_rules_on_other_sources_are_left_alone():
+    template = _chalice_output_merged_with_infra()
+    infra = load_template()
+    infra["Resources"]["OtherRule"] = {
+        "Type": "AWS::Events::Rule",
+        "Properties": {"EventPattern": {"source": ["aws.s3"], "detail-type": ["Object Created"]}},
+    }
+    assert "OtherRule" in finish_template(template, infra, "prod")["Resources"]
+
+
+def test_the_rule_examples_in_the_integrations_guide_name_only_events_trechter_sends():
+    import re
+
+    import yaml
+
+    from infra.definitions import PROJECT_ROOT, _CloudFormationLoader
+    from infra.package import check_lifecycle_rules
+
+    guide = (PROJECT_ROOT / "docs" / "INTEGRATIONS.md").read_text(encoding="utf-8")
+    resources: dict[str, Any] = {}
+    for block in re.findall(r"```yaml\n(.*?)```", guide, flags=re.S):
+        resources.update(yaml.load(block, Loader=_CloudFormationLoader))  # noqa: S506
+    rules = [name for name, body in resources.items() if body["Type"] == "AWS::Events::Rule"]
+    assert len(rules) >= 3
+    check_lifecycle_rules(resources)

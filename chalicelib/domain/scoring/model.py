@@ -442,6 +442,25 @@ class Stages(_Strict):
     sql: SqlThresholds = SqlThresholds()
 
 
+class Lifecycle(_Strict):
+    """When the lifecycle events on the bus fire (docs/EVENTS.md).
+
+    ``score_thresholds``: a ``Lead Score Crossed`` event each time a lead's score
+    passes one of them, up or down. ``quiet_days``: a ``Lead Went Quiet`` event
+    once per quiet spell, when an identified lead has not engaged for that long.
+    """
+
+    score_thresholds: tuple[int, ...] = (25, 50, 100)
+    quiet_days: int = Field(default=21, ge=1, le=365)
+
+    @field_validator("score_thresholds")
+    @classmethod
+    def _ascending(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if list(value) != sorted(set(value)):
+            raise ValueError("score thresholds must be distinct and in ascending order")
+        return value
+
+
 @dataclass(frozen=True, slots=True)
 class StageLimits:
     """The stage thresholds as plain attributes (see ``RulePlan`` for why)."""
@@ -511,6 +530,7 @@ class ScoringModel(_Strict):
     ceilings: dict[str, Ceiling] = Field(default_factory=dict)
     acts: Acts = Acts()
     stages: Stages = Stages()
+    lifecycle: Lifecycle = Lifecycle()
     reasons_shown: int = Field(default=5, ge=1, le=20)
     #: Set by the learner (`make learn`): the dates, counts and backtest it learned from.
     learned_from: dict[str, Any] | None = None

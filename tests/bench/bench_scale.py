@@ -1,0 +1,235 @@
+"""`scale`: the hottest partition key at 10,000 page views a second, computed, not observed.
+
+moto never throttles, so nothing can be seen to break. Instead the described workload's
+requests are replayed through the real app (``bench_ddb.Bench``: the Chalice app in
+process on the emulator, the streams handed to the handlers as Lambda does) and every
+DynamoDB request is counted with its partition key by ``capacity.Meter``'s hooks: the
+table's own key, and for each index write the index's key. The sample is a stretch of
+the workload; its units per key, divided by the stretch's simulated duration
+(``SAMPLE / 10,000`` seconds), are the units per second each key would take.
+
+The workload (issue 12): 10,000 page views a second, the lead of each drawn Zipf-skewed
+(s = 1.1) over 200,000 active leads; lead rank r works at company r mod 20,000 (so the
+busiest lead's company is the busiest company). The 50 busiest leads (half of all page
+views) are identified by a form post with their company's business e-mail, so they also
+write the ``by_score`` index and their company's state; the others are visitors, created
+by one uncounted beacon before the count. Each page view is one tracker beacon. The scorer gets the events stream in batches of 100 records in arrival order
+(``batch_size=100`` in app.py; at this rate every batching window is full). E-mail opens
+of 50 campaigns (Zipf s = 1.1 over the campaigns) are replayed apart, as if all 10,000
+hits a second were opens: the campaign counters' worst case.
+
+A key shared by many leads (an index shard, a funnel shard, a company, a campaign) is its
+sampled units over the simulated seconds; a key of one lead is its units per sampled page
+view times that lead's exact Zipf share of 10,000 page views a second (a lead seen once in
+a small sample would otherwise stand for far more traffic than it has).
+
+Limits a partition takes: 1,000 WCU/s and 3,000 RCU/s. ``hottest_key`` is the key
+closest to either limit.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import os
+import random
+import time
+from typing import Any
+
+from tests.bench.bench_ddb import API_KEY, PAGES, Bench
+from tests.bench.capacity import partition_load
+
+EVENTS_PER_SECOND = 10_000
+LEADS = 200_000
+COMPANIES = 20_000
+CAMPAIGNS = 50
+ZIPF_S = 1.1
+SAMPLE = int(os.environ.get("BENCH_SCALE_SAMPLE", "500"))
+#: The busiest ranks post a form (identified, with their company's business e-mail: they
+#: also write the by_score index and their company's state); 51 % of the page views.
+IDENTIFIED = 50
+OPENS_SAMPLE = int(os.environ.get("BENCH_SCALE_OPENS", "300"))
+BATCH = 100
+WCU_LIMIT = 1_000
+RCU_LIMIT = 3_000
+
+
+def zipf(n: int, s: float, rng: random.Random) -> Any:
+    """A sampler of ranks 0..n-1 with P(r) proportional to 1 / (r + 1)^s."""
+    cumulative: list[float] = []
+    total = 0.0
+    for rank in range(n):
+        total += 1.0 / (rank + 1) ** s
+        cumulative.append(total)
+
+    def draw() -> int:
+        return bisect.bisect_left(cumulative, rng.random() * total)
+
+    draw.share_of_top = cumulative[0] / total  # type: ignore[attr-defined]
+    draw.share = lambda rank: 1.0 / (rank + 1) ** s / total  # type: ignore[attr-defined]
+    return draw
+
+
+def _owner(where: tuple[str, str], ranks: dict[str, int]) -> int | None:
+    """The lead rank a partition belongs to (a lead's own items, its anonymous id), if any."""
+    key = where[1]
+    if key.startswith("LEAD#"):
+        return ranks.get(key[5:])
+    if key.startswith("ANON#scale-"):
+        return int(key.rsplit("-", 1)[1])
+    return None
+
+
+def _name(where: tuple[str, str], rank: int | None) -> str:
+    table = where[0].replace("trechter-bench-", "")
+    return f"{table} {where[1]}" + (f" (lead rank {rank + 1})" if rank is not None else "")
+
+
+def _rates(
+    load: dict[tuple[str, str], dict[str, float]],
+    seconds: float,
+    ranks: dict[str, int] | None = None,
+    views: dict[int, int] | None = None,
+    share: Any = None,
+) -> list[dict[str, Any]]:
+    """Units per second per key, closest to a limit first.
+
+    A key shared by many leads (an index shard, a funnel shard, a company, a campaign) is
+    its sampled units over the simulated seconds. A key of one lead (its items, its
+    anonymous id) is its units per sampled page view times the page views a second that
+    lead gets (its Zipf share of 10,000): a lead that appears once in a small sample would
+    otherwise stand for far more traffic than it has.
+    """
+    rows = []
+    for where, units in load.items():
+        rank = _owner(where, ranks or {})
+        if rank is not None and views and share and views.get(rank):
+            per_second = share(rank) * EVENTS_PER_SECOND / views[rank]
+        else:
+            per_second = 1 / seconds
+        rows.append(
+            {
+                "key": _name(where, rank),
+                "wcu_per_second": round(units["wcu"] * per_second, 1),
+                "rcu_per_second": round(units["rcu"] * per_second, 1),
+            }
+        )
+    rows.sort(
+        key=lambda r: max(r["wcu_per_second"] / WCU_LIMIT, r["rcu_per_second"] / RCU_LIMIT),
+        reverse=True,
+    )
+    return rows
+
+
+def _opens(bench: Bench, rng: random.Random, lead_ids: list[str]) -> dict[str, Any]:
+    """Open pixels of 50 campaigns, counted per key and scaled to 10,000 opens a second."""
+    campaign_of = zipf(CAMPAIGNS, ZIPF_S, rng)
+    pixels: dict[int, str] = {}
+    for campaign in range(CAMPAIGNS):
+        answer = bench.http.post(
+            "/v1/tracking-links",
+            headers={"x-api-key": API_KEY, "content-type": "application/json"},
+            body=json.dumps(
+                {
+                    "lead_id": lead_ids[campaign % len(lead_ids)],
+                    "campaign_id": f"campaign-{campaign}",
+                    "message_id": f"m-{campaign}",
+                    "links": [],
+                }
+            ),
+        )
+        url = answer.json_body["open_pixel_url"]
+        pixels[campaign] = "/v1/t/o/" + url.rsplit("/v1/t/o/", 1)[1]
+    bench.meter.take()
+    bench.meter.enabled = True
+    bench.meter.phase = "opens"
+    for _ in range(OPENS_SAMPLE):
+        bench.http.get(pixels[campaign_of()], headers={"user-agent": "Mozilla/5.0 Outlook"})
+    bench.meter.enabled = False
+    rows = _rates(partition_load(bench.meter.take()), OPENS_SAMPLE / EVENTS_PER_SECOND, {})
+    return {
+        "opens_per_second": EVENTS_PER_SECOND,
+        "sample": OPENS_SAMPLE,
+        "share_of_top_campaign": round(campaign_of.share_of_top, 4),
+        "hottest": [r for r in rows if "CAMPAIGN#" in r["key"]][:3],
+    }
+
+
+def run() -> dict[str, Any]:
+    rng = random.Random(20261201)
+    lead_of = zipf(LEADS, ZIPF_S, rng)
+    views = [lead_of() for _ in range(SAMPLE)]
+    began = time.perf_counter()
+    bench = Bench()
+    try:
+        lead_ranks: dict[str, int] = {}
+        for rank in sorted(set(views)):
+            aid = f"scale-{rank:06d}"
+            if rank < IDENTIFIED:
+                email = f"person{rank}@company{rank % COMPANIES}.nl"
+                lead_ranks[bench.form(email, aid)] = rank
+            else:  # a visitor: its first beacon creates it (not counted)
+                bench.beacon(aid, [PAGES[rank % len(PAGES)]])
+                link = bench.seed_leads.anonymous_link(aid)
+                assert link is not None
+                lead_ranks[link.lead_id] = rank
+        bench.pump()
+        bench.meter.take()
+        bench.meter.enabled = True
+        for n, rank in enumerate(views):
+            bench.meter.phase = "ingest"
+            bench.beacon(f"scale-{rank:06d}", [PAGES[n % len(PAGES)]])
+            if n % BATCH == BATCH - 1:
+                bench.pump()
+        bench.pump()
+        bench.meter.enabled = False
+        calls = bench.meter.take()
+        opens = _opens(bench, rng, list(lead_ranks))
+    finally:
+        bench.close()
+    seconds = SAMPLE / EVENTS_PER_SECOND
+    counts: dict[int, int] = {}
+    for rank in views:
+        counts[rank] = counts.get(rank, 0) + 1
+    rows = _rates(partition_load(calls), seconds, lead_ranks, counts, lead_of.share)
+    hottest = rows[0]
+    by_write = max(rows, key=lambda r: r["wcu_per_second"])
+    by_read = max(rows, key=lambda r: r["rcu_per_second"])
+    return {
+        "scale": {
+            "events_per_second": EVENTS_PER_SECOND,
+            "hottest_key": hottest["key"],
+            "hottest_key_wcu_per_second": hottest["wcu_per_second"],
+            "hottest_key_rcu_per_second": hottest["rcu_per_second"],
+        },
+        "scale_detail": {
+            "workload": {
+                "page_views_per_second": EVENTS_PER_SECOND,
+                "zipf_s": ZIPF_S,
+                "active_leads": LEADS,
+                "companies": COMPANIES,
+                "campaigns": CAMPAIGNS,
+                "share_of_top_lead": round(lead_of.share_of_top, 4),
+            },
+            "sample_page_views": SAMPLE,
+            "distinct_leads_in_sample": len(set(views)),
+            "simulated_seconds": seconds,
+            "scorer_batch_records": BATCH,
+            "limits": {"wcu_per_second": WCU_LIMIT, "rcu_per_second": RCU_LIMIT},
+            "hottest_by_write": by_write,
+            "hottest_by_read": by_read,
+            "top_keys": rows[:12],
+            "top_shared_keys": [r for r in rows if "(lead rank" not in r["key"]][:8],
+            "keys_over_a_limit": [
+                r
+                for r in rows
+                if r["wcu_per_second"] > WCU_LIMIT or r["rcu_per_second"] > RCU_LIMIT
+            ],
+            "email_opens": opens,
+            "seconds": round(time.perf_counter() - began, 1),
+        },
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(), indent=2))

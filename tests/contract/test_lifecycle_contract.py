@@ -1,0 +1,189 @@
+"""The Publications and QuietLeads ports: one contract, in memory and on DynamoDB (moto)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from chalicelib.adapters.memory import MemoryEventStore, MemoryLeadStore
+from tests.contract.test_store_contract import commit_for, lead
+from tests.support import DAY, T0
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def ports(request) -> Iterator[dict[str, Any]]:
+    if request.param == "memory":
+        from chalicelib.adapters.publications import MemoryPublications
+        from chalicelib.adapters.quiet import MemoryQuietLeads
+
+        leads = MemoryLeadStore(MemoryEventStore())
+        yield {
+            "leads": leads,
+            "publications": MemoryPublications(leads),
+            "quiet": MemoryQuietLeads(leads),
+        }
+        return
+    from moto import mock_aws
+
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="eu-west-1"
+    )
+    with mock_aws():
+        import boto3
+
+        from chalicelib.adapters.dynamodb import DynamoEventStore, DynamoLeadStore
+        from chalicelib.adapters.publications import DynamoPublications
+        from chalicelib.adapters.quiet import DynamoQuietLeads
+        from infra.definitions import dynamodb_tables, table_names
+
+        client = boto3.client("dynamodb", region_name="eu-west-1")
+        for kwargs in dynamodb_tables("test"):
+            client.create_table(**kwargs)
+        names = table_names("test")
+        events = DynamoEventStore(client, names["events"], 395)
+        yield {
+            "leads": DynamoLeadStore(client, names["leads"], events),
+            "publications": DynamoPublications(client, names["leads"]),
+            "quiet": DynamoQuietLeads(client, names["leads"]),
+        }
+
+
+# -- Publications ------------------------------------------------------------------------
+
+
+def test_a_claim_is_granted_once_and_a_mark_makes_it_published(ports):
+    publications = ports["publications"]
+    assert publications.claim("L1", "Lead Created#1", T0, 60).granted
+    second = publications.claim("L1", "Lead Created#1", T0 + 1, 60)
+    assert not second.granted and not second.already_published
+    publications.mark("L1", "Lead Created#1", "bus-1", T0 + 2)
+    third = publications.claim("L1", "Lead Created#1", T0 + 100, 60)
+    assert not third.granted and third.already_published
+
+
+def test_an_expired_lease_is_granted_again_and_a_released_claim_at_once(ports):
+    publications = ports["publications"]
+    assert publications.claim("L1", "k", T0, 60).granted
+    assert publications.claim("L1", "k", T0 + 61, 60).granted
+    publications.release("L1", "k")
+    assert publications.claim("L1", "k", T0 + 62, 60).granted
+
+
+def test_release_never_undoes_a_published_mark(ports):
+    publications = ports["publications"]
+    publications.claim("L1", "k", T0, 60)
+    publications.mark("L1", "k", "ref", T0)
+    publications.release("L1", "k")
+    assert publications.claim("L1", "k", T0 + 1, 60).already_published
+
+
+def test_claims_are_per_lead_and_leave_with_an_erasure(ports):
+    publications, leads = ports["publications"], ports["leads"]
+    leads.create_lead(lead("L1"))
+    publications.claim("L1", "k", T0, 60)
+    publications.mark("L1", "k", "ref", T0)
+    assert publications.claim("L2", "k", T0, 60).granted
+    leads.erase("L1", None, T0 + 1)
+    assert publications.claim("L1", "k", T0 + 2, 60).granted
+
+
+# -- QuietLeads --------------------------------------------------------------------------
+
+
+def engaged_lead(ports, lead_id: str, at: float, stage: str = "lead") -> None:
+    ports["leads"].create_lead(lead(lead_id, f"{lead_id.lower()}@acme.nl"))
+    commit = commit_for(lead_id, 0, stage=stage)
+    commit.state.last_seen = at
+    ports["leads"].commit_scoring(commit)
+
+
+def day(at: float) -> str:
+    from chalicelib.domain.clock import iso
+
+    return iso(at)[:10]
+
+
+def test_leads_are_found_by_the_day_they_last_engaged(ports):
+    engaged_lead(ports, "L1", T0)
+    engaged_lead(ports, "L2", T0 + 2 * DAY)
+    assert ports["quiet"].engaged_on(day(T0)) == ["L1"]
+    assert ports["quiet"].engaged_on(day(T0 + 2 * DAY)) == ["L2"]
+    assert ports["quiet"].engaged_on(day(T0 + DAY)) == []
+
+
+def test_a_lead_is_marked_quiet_once_and_leaves_the_index(ports):
+    engaged_lead(ports, "L1", T0)
+    quiet = ports["quiet"]
+    assert not quiet.mark_quiet("L1", T0 - 1, T0 + DAY)  # engaged after the cutoff
+    assert quiet.mark_quiet("L1", T0 + 21 * DAY, T0 + 21 * DAY)
+    assert not quiet.mark_quiet("L1", T0 + 22 * DAY, T0 + 22 * DAY)
+    assert quiet.engaged_on(day(T0)) == []
+
+
+def test_customers_visitors_and_erased_leads_are_not_watched(ports):
+    engaged_lead(ports, "L1", T0, stage="customer")
+    engaged_lead(ports, "L2", T0)
+    ports["leads"].erase("L2", None, T0 + 1)
+    assert ports["quiet"].engaged_on(day(T0)) == []
+    assert not ports["quiet"].mark_quiet("L1", T0 + 30 * DAY, T0 + 30 * DAY)
+    assert not ports["quiet"].mark_quiet("L2", T0 + 30 * DAY, T0 + 30 * DAY)
+
+
+# -- EventBus ----------------------------------------------------------------------------
+
+
+def test_the_eventbridge_bus_delivers_the_event_to_a_rules_target_as_documented():
+    from moto import mock_aws
+
+    from chalicelib.adapters.eventbridge import EventBridgeBus, EventBusRejected
+    from chalicelib.domain.lifecycle_events import LeadChange, lifecycle_events
+    from tests.lifecycle_support import validate
+    from tests.unit.test_lifecycle_events import snap
+
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="eu-west-1"
+    )
+    with mock_aws():
+        import json
+
+        import boto3
+
+        events = boto3.client("events", region_name="eu-west-1")
+        sqs = boto3.client("sqs", region_name="eu-west-1")
+        events.create_event_bus(Name="trechter-test-lifecycle")
+        queue = sqs.create_queue(QueueName="crm")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        events.put_rule(
+            Name="crm",
+            EventBusName="trechter-test-lifecycle",
+            EventPattern=json.dumps({"source": ["trechter"]}),
+        )
+        events.put_targets(
+            Rule="crm", EventBusName="trechter-test-lifecycle", Targets=[{"Id": "q", "Arn": arn}]
+        )
+        (event,) = lifecycle_events(LeadChange("L1", None, snap(created_at=T0)), (25,), 21)
+        bus = EventBridgeBus(events, "trechter-test-lifecycle")
+        assert bus.put(event)
+        (message,) = sqs.receive_message(QueueUrl=queue)["Messages"]
+        received = json.loads(message["Body"])
+        assert received["detail-type"] == "Lead Created"
+        assert received["detail"] == event.detail
+        validate(received)
+        # An entry EventBridge refuses (it still answers 200) is an error, never a silent loss.
+        from botocore.stub import Stubber
+
+        stubber = Stubber(events)
+        stubber.add_response(
+            "put_events",
+            {
+                "FailedEntryCount": 1,
+                "Entries": [{"ErrorCode": "ThrottlingException", "ErrorMessage": "slow down"}],
+            },
+        )
+        with stubber, pytest.raises(EventBusRejected, match="ThrottlingException"):
+            bus.put(event)

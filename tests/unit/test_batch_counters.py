@@ -1,0 +1,67 @@
+"""Funnel hits are counted per stream batch and written once; campaign counters are sharded."""
+
+from __future__ import annotations
+
+from chalicelib.adapters.items import CAMPAIGN_SHARDS
+from tests.support import T0, tracker_body, world
+
+KB = "https://kb.example.nl"
+
+
+def _visit(w, n: int) -> None:
+    body = tracker_body(f"anon-batch-{n:04d}", [{"type": "page_view", "url": f"{KB}/p{n}"}])
+    w.services.capture.track(body, w.ctx(received_at=T0 + n))
+
+
+def _funnel_writes(w) -> list[dict[str, int]]:
+    seen: list[dict[str, int]] = []
+    w.leads.before_commit.append(
+        lambda commit: seen.extend(
+            counters for counters in commit.funnel.values() if "hits" in counters
+        )
+    )
+    return seen
+
+
+def test_a_batch_of_many_leads_writes_its_hits_once_and_the_report_counts_each():
+    w = world()
+    for n in range(6):
+        _visit(w, n)
+    carried = _funnel_writes(w)
+    w.pump()
+    assert carried == [{"hits": 6}]  # one update for the batch, in its last lead's commit
+    assert w.services.reports.funnel(None, None).hits == 6
+
+
+def test_a_redelivered_batch_counts_no_hit_twice():
+    w = world()
+    for n in range(3):
+        _visit(w, n)
+    records = w.new_event_records()
+    w.services.scoring.process_records(records)
+    w.services.scoring.process_records(records)  # the stream delivers at least once
+    w.services.scoring.process_records(list(reversed(records)))
+    assert w.services.reports.funnel(None, None).hits == 3
+
+
+def test_when_the_last_lead_commits_nothing_the_hits_get_one_update_of_their_own():
+    w = world()
+    for n in range(3):
+        _visit(w, n)
+    first = w.new_event_records()
+    w.services.scoring.process_records(first[-1:])  # the last lead is already scored
+    before = w.leads.table.requests["UpdateItem"]
+    w.services.scoring.process_records(first)
+    assert w.leads.table.requests["UpdateItem"] == before + 1
+    assert w.services.reports.funnel(None, None).hits == 3
+
+
+def test_campaign_counts_spread_over_shards_and_add_up():
+    w = world()
+    for _ in range(40):
+        w.leads.bump_campaign("nov", "opens")
+    w.leads.bump_campaign("nov", "clicks")
+    w.leads.set_campaign_disabled("nov", True)
+    keys = {pk for pk, sk in w.leads.table.items if pk.startswith("CAMPAIGN#nov#")}
+    assert 1 < len(keys) <= CAMPAIGN_SHARDS
+    assert w.leads.campaign("nov") == {"opens": 40, "clicks": 1, "disabled": True}
