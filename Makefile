@@ -8,7 +8,7 @@ export AWS_DEFAULT_REGION ?= eu-west-1
 
 .PHONY: run test lint unit integration e2e package deploy bench clean format vendor-analytics-next
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt learner/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
@@ -143,3 +143,14 @@ console-publish: tools
 # Replay leads' events under the current scoring model (docs in infra/rescore.py).
 rescore: venv
 	$(PY) -m infra.rescore --stage $(STAGE) $(if $(LEAD),--lead $(LEAD)) $(if $(CURSOR),--cursor $(CURSOR))
+
+# --- Adaptive scoring (README, "Adaptive scoring") -------------------------------------
+.PHONY: outcomes learn
+# make outcomes STAGE=local FILE=deals.csv: a CRM export (email,outcome,closed_at,amount).
+outcomes: venv
+	@test -n "$(FILE)" || { echo "make outcomes: set FILE to a CSV (email,outcome,closed_at,amount)" >&2; exit 2; }
+	$(PY) -m infra.outcomes --stage $(STAGE) --file $(FILE)
+
+# make learn STAGE=local [PROMOTE=1]: learn points from outcomes (learner/, its own requirements).
+learn: venv
+	$(PY) -m learner --stage $(STAGE) $(if $(PROMOTE),--promote) $(if $(UPLOAD),--upload) $(if $(SPLIT),--split $(SPLIT))

@@ -23,6 +23,7 @@ from chalice.app import (
 
 from chalicelib.api import streams
 from chalicelib.api.access import guard
+from chalicelib.api.adaptive import adaptive
 from chalicelib.api.admin import admin
 from chalicelib.api.console import console
 from chalicelib.api.errors import error_response
@@ -87,6 +88,7 @@ app.register_blueprint(public)
 app.register_blueprint(sales)
 app.register_blueprint(admin)
 app.register_blueprint(console)
+app.register_blueprint(adaptive)
 app.register_blueprint(segment)
 # Every log line carries the API Gateway request id as its correlation id.
 app.register_middleware(

@@ -405,6 +405,119 @@ class Health(_Out):
     status: Literal["ok"]
 
 
+# -- adaptive scoring: outcomes, model versions, what-if ------------------------------------
+
+MAX_OUTCOMES = 1000
+
+
+class OutcomeRow(_In):
+    """One closed deal as a CRM exports it; ``email`` or ``lead_id`` names the lead."""
+
+    email: str | None = Field(default=None, max_length=320)
+    lead_id: str | None = Field(default=None, min_length=1, max_length=64)
+    outcome: Literal["won", "lost"]
+    closed_at: str = Field(max_length=64, description="ISO 8601 time the deal closed.")
+    amount: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    source: str | None = Field(default=None, max_length=100, description="e.g. the CRM's name.")
+
+    @field_validator("closed_at")
+    @classmethod
+    def _instant(cls, value: str) -> str:
+        from chalicelib.domain.clock import parse_instant
+
+        parse_instant(value)
+        return value
+
+
+class OutcomesRequest(_In):
+    outcomes: list[Any] = Field(
+        min_length=1,
+        max_length=MAX_OUTCOMES,
+        description="Rows of OutcomeRow; a bad row is rejected alone.",
+    )
+
+
+class RejectedRow(_Out):
+    index: int
+    message: str
+
+
+class OutcomesResult(_Out):
+    applied: int = Field(description="Rows recorded (a row sent before counts again).")
+    rejected: list[RejectedRow]
+
+
+class ModelVersionOut(_Out):
+    version: str
+    promoted_at: str | None
+    promoted_by: str | None
+    source: str
+
+
+class ModelList(_Out):
+    active: str
+    items: list[ModelVersionOut]
+
+
+class ModelDetail(_Out):
+    version: str
+    active: bool
+    source: str
+    created_at: str
+    created_by: str | None
+    promoted_at: str | None
+    promoted_by: str | None
+    model: dict[str, Any]
+
+
+class ModelUpload(_In):
+    """A scoring model (the schema of default_model.yaml), as JSON; YAML is accepted too."""
+
+    model_config = ConfigDict(extra="allow")
+    version: str = Field(min_length=1, max_length=64)
+
+
+class PromoteRequest(_In):
+    by: str | None = Field(default=None, max_length=200, description="Who promotes.")
+
+
+class WhatIfRequest(_In):
+    version: str | None = Field(default=None, min_length=1, max_length=64)
+    model: dict[str, Any] | None = Field(default=None, description="A model, not stored.")
+    from_: str = Field(alias="from", max_length=64, description="ISO 8601 start of the period.")
+    to: str = Field(max_length=64, description="ISO 8601 end of the period.")
+    cursor: str | None = Field(default=None, max_length=4096, description="next_cursor, to go on.")
+
+
+class WhatIfChange(_Out):
+    lead_id: str
+    current_stage: str
+    candidate_stage: str
+    change: str = Field(description="becomes_mql, becomes_sql, stops_mql or stops_sql.")
+    reasons: list[str]
+
+
+class WhatIfPrecision(_Out):
+    sql_leads_with_outcome: int
+    won: int
+    precision: float | None
+
+
+class WhatIfResult(_Out):
+    model_version: str
+    active_version: str
+    done: bool
+    next_cursor: str | None
+    leads_seen: int
+    affected_leads: int
+    current: dict[str, int]
+    candidate: dict[str, int]
+    changes: list[WhatIfChange]
+    changes_total: int
+    sql_precision_current: WhatIfPrecision
+    sql_precision_candidate: WhatIfPrecision
+
+
 # -- Segment-compatible ingest ------------------------------------------------------------
 
 

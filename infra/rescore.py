@@ -1,4 +1,4 @@
-"""Rescore leads under the scoring model the code ships (or SCORING_MODEL_PATH).
+"""Rescore leads under the active scoring model (the packaged YAML until one is promoted).
 
     make rescore STAGE=local                 # every lead, on the running local stack
     make rescore STAGE=prod LEAD=<lead_id>   # one lead, in AWS (credentials from the environment)
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     from chalicelib.services.rescore import RescoreProgress
 
     services = get_services()
-    print(f"model {services.model.version} on {names['leads']}", flush=True)
+    print(f"model {services.active_model.current().version} on {names['leads']}", flush=True)
     if args.lead:
         done = services.rescore.rescore_lead(args.lead)
         print("rescored" if done else f"no lead {args.lead}")

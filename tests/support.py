@@ -161,6 +161,8 @@ def world(model: ScoringModel | None = None, **setting_overrides: Any) -> World:
         services.notifier,
         services.reports,
         services.rescore,
+        services.outcomes,
+        services.models,
     ):
         service._clock = clock  # type: ignore[attr-defined]
     return World(services, leads, events, quarantine, publisher, clock, set(), {})

@@ -52,7 +52,7 @@ def lead_ledger(lead_id: str) -> dict[str, object]:
     responses={200: ("The rule book.", RuleBook)},
 )
 def scoring_rules() -> dict[str, object]:
-    return rule_book(get_services().model).model_dump()
+    return rule_book(get_services().active_model.current()).model_dump()
 
 
 @operation(

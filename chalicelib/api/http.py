@@ -38,24 +38,26 @@ def media_type(request: Request) -> str:
     return (header(request, "content-type") or "").split(";")[0].strip().lower()
 
 
-def raw_body(request: Request) -> bytes:
-    """The body, refused over 64 KiB."""
+def raw_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The body, refused over ``limit`` bytes (64 KiB unless a route allows more)."""
     body = request.raw_body or b""
     if isinstance(body, str):
         body = body.encode("utf-8")
-    if len(body) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"body: {len(body)} bytes is over the limit of {MAX_BODY_BYTES}")
+    if len(body) > limit:
+        raise PayloadTooLarge(f"body: {len(body)} bytes is over the limit of {limit}")
     return body
 
 
-def json_body(request: Request, allowed: tuple[str, ...] = ("application/json",)) -> Any:
+def json_body(
+    request: Request, allowed: tuple[str, ...] = ("application/json",), limit: int = MAX_BODY_BYTES
+) -> Any:
     """The body parsed as JSON, from one of the allowed media types."""
     kind = media_type(request)
     if kind not in allowed:
         raise UnsupportedMediaType(
             f"Content-Type: '{kind or 'none'}' is not accepted here; send {' or '.join(allowed)}"
         )
-    data = raw_body(request)
+    data = raw_body(request, limit)
     if not data.strip():
         raise MalformedBody("body: a JSON object is required")
     try:

@@ -51,6 +51,7 @@ from chalicelib.schemas import (
     event_id_problem,
 )
 from chalicelib.services.context import RequestContext
+from chalicelib.services.models import ModelProvider, provider_of
 from chalicelib.services.ratelimit import AbuseLimits
 from chalicelib.services.secrets import SecretSet
 from chalicelib.settings import Settings
@@ -113,7 +114,7 @@ class CaptureService:
     def __init__(
         self,
         settings: Settings,
-        model: ScoringModel,
+        model: ScoringModel | ModelProvider,
         leads: LeadStore,
         events: EventStore,
         quarantine: Quarantine,
@@ -122,7 +123,7 @@ class CaptureService:
         form_repeats: Any = None,
     ) -> None:
         self._settings = settings
-        self._model = model
+        self._models = provider_of(model)
         self._leads = leads
         self._events = events
         self._quarantine = quarantine
@@ -135,6 +136,11 @@ class CaptureService:
         self.limits = AbuseLimits(settings)
 
     # -- forms -----------------------------------------------------------------------
+
+    @property
+    def _model(self) -> ScoringModel:
+        """The model to score with now (the active one; see services/models.py)."""
+        return self._models.current()
 
     def form(self, form_id: str) -> FormDefinition:
         form = self._model.forms_by_id.get(form_id)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     # Imported where they are built, not here: every route module imports this one,
     # and a function that never scores should not load the scorer at cold start.
+    from chalicelib.adapters.learning import ModelStore, OutcomeStore
     from chalicelib.adapters.ports import (
         AuditTrail,
         EventBus,
@@ -31,18 +32,22 @@ if TYPE_CHECKING:
     from chalicelib.services.console import ConsoleService
     from chalicelib.services.leads import LeadService
     from chalicelib.services.lifecycle import LifecyclePublisher, QuietSweep
+    from chalicelib.services.models import ActiveModelProvider, ModelService
     from chalicelib.services.notify import HotLeadNotifier
+    from chalicelib.services.outcomes import OutcomeService
     from chalicelib.services.reports import ReportService
     from chalicelib.services.rescore import RescoreService
     from chalicelib.services.scoring import ScoringService
     from chalicelib.services.secrets import SecretSet
     from chalicelib.services.segment import SegmentService
+    from chalicelib.services.whatif import WhatIfService
     from chalicelib.settings import Settings
 
 
 @dataclass
 class Services:
     settings: Settings
+    #: The packaged model (the first version); services score with ``active_model``.
     model: ScoringModel
     leads: LeadStore
     events: EventStore
@@ -58,6 +63,12 @@ class Services:
     reports: ReportService
     rescore: RescoreService
     segment: SegmentService
+    active_model: ActiveModelProvider
+    model_store: ModelStore
+    outcome_store: OutcomeStore
+    models: ModelService
+    outcomes: OutcomeService
+    what_if: WhatIfService
     idempotency: Any = None
     #: None when no bus is configured (EVENT_BUS_NAME empty): no lifecycle events.
     lifecycle: LifecyclePublisher | None = None
@@ -83,14 +94,22 @@ def build_services(
     audit: AuditTrail | None = None,
     series: FunnelSeries | None = None,
     form_repeats: Any = None,
+    model_store: ModelStore | None = None,
+    outcome_store: OutcomeStore | None = None,
+    model_text: str | None = None,
 ) -> Services:
     """Wire every service to the given stores.
 
     ``idempotency`` and ``form_repeats`` are Powertools persistence layers, one each: a layer
     keeps the expiry of the first configuration it serves (24 h for ``Idempotency-Key``, the
     model's minutes for a repeated form). ``bus``, ``publications`` and ``quiet`` together
-    switch the lifecycle events on.
+    switch the lifecycle events on. ``model`` is the packaged model, the first version in
+    ``model_store`` (in memory when not given); ``model_text`` its file's text (its JSON when
+    not given).
     """
+    import json
+
+    from chalicelib.adapters.learning import MemoryModelStore, MemoryOutcomeStore
     from chalicelib.domain.lifecycle_events import Payload
     from chalicelib.domain.scoring.model import model_warnings
     from chalicelib.observability import logger
@@ -98,12 +117,15 @@ def build_services(
     from chalicelib.services.console import ConsoleService
     from chalicelib.services.leads import LeadService
     from chalicelib.services.lifecycle import LifecyclePublisher, QuietSweep
+    from chalicelib.services.models import ActiveModelProvider, ModelService
     from chalicelib.services.notify import HotLeadNotifier
+    from chalicelib.services.outcomes import OutcomeService
     from chalicelib.services.reports import ReportService
     from chalicelib.services.rescore import RescoreService
     from chalicelib.services.scoring import ScoringService
     from chalicelib.services.secrets import api_keys, segment_write_keys, signing_secrets
     from chalicelib.services.segment import SegmentService
+    from chalicelib.services.whatif import WhatIfService
     from chalicelib.settings import lead_url
 
     for warning in model_warnings(model):
@@ -112,10 +134,18 @@ def build_services(
     secrets = signing_secrets(settings)
     language = settings.sales_language
     knowledge_base = settings.knowledge_base_name
-    capture = CaptureService(
-        settings, model, leads, events, quarantine, secrets, sightings, form_repeats
+    model_store = model_store if model_store is not None else MemoryModelStore()
+    outcome_store = outcome_store if outcome_store is not None else MemoryOutcomeStore()
+    active = ActiveModelProvider(model_store, model)
+    text = model_text or json.dumps(model.model_dump(mode="json", by_alias=True))
+    sales = LeadService(
+        active, leads, events, sales_language=language, knowledge_base_name=knowledge_base
     )
-    scoring = ScoringService(model, leads, events, quarantine, sales_language=language)
+    models = ModelService(model_store, model, text, active)
+    capture = CaptureService(
+        settings, active, leads, events, quarantine, secrets, sightings, form_repeats
+    )
+    scoring = ScoringService(active, leads, events, quarantine, sales_language=language)
     if audit is None:
         from chalicelib.adapters.memory import MemoryAuditTrail, MemoryLeadStore
 
@@ -131,27 +161,31 @@ def build_services(
         signing_secrets=secrets,
         api_keys=api_keys(settings),
         capture=capture,
-        sales=LeadService(
-            model, leads, events, sales_language=language, knowledge_base_name=knowledge_base
-        ),
+        sales=sales,
         scoring=scoring,
         notifier=HotLeadNotifier(
             leads,
             publisher,
             quarantine,
-            model=model,
+            model=active,
             sales_language=language,
             knowledge_base_name=knowledge_base,
             lead_url=lambda lead_id: lead_url(settings, lead_id),
         ),
         reports=ReportService(leads, series=series or _funnel_series(leads)),
-        rescore=RescoreService(model, leads, events, sales_language=language),
+        rescore=RescoreService(active, leads, events, sales_language=language),
         segment=SegmentService(
-            model, leads, events, quarantine, sightings, capture, segment_write_keys(settings)
+            active, leads, events, quarantine, sightings, capture, segment_write_keys(settings)
         ),
+        active_model=active,
+        model_store=model_store,
+        outcome_store=outcome_store,
+        models=models,
+        outcomes=OutcomeService(leads, outcome_store, sales),
+        what_if=WhatIfService(leads, events, outcome_store, models, active),
         idempotency=idempotency,
         lifecycle=LifecyclePublisher(
-            model,
+            active,
             publications,
             bus,
             quarantine,
@@ -159,7 +193,7 @@ def build_services(
         )
         if bus is not None and publications is not None
         else None,
-        quiet_sweep=QuietSweep(model, quiet) if quiet is not None else None,
+        quiet_sweep=QuietSweep(active, quiet) if quiet is not None else None,
         users=users if users is not None else _user_tokens(settings),
         console=ConsoleService(
             leads,
@@ -201,14 +235,17 @@ def get_services() -> Services:
         DynamoSightings,
     )
     from chalicelib.adapters.eventbridge import EventBridgeBus
+    from chalicelib.adapters.learning import DynamoModelStore, DynamoOutcomeStore
     from chalicelib.adapters.publications import DynamoPublications
     from chalicelib.adapters.quiet import DynamoQuietLeads
     from chalicelib.adapters.sns import SnsPublisher
-    from chalicelib.domain.scoring.model import load_scoring_model
+    from chalicelib.domain.scoring.model import DEFAULT_MODEL_PATH, parse_scoring_model
     from chalicelib.settings import get_settings
 
     settings = get_settings()
-    model = load_scoring_model(settings.scoring_model_path or None)
+    model_path = settings.scoring_model_path or str(DEFAULT_MODEL_PATH)
+    model_text = read_model_file(model_path)
+    model = parse_scoring_model(model_text, model_path)
     client = dynamodb_client(settings.region)
     events = DynamoEventStore(client, settings.events_table, settings.event_retention_days)
     return build_services(
@@ -238,4 +275,19 @@ def get_services() -> Services:
         form_repeats=DynamoDBPersistenceLayer(
             table_name=settings.idempotency_table, boto3_client=client
         ),
+        model_store=DynamoModelStore(client, settings.leads_table),
+        outcome_store=DynamoOutcomeStore(client, settings.leads_table),
+        model_text=model_text,
     )
+
+
+def read_model_file(path: str) -> str:
+    """The packaged scoring model's text (ScoringModelError naming the file if unreadable)."""
+    from pathlib import Path
+
+    from chalicelib.domain.scoring.model import ScoringModelError
+
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise ScoringModelError(f"{path}: cannot read the scoring model: {error}") from None

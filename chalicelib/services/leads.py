@@ -5,17 +5,19 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.adapters.items import decode_list_cursor
 from chalicelib.adapters.ports import (
+    AlreadyApplied,
     EventStore,
     LeadRecord,
     LeadStore,
     VersionConflict,
 )
 from chalicelib.domain.clock import iso
-from chalicelib.domain.errors import FieldError, InvalidInput, NotFound
+from chalicelib.domain.errors import Conflict, FieldError, InvalidInput, NotFound
 from chalicelib.domain.events import EventType, MachineLabel, TrackingEvent
 from chalicelib.domain.followup import follow_up
 from chalicelib.domain.language import lead_language
@@ -48,6 +50,7 @@ from chalicelib.schemas import (
     TimelineEntry,
 )
 from chalicelib.services.capture import email_hash, new_id
+from chalicelib.services.models import ModelProvider, provider_of
 from chalicelib.services.scoring import funnel_counters, scoring_commit, stage_change_event
 
 TIMELINE_LENGTH = 50
@@ -97,24 +100,39 @@ def timeline_entry(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class OutcomeApplied:
+    """What recording an outcome did: the lead's stage after it, and whether it moved."""
+
+    lead_id: str
+    stage: str
+    moved: bool
+    duplicate: bool
+
+
 class LeadService:
     """What sales tools read and write about leads."""
 
     def __init__(
         self,
-        model: ScoringModel,
+        model: ScoringModel | ModelProvider,
         leads: LeadStore,
         events: EventStore,
         clock: Callable[[], float] = time.time,
         sales_language: str = "en",
         knowledge_base_name: str = "Kennisbank",
     ) -> None:
-        self._model = model
+        self._models = provider_of(model)
         self._leads = leads
         self._events = events
         self._clock = clock
         self._sales_language = sales_language
         self._knowledge_base_name = knowledge_base_name
+
+    @property
+    def _model(self) -> ScoringModel:
+        """The model to score with now (the active one; see services/models.py)."""
+        return self._models.current()
 
     def _record(self, lead_id: str) -> LeadRecord:
         record = self._leads.get_lead(lead_id) if len(lead_id) <= 64 else None
@@ -123,6 +141,16 @@ class LeadService:
         if record.merged_into:
             return self._record(record.merged_into)
         return record
+
+    def view_lead_id(self, lead_id: str) -> str:
+        """The id of the live lead ``lead_id`` names (merges followed).
+
+        Raises
+        ------
+        NotFound
+            no such lead, or it was erased.
+        """
+        return self._record(lead_id).lead.lead_id
 
     def summary(self, record: LeadRecord) -> LeadSummary:
         """A lead in a list: scores as of its last scoring (the order of the list)."""
@@ -289,49 +317,89 @@ class LeadService:
         Conflict
             the outcome does not fit the lead's stage.
         """
-        outcome = Outcome(request.outcome)
+        applied = self.record_outcome(
+            lead_id, Outcome(request.outcome), by=request.by, note=request.note
+        )
+        return self.view(applied.lead_id)
+
+    def record_outcome(
+        self,
+        lead_id: str,
+        outcome: Outcome,
+        *,
+        by: str | None,
+        note: str | None = None,
+        source: str = "sales",
+        event_id: str | None = None,
+        occurred_at: float | None = None,
+        details: dict[str, Any] | None = None,
+        strict: bool = True,
+    ) -> OutcomeApplied:
+        """Put an outcome on the lead's timeline and move its stage where the stage allows.
+
+        Sales feedback and CRM outcomes take this one path. With ``strict`` an
+        outcome that does not fit the stage is refused; without, it is recorded
+        (timeline and ledger) and the stage stays. A given ``event_id`` makes the
+        call idempotent: the second time nothing is written.
+
+        Raises
+        ------
+        NotFound
+            no such lead.
+        Conflict
+            (``strict`` only) the outcome does not fit the lead's stage.
+        """
+        event_id = event_id or new_id()
         for attempt in range(5):
             record = self._record(lead_id)
             now = self._clock()
             state = record.state.clone()
-            transition = apply_feedback(state, outcome, now, request.note)
+            try:
+                transition = apply_feedback(state, outcome, now, note)
+            except Conflict:
+                if strict:
+                    raise
+                state, transition = record.state.clone(), None
             event = TrackingEvent(
-                event_id=new_id(),
+                event_id=event_id,
                 lead_id=record.lead.lead_id,
                 type=EventType.SALES_FEEDBACK,
-                occurred_at=now,
+                occurred_at=occurred_at if occurred_at is not None else now,
                 received_at=now,
-                source="sales",
+                source=source,
                 properties={
                     "outcome": outcome.value,
-                    "note": request.note,
-                    "by": request.by,
+                    "note": note,
+                    "by": by,
                     "stage_before": record.state.stage,
                     "stage_after": state.stage,
+                    **(details or {}),
                 },
             )
             transitions = [transition] if transition is not None else []
+            model = self._model
+            label = "Sales" if source == "sales" else source.upper()
             outcome_entry = LedgerEntry(
                 event.event_id,
                 f"sales_{outcome.value}",
                 0.0,
                 now,
-                self._model.version,
+                model.version,
                 "outcome",
                 None,
-                f"Sales: {outcome.value}" + (f" ({request.note})" if request.note else ""),
+                f"{label}: {outcome.value}" + (f" ({note})" if note else ""),
             )
             commit = scoring_commit(
                 record.lead.lead_id,
                 record.version,
                 state,
-                self._model,
+                model,
                 now,
                 ledger={event.event_id: (now, [outcome_entry])},
                 events=[
                     event,
                     *(
-                        stage_change_event(record.lead.lead_id, t, request.by or "sales")
+                        stage_change_event(record.lead.lead_id, t, by or source)
                         for t in transitions
                     ),
                 ],
@@ -340,10 +408,12 @@ class LeadService:
             )
             try:
                 self._leads.commit_scoring(commit)
+            except AlreadyApplied:
+                return OutcomeApplied(record.lead.lead_id, record.state.stage, False, True)
             except VersionConflict:
                 time.sleep(0.01 * 2**attempt)
                 continue
-            return self.view(record.lead.lead_id)
+            return OutcomeApplied(record.lead.lead_id, state.stage, bool(transitions), False)
         raise VersionConflict("the lead kept changing; try again")
 
     def set_consent(self, lead_id: str, request: ConsentRequest) -> LeadView:

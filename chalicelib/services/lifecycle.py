@@ -27,6 +27,7 @@ from chalicelib.adapters.streams import StreamChange
 from chalicelib.domain.lifecycle_events import LifecycleEvent, Payload, lifecycle_events
 from chalicelib.domain.scoring.model import ScoringModel
 from chalicelib.observability import logger
+from chalicelib.services.models import ModelProvider, provider_of
 
 LEASE_SECONDS = 60.0
 DAY = 86_400.0
@@ -52,7 +53,7 @@ class LifecyclePublisher:
 
     def __init__(
         self,
-        model: ScoringModel,
+        model: ScoringModel | ModelProvider,
         publications: Publications,
         bus: EventBus,
         quarantine: Quarantine,
@@ -60,13 +61,18 @@ class LifecyclePublisher:
         clock: Callable[[], float] = time.time,
         lease_seconds: float = LEASE_SECONDS,
     ) -> None:
-        self._model = model
+        self._models = provider_of(model)
         self._publications = publications
         self._bus = bus
         self._quarantine = quarantine
         self._payload = payload
         self._clock = clock
         self._lease = lease_seconds
+
+    @property
+    def _model(self) -> ScoringModel:
+        """The model in force now (the active one; see services/models.py)."""
+        return self._models.current()
 
     def process(self, changes: Sequence[StreamChange]) -> LifecycleResult:
         """Publish the events of each change in stream order; the failed sequence numbers."""
@@ -144,15 +150,20 @@ class QuietSweep:
 
     def __init__(
         self,
-        model: ScoringModel,
+        model: ScoringModel | ModelProvider,
         quiet: QuietLeads,
         clock: Callable[[], float] = time.time,
         lookback_days: int = SWEEP_LOOKBACK_DAYS,
     ) -> None:
-        self._model = model
+        self._models = provider_of(model)
         self._quiet = quiet
         self._clock = clock
         self._lookback = lookback_days
+
+    @property
+    def _model(self) -> ScoringModel:
+        """The model in force now (the active one; see services/models.py)."""
+        return self._models.current()
 
     def run(self) -> SweepResult:
         now = self._clock()

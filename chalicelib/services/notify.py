@@ -32,6 +32,7 @@ from chalicelib.domain.scoring.explain import recommend_channel
 from chalicelib.domain.scoring.model import ScoringModel, load_scoring_model
 from chalicelib.domain.scoring.state import LeadScoreState
 from chalicelib.observability import logger
+from chalicelib.services.models import ModelProvider, provider_of
 
 LEASE_SECONDS = 60.0
 MESSAGE_TYPE = "lead.sales_qualified"
@@ -119,7 +120,7 @@ class HotLeadNotifier:
         quarantine: Quarantine,
         clock: Callable[[], float] = time.time,
         lease_seconds: float = LEASE_SECONDS,
-        model: ScoringModel | None = None,
+        model: ScoringModel | ModelProvider | None = None,
         sales_language: str = "en",
         knowledge_base_name: str = "Kennisbank",
         lead_url: Callable[[str], str] = lambda lead_id: f"/v1/leads/{lead_id}",
@@ -173,8 +174,9 @@ class HotLeadNotifier:
 
     def advice(self, lead: Mapping[str, Any]) -> FollowUp:
         """The follow-up advice for a lead image, in the lead's language."""
-        model = self._model or load_scoring_model()
-        self._model = model
+        if self._model is None:
+            self._model = load_scoring_model()
+        model = provider_of(self._model).current()  # the active model, when given its provider
         raw = lead.get("scoring_state")
         state = decode_state(raw) if raw else LeadScoreState()
         at = float(lead.get("updated_at") or self._clock())

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from chalicelib.adapters.ports import EventStore, LeadStore, VersionConflict
 from chalicelib.domain.scoring.model import ScoringModel
 from chalicelib.domain.scoring.scorer import LedgerEntry, replay
+from chalicelib.services.models import ModelProvider, provider_of
 from chalicelib.services.scoring import scoring_commit
 
 
@@ -28,17 +29,22 @@ class RescoreProgress:
 class RescoreService:
     def __init__(
         self,
-        model: ScoringModel,
+        model: ScoringModel | ModelProvider,
         leads: LeadStore,
         events: EventStore,
         clock: Callable[[], float] = time.time,
         sales_language: str = "en",
     ) -> None:
-        self._model = model
+        self._models = provider_of(model)
         self._leads = leads
         self._events = events
         self._clock = clock
         self._sales_language = sales_language
+
+    @property
+    def _model(self) -> ScoringModel:
+        """The model to score with now (the active one; see services/models.py)."""
+        return self._models.current()
 
     def rescore_lead(self, lead_id: str) -> bool:
         """Replay one lead under the current model; False if it does not exist."""

@@ -43,6 +43,7 @@ from chalicelib.domain.scoring.scorer import (
 )
 from chalicelib.domain.scoring.state import CompanyState, LeadScoreState
 from chalicelib.observability import logger
+from chalicelib.services.models import ModelProvider, provider_of
 
 MAX_ATTEMPTS = 6
 CHUNK = 40
@@ -246,20 +247,25 @@ class ScoringService:
 
     def __init__(
         self,
-        model: ScoringModel,
+        model: ScoringModel | ModelProvider,
         leads: LeadStore,
         events: EventStore,
         quarantine: Quarantine,
         clock: Callable[[], float] = time.time,
         sales_language: str = "en",
     ) -> None:
-        self._model = model
+        self._models = provider_of(model)
         self._leads = leads
         self._events = events
         self._quarantine = quarantine
         self._clock = clock
         self._sales_language = sales_language
         self._domains: OrderedDict[str, str | None] = OrderedDict()
+
+    @property
+    def _model(self) -> ScoringModel:
+        """The model to score with now (the active one; see services/models.py)."""
+        return self._models.current()
 
     def process_records(self, records: Sequence[Mapping[str, Any]]) -> BatchResult:
         """Score a batch of events-stream records; returns the sequence numbers to retry.
@@ -424,6 +430,7 @@ class ScoringService:
         carried: HitTally | None = None,
     ) -> tuple[ScoringCommit, list[AccountSurge], HitTally]:
         now = self._clock()
+        model = self._model  # one model for the whole batch of this lead
         before = record.state if record is not None else LeadScoreState()
         state = before
         company_state: CompanyState | None = company.state if company is not None else None
@@ -432,7 +439,7 @@ class ScoringService:
         surges: list[AccountSurge] = []
         hits = HitTally()
         for event in events:
-            outcome = score_event(state, company_state, event, self._model, now)
+            outcome = score_event(state, company_state, event, model, now)
             state = outcome.lead
             company_state = outcome.company
             ledger[event.event_id] = (event.occurred_at, outcome.ledger)
@@ -445,7 +452,7 @@ class ScoringService:
             lead_id,
             record.version if record is not None else 0,
             state,
-            self._model,
+            model,
             now,
             ledger,
             events=[stage_change_event(lead_id, t) for t in transitions],

@@ -45,6 +45,7 @@ from chalicelib.redaction import remember_personal_values
 from chalicelib.schemas import EventRejected, SegmentAccepted
 from chalicelib.services.capture import CaptureService, Identified, email_hash, new_id
 from chalicelib.services.context import RequestContext, truncate_ip
+from chalicelib.services.models import ModelProvider, provider_of
 from chalicelib.services.secrets import SecretSet
 
 #: A client's retries of one message count once within this window (Segment: 24 h).
@@ -81,7 +82,7 @@ class SegmentService:
 
     def __init__(
         self,
-        model: ScoringModel,
+        model: ScoringModel | ModelProvider,
         leads: LeadStore,
         events: EventStore,
         quarantine: Quarantine,
@@ -89,13 +90,18 @@ class SegmentService:
         capture: CaptureService,
         write_keys: SecretSet,
     ) -> None:
-        self._model = model
+        self._models = provider_of(model)
         self._leads = leads
         self._events = events
         self._quarantine = quarantine
         self._sightings = sightings
         self._capture = capture
         self._write_keys = write_keys
+
+    @property
+    def _model(self) -> ScoringModel:
+        """The model to score with now (the active one; see services/models.py)."""
+        return self._models.current()
 
     def receive(
         self, path: str, body: Mapping[str, Any], basic_user: str | None, ctx: RequestContext

@@ -221,6 +221,8 @@ class EngagementRule(_Sentenced):
     content_class: tuple[str, ...] | None = None
     properties: dict[str, str | bool | int] | None = None
     form_kind: tuple[FormKind, ...] | None = None
+    #: The page's topic (a ``topic_from_path`` content class) is one of these.
+    topic: tuple[str, ...] | None = None
     query_words: tuple[str, ...] | None = None
     prior_content_class: str | None = None
     min_topic_reads: int | None = Field(default=None, ge=1)
@@ -304,6 +306,7 @@ class RulePlan:
     #: True when nothing but the event type and content class decides a match.
     unconditional: bool
     form_kind: tuple[str, ...] | None
+    topic: tuple[str, ...] | None
     properties: dict[str, str | bool | int] | None
     query_words: tuple[str, ...] | None
     query: re.Pattern[str] | None
@@ -331,6 +334,7 @@ class RulePlan:
     ) -> RulePlan:
         conditions = (
             rule.form_kind,
+            rule.topic,
             rule.properties,
             rule.query_words,
             rule.prior_content_class,
@@ -371,6 +375,7 @@ class RulePlan:
             ceiling=ceiling.points if ceiling is not None else None,
             unconditional=all(condition is None for condition in conditions),
             form_kind=tuple(rule.form_kind) if rule.form_kind is not None else None,
+            topic=rule.topic,
             properties=rule.properties,
             query_words=rule.query_words,
             query=rule._query,
@@ -561,6 +566,8 @@ class ScoringModel(_Strict):
     lifecycle: Lifecycle = Lifecycle()
     machine_traffic: MachineTraffic = MachineTraffic()
     reasons_shown: int = Field(default=5, ge=1, le=20)
+    #: Set by the learner (`make learn`): the dates, counts and backtest it learned from.
+    learned_from: dict[str, Any] | None = None
     segment: SegmentMapping = SegmentMapping()
 
     @model_validator(mode="after")
@@ -939,8 +946,10 @@ def parse_scoring_model(text: str, source: str = "<scoring model>") -> ScoringMo
     """
     import yaml
 
+    # libyaml's safe loader when the wheel has it: the pure one takes most of a second here.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=loader)  # noqa: S506  # nosec B506
     except yaml.YAMLError as error:
         raise ScoringModelError(f"{source}: not valid YAML: {error}") from None
     try:

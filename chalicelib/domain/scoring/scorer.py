@@ -414,6 +414,8 @@ def _matches(rule: RulePlan, state: LeadScoreState, event: TrackingEvent, facts:
         return False
     if rule.form_kind is not None and event.form_kind not in rule.form_kind:
         return False
+    if rule.topic is not None and facts.topic not in rule.topic:
+        return False
     if rule.properties is not None:
         properties = event.properties or {}
         for key, expected in rule.properties.items():

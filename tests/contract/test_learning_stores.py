@@ -1,0 +1,110 @@
+"""The outcome and model-version stores: one contract, in memory and on DynamoDB (moto)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from chalicelib.adapters.learning import MemoryModelStore, MemoryOutcomeStore, StoredModel
+from chalicelib.domain.outcomes import DealOutcome
+from tests.support import DAY, T0
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def stores(request) -> Iterator[tuple[object, object]]:
+    if request.param == "memory":
+        yield MemoryOutcomeStore(), MemoryModelStore()
+        return
+    from moto import mock_aws
+
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="eu-west-1"
+    )
+    with mock_aws():
+        import boto3
+
+        from chalicelib.adapters.learning import DynamoModelStore, DynamoOutcomeStore
+        from infra.definitions import dynamodb_tables, table_names
+
+        client = boto3.client("dynamodb", region_name="eu-west-1")
+        for kwargs in dynamodb_tables("test"):
+            client.create_table(**kwargs)
+        leads = table_names("test")["leads"]
+        yield DynamoOutcomeStore(client, leads), DynamoModelStore(client, leads)
+
+
+def deal(lead_id: str, outcome: str, closed_at: float, amount: float | None = None) -> DealOutcome:
+    return DealOutcome(lead_id, outcome, closed_at, recorded_at=T0, amount=amount, source="crm")
+
+
+def test_an_outcome_is_recorded_once_per_lead_outcome_and_close_time(stores) -> None:
+    outcomes, _ = stores
+    assert outcomes.record(deal("L1", "won", T0, 1200.5)) is True
+    assert outcomes.record(deal("L1", "won", T0, 1200.5)) is False
+    assert outcomes.record(deal("L1", "lost", T0)) is True
+    assert outcomes.record(deal("L1", "won", T0 + 60)) is True
+    assert len(outcomes.between(T0 - DAY, T0 + DAY)) == 3
+
+
+def test_outcomes_are_read_by_period_across_months_oldest_first(stores) -> None:
+    outcomes, _ = stores
+    for index, day in enumerate((-70, -40, -10, -1, 5)):
+        outcomes.record(deal(f"L{index}", "won" if index % 2 else "lost", T0 + day * DAY))
+    found = outcomes.between(T0 - 45 * DAY, T0)
+    assert [o.lead_id for o in found] == ["L1", "L2", "L3"]
+    assert found[0] == deal("L1", "won", T0 - 40 * DAY)
+    assert [o.lead_id for o in outcomes.between(T0 - 100 * DAY, T0 + 100 * DAY)] == [
+        "L0",
+        "L1",
+        "L2",
+        "L3",
+        "L4",
+    ]
+
+
+def test_the_amount_and_source_survive_the_round_trip(stores) -> None:
+    outcomes, _ = stores
+    outcomes.record(deal("L9", "won", T0, 9999.99))
+    (found,) = outcomes.between(T0, T0)
+    assert found.amount == pytest.approx(9999.99)
+    assert found.source == "crm"
+
+
+def version(name: str, text: str = "version: x") -> StoredModel:
+    return StoredModel(version=name, text=text, source="upload", created_at=T0, created_by="me")
+
+
+def test_a_model_version_is_stored_once_and_read_back_as_sent(stores) -> None:
+    _, models = stores
+    assert models.put_version(version("2026.12.1", "version: '2026.12.1'\n# nl: zin")) is True
+    assert models.put_version(version("2026.12.1", "other")) is False
+    stored = models.get_version("2026.12.1")
+    assert stored.text == "version: '2026.12.1'\n# nl: zin"
+    assert (stored.source, stored.created_by, stored.promoted_at) == ("upload", "me", None)
+    assert models.get_version("nope") is None
+
+
+def test_promotion_records_who_and_when_and_rolling_back_is_promoting_again(stores) -> None:
+    _, models = stores
+    assert models.active() is None
+    models.put_version(version("v1"))
+    models.put_version(version("v2"))
+    assert models.promote("v2", "anna", T0) is True
+    assert models.active().version == "v2"
+    assert models.promote("v1", "bram", T0 + 60) is True
+    active = models.active()
+    assert (active.version, active.promoted_by, active.promoted_at) == ("v1", "bram", T0 + 60)
+    listed = {m.version: m for m in models.versions()}
+    assert [m.version for m in models.versions()] == ["v1", "v2"]
+    assert (listed["v2"].promoted_by, listed["v2"].promoted_at) == ("anna", T0)
+
+
+def test_promoting_an_unknown_version_changes_nothing(stores) -> None:
+    _, models = stores
+    models.put_version(version("v1"))
+    models.promote("v1", "anna", T0)
+    assert models.promote("v9", "bram", T0 + 1) is False
+    assert models.active().version == "v1"
+    assert models.get_version("v9") is None
