@@ -19,6 +19,7 @@ Ctrl-C stops all of it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import mimetypes
 import os
@@ -406,11 +407,17 @@ def format_notification(body: str, api_url: str = "") -> str:
     return "\n".join([rule, header, "", email_text(message, lead_url), rule])
 
 
-class SalesInbox(threading.Thread):
-    def __init__(self, queue_url: str, api_url: str = "") -> None:
-        super().__init__(name="sales-inbox", daemon=True)
+class QueuePrinter(threading.Thread):
+    """Prints each message an SQS queue receives, then deletes it (the local inboxes).
+
+    ``render`` turns a message body into the text to print. Left in the queue a message
+    would print twice; the people's own tools read their own subscriptions.
+    """
+
+    def __init__(self, name: str, queue_url: str, render: Callable[[str], str]) -> None:
+        super().__init__(name=name, daemon=True)
         self.queue_url = queue_url
-        self.api_url = api_url
+        self.render = render
         self.stopping = threading.Event()
 
     def stop(self) -> None:
@@ -431,9 +438,8 @@ class SalesInbox(threading.Thread):
                 self.stopping.wait(0.5)
             for message in answer.get("Messages", []):
                 # One write, newline included: no other thread's line lands inside a block.
-                sys.stdout.write(format_notification(message["Body"], self.api_url) + "\n")
+                sys.stdout.write(self.render(message["Body"]) + "\n")
                 sys.stdout.flush()
-                # Left in the queue would print twice; sales tools read their own subscriptions.
                 sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
 
 
@@ -458,35 +464,6 @@ def format_lifecycle_event(body: str) -> str:
     }
     what = facts.get(str(event.get("detail-type")), "")
     return f"[lifecycle] {event.get('detail-type')}: lead {d.get('lead_id')} {what}".rstrip()
-
-
-class LifecycleInbox(threading.Thread):
-    """Prints what the local rule delivers from the lifecycle bus to its SQS queue."""
-
-    def __init__(self, queue_url: str) -> None:
-        super().__init__(name="lifecycle-inbox", daemon=True)
-        self.queue_url = queue_url
-        self.stopping = threading.Event()
-
-    def stop(self) -> None:
-        self.stopping.set()
-
-    def run(self) -> None:
-        import boto3
-
-        sqs = boto3.client("sqs", region_name=REGION)
-        while not self.stopping.is_set():
-            try:
-                answer = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10)
-            except Exception:
-                self.stopping.wait(1.0)
-                continue
-            if not answer.get("Messages"):
-                self.stopping.wait(0.5)
-            for message in answer.get("Messages", []):
-                sys.stdout.write(format_lifecycle_event(message["Body"]) + "\n")
-                sys.stdout.flush()
-                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
 
 
 class QuietSweeper(threading.Thread):
@@ -605,8 +582,14 @@ class LocalStack:
                 resources["NOTIFY_HOT_LEADS_FAILURE_URL"],
                 batch_size=50,
             ),
-            SalesInbox(resources["SALES_INBOX_URL"], self.api_url),
-            LifecycleInbox(resources["LIFECYCLE_INBOX_URL"]),
+            QueuePrinter(
+                "sales-inbox",
+                resources["SALES_INBOX_URL"],
+                functools.partial(format_notification, api_url=self.api_url),
+            ),
+            QueuePrinter(
+                "lifecycle-inbox", resources["LIFECYCLE_INBOX_URL"], format_lifecycle_event
+            ),
             QuietSweeper(
                 application.sweep_quiet_leads, float(os.environ.get("QUIET_SWEEP_SECONDS", "60"))
             ),
