@@ -136,7 +136,7 @@ def test_a_salesperson_sees_a_new_hot_lead_appear_opens_it_reads_why_and_records
     # Given a salesperson looking at the hot leads (in English)
     page = console("sales", locale="en-GB")
     sql_list = page.locator("table.leads[data-stage=sql]")
-    sql_list.wait_for()
+    page.locator("table.leads[data-stage=sql][aria-busy=false]").wait_for()
     name = f"Hot{uuid.uuid4().hex[:6]}"
     # When a director reads, clicks through, checks pricing and downloads the report
     lead_id = hot_lead(local_stack, name)

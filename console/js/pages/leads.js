@@ -124,7 +124,7 @@ class LeadList {
     this.body = h("tbody");
     this.table = h(
       "table",
-      {class: "leads", "aria-labelledby": titleId, dataset: {stage}},
+      {class: "leads", "aria-labelledby": titleId, "aria-busy": "true", dataset: {stage}},
       h(
         "thead",
         {},
@@ -153,6 +153,9 @@ class LeadList {
       this.draw();
     } catch (failure) {
       fill(this.status, problem(failure));
+    } finally {
+      // Assistive technology (and the tests) know when the first page is in.
+      this.table.setAttribute("aria-busy", "false");
     }
   }
 
