@@ -72,6 +72,19 @@ def _is_condition_failure(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
+def put_if_absent(client: DynamoDBClient, table: str, values: Mapping[str, Any]) -> bool:
+    """Write an item only if its key is new: True when written, False when it existed."""
+    try:
+        client.put_item(
+            TableName=table, Item=to_item(values), ConditionExpression="attribute_not_exists(pk)"
+        )
+    except ClientError as error:
+        if _is_condition_failure(error):
+            return False
+        raise
+    return True
+
+
 def _batch_write(client: DynamoDBClient, table: str, requests: list[dict[str, Any]]) -> None:
     """BatchWriteItem in chunks of 25, re-sending unprocessed items with backoff."""
     for start in range(0, len(requests), _BATCH_WRITE):
@@ -243,18 +256,10 @@ class DynamoLeadStore:
 
     def claim_email(self, email: str, lead_id: str) -> str:
         """Make ``lead_id`` the owner of ``email`` unless another lead owns it; the owner."""
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=to_item({"pk": f"EMAIL#{email.lower()}", "sk": "LEAD", "lead_id": lead_id}),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as error:
-            if not _is_condition_failure(error):
-                raise
-            owner = self.lead_id_by_email(email)
-            return owner or lead_id
-        return lead_id
+        claim = {"pk": f"EMAIL#{email.lower()}", "sk": "LEAD", "lead_id": lead_id}
+        if put_if_absent(self._client, self._table, claim):
+            return lead_id
+        return self.lead_id_by_email(email) or lead_id
 
     @staticmethod
     def _profile_values(profile: Mapping[str, Any]) -> dict[str, Any]:
@@ -767,7 +772,10 @@ class DynamoEventStore:
 
     def item(self, event: TrackingEvent) -> dict[str, Any]:
         """The event as a DynamoDB item, expiring after the retention period."""
-        return to_item(event_to_item(event, int(event.occurred_at + self._retention_seconds)))
+        return to_item(self._values(event))
+
+    def _values(self, event: TrackingEvent) -> dict[str, Any]:
+        return event_to_item(event, int(event.occurred_at + self._retention_seconds))
 
     def put_events(self, events: Sequence[TrackingEvent]) -> None:
         if len(events) == 1:
@@ -790,17 +798,7 @@ class DynamoEventStore:
         }
 
     def put_event_if_absent(self, event: TrackingEvent) -> bool:
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=self.item(event),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as error:
-            if _is_condition_failure(error):
-                return False
-            raise
-        return True
+        return put_if_absent(self._client, self._table, self._values(event))
 
     def timeline(self, lead_id: str, limit: int) -> list[TrackingEvent]:
         answer = self._client.query(

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters.attributes import from_item, to_item
+from chalicelib.adapters.dynamodb import put_if_absent
 from chalicelib.domain.clock import iso
 from chalicelib.domain.outcomes import DealOutcome, month_of, months_between
 
@@ -113,17 +114,7 @@ class DynamoOutcomeStore:
         self._table = table
 
     def record(self, outcome: DealOutcome) -> bool:
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=to_item(_outcome_item(outcome)),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return put_if_absent(self._client, self._table, _outcome_item(outcome))
 
     def between(self, first: float, last: float) -> list[DealOutcome]:
         found = []
@@ -254,17 +245,7 @@ class DynamoModelStore:
         self._table = table
 
     def put_version(self, model: StoredModel) -> bool:
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=to_item(_model_item(model)),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return put_if_absent(self._client, self._table, _model_item(model))
 
     def get_version(self, version: str) -> StoredModel | None:
         answer = self._client.get_item(
