@@ -30,6 +30,17 @@ class InvalidInput(TrechterError):
         super().__init__(message or f"Invalid input: {names}")
 
 
+class InvalidCursor(InvalidInput, ValueError):
+    """A page cursor this API did not issue (forged, altered, or another list's).
+
+    Raised by the stores that read cursors: to services a cursor is an opaque string.
+    Also a ``ValueError``, as the cursor readers raised before it existed.
+    """
+
+    def __init__(self, message: str = "not a cursor this API returned") -> None:
+        super().__init__([FieldError("cursor", message)], message)
+
+
 class MalformedBody(TrechterError):
     """The body cannot be read at all (not JSON, not form-encoded, wrong type)."""
 
