@@ -36,6 +36,7 @@ from chalicelib.adapters.items import (
     ledger_sk,
     may_go_quiet,
     merge_list_pages,
+    personal_data,
     quiet_pk,
     score_list_pk,
     shards_to_read,
@@ -51,6 +52,7 @@ from chalicelib.adapters.ports import (
     CompanyRecord,
     LeadPage,
     LeadRecord,
+    PersonalData,
     QuarantinedItem,
     ScoringCommit,
     VersionConflict,
@@ -745,6 +747,9 @@ class DynamoLeadStore:
 
     def export_items(self, lead_id: str) -> list[dict[str, Any]]:
         return list(self._query_partition(lead_pk(lead_id)))
+
+    def personal_data(self, lead_id: str) -> PersonalData:
+        return personal_data(self.export_items(lead_id))
 
 
 def _company(domain: str, values: Mapping[str, Any] | None) -> CompanyRecord:

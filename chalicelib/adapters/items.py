@@ -10,8 +10,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.adapters.ports import AuditRecord, LeadRecord
+from chalicelib.adapters.ports import AuditRecord, LeadRecord, PersonalData
 from chalicelib.domain.clock import iso
+from chalicelib.domain.errors import InvalidCursor
 from chalicelib.domain.events import MachineLabel, MachineVerdict, TrackingEvent
 from chalicelib.domain.lead import PROFILE_FIELDS, Consent, Lead, Stage
 from chalicelib.domain.scoring.state import LeadScoreState
@@ -107,20 +108,20 @@ def encode_list_cursor(position: ListPosition) -> str | None:
 
 
 def decode_list_cursor(cursor: str) -> ListPosition:
-    """A list cursor back into its position; ValueError if this API did not issue it.
+    """A list cursor back into its position; ``InvalidCursor`` if this API did not issue it.
 
     Cursors issued before the lists were sharded (a last key with ``stage_sk``) still work.
     """
     key = decode_cursor(cursor)
     after = key.get("stage_sk", {}).get("S")
     if not isinstance(after, str) or not _STAGE_SK.match(after):
-        raise ValueError("not a cursor this API returned")
+        raise InvalidCursor()
     mask_text = key.get("done", {}).get("N", "0")
     if not isinstance(mask_text, str) or not mask_text.isdigit():
-        raise ValueError("not a cursor this API returned")
+        raise InvalidCursor()
     mask = int(mask_text)
     if mask >= 1 << (LEGACY_SHARD + 1):
-        raise ValueError("not a cursor this API returned")
+        raise InvalidCursor()
     return ListPosition(after, frozenset(s for s in range(LEGACY_SHARD + 1) if mask >> s & 1))
 
 
@@ -347,14 +348,34 @@ def encode_cursor(key: Mapping[str, Any] | None) -> str | None:
 
 
 def decode_cursor(cursor: str) -> dict[str, Any]:
-    """A page cursor back into DynamoDB's start key; ValueError if it was tampered with."""
+    """A page cursor back into DynamoDB's start key; ``InvalidCursor`` if tampered with."""
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (ValueError, TypeError):
-        raise ValueError("not a cursor this API returned") from None
+        raise InvalidCursor() from None
     if not isinstance(key, dict) or not all(isinstance(v, dict) for v in key.values()):
-        raise ValueError("not a cursor this API returned")
+        raise InvalidCursor()
     return key
+
+
+def personal_data(items: Iterable[Mapping[str, Any]]) -> PersonalData:
+    """A lead partition's items (``export_items``) as the export shows them."""
+    items = list(items)
+    profile = next((i for i in items if i.get("sk") == PROFILE_SK), {})
+    lead = {k: v for k, v in profile.items() if k not in ("pk", "sk", "scoring_state")}
+    if isinstance(lead.get("reasons"), str):
+        lead["reasons"] = json.loads(lead["reasons"])
+    return PersonalData(
+        profile=lead,
+        identities=sorted(
+            str(i["anonymous_id"]) for i in items if str(i.get("sk", "")).startswith("ALIAS#")
+        ),
+        announcements=[
+            {k: v for k, v in i.items() if k != "pk"}
+            for i in items
+            if str(i.get("sk", "")).startswith("ANNOUNCE#")
+        ],
+    )
 
 
 def audit_record(values: Mapping[str, Any]) -> AuditRecord:

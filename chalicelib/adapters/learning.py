@@ -16,36 +16,36 @@ Each store has an in-memory twin with the same contract (``tests/contract``).
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters.attributes import from_item, to_item
 from chalicelib.adapters.dynamodb import put_if_absent
+from chalicelib.adapters.ports import ActiveModel, ModelStore, OutcomeStore, StoredModel
 from chalicelib.domain.clock import iso
 from chalicelib.domain.outcomes import DealOutcome, month_of, months_between
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
+__all__ = [  # the ports lived here before they moved to ports.py: still importable from here
+    "ActiveModel",
+    "DynamoModelStore",
+    "DynamoOutcomeStore",
+    "MemoryModelStore",
+    "MemoryOutcomeStore",
+    "ModelStore",
+    "OutcomeStore",
+    "StoredModel",
+]
+
 MODELS_PK = "MODELS"
 ACTIVE_SK = "ACTIVE"
 
 
 # -- outcomes ----------------------------------------------------------------------------
-
-
-class OutcomeStore(Protocol):
-    """Closed deals by the month they closed."""
-
-    def record(self, outcome: DealOutcome) -> bool:
-        """Store the outcome; False when this (lead, outcome, closed_at) was stored before."""
-        ...
-
-    def between(self, first: float, last: float) -> list[DealOutcome]:
-        """Outcomes closed in [first, last], oldest first."""
-        ...
 
 
 def _outcome_key(outcome: DealOutcome) -> tuple[str, str]:
@@ -138,46 +138,6 @@ class DynamoOutcomeStore:
 
 
 # -- model versions ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class StoredModel:
-    """One uploaded model version; ``text`` is the model as it was sent."""
-
-    version: str
-    text: str
-    source: str
-    created_at: float
-    created_by: str | None = None
-    promoted_at: float | None = None
-    promoted_by: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ActiveModel:
-    version: str
-    promoted_at: float
-    promoted_by: str
-
-
-class ModelStore(Protocol):
-    """Scoring model versions and which one is active."""
-
-    def put_version(self, model: StoredModel) -> bool:
-        """Store a new version; False (and nothing written) when the version exists."""
-        ...
-
-    def get_version(self, version: str) -> StoredModel | None: ...
-
-    def versions(self) -> list[StoredModel]:
-        """Every version, sorted by its version text."""
-        ...
-
-    def active(self) -> ActiveModel | None: ...
-
-    def promote(self, version: str, by: str, now: float) -> bool:
-        """Make ``version`` the active model; False when there is no such version."""
-        ...
 
 
 def _model_item(model: StoredModel) -> dict[str, Any]:

@@ -38,6 +38,7 @@ from chalicelib.adapters.items import (
     ledger_sk,
     may_go_quiet,
     merge_list_pages,
+    personal_data,
     quiet_pk,
     score_list_pk,
     shards_to_read,
@@ -53,6 +54,7 @@ from chalicelib.adapters.ports import (
     CompanyRecord,
     LeadPage,
     LeadRecord,
+    PersonalData,
     QuarantinedItem,
     ScoringCommit,
     VersionConflict,
@@ -586,6 +588,9 @@ class MemoryLeadStore:
 
     def export_items(self, lead_id: str) -> list[dict[str, Any]]:
         return self.table.query(lead_pk(lead_id))
+
+    def personal_data(self, lead_id: str) -> PersonalData:
+        return personal_data(self.export_items(lead_id))
 
     def audit_log(self) -> list[dict[str, Any]]:
         return [

@@ -6,7 +6,7 @@ memory (``memory.py``), held to the same contract by ``tests/contract``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -14,8 +14,10 @@ from chalicelib.domain.access import Principal
 from chalicelib.domain.events import TrackingEvent
 from chalicelib.domain.lead import Lead
 from chalicelib.domain.lifecycle_events import LifecycleEvent
+from chalicelib.domain.outcomes import DealOutcome
 from chalicelib.domain.scoring.scorer import LedgerEntry
 from chalicelib.domain.scoring.state import CompanyState, LeadScoreState
+from chalicelib.domain.stream import Delivery
 
 
 class VersionConflict(Exception):
@@ -81,10 +83,33 @@ class ScoringCommit:
     now: float = 0.0
 
 
+def funnel_partition(lead_id: str) -> str:
+    """The funnel-counter partition a lead's counts go to (``ScoringCommit.funnel_pk``,
+    ``LeadStore.add_funnel_counts``): an opaque name to services; the stores' item
+    module (``items.funnel_pk``) defines it, so counters can be resharded there alone."""
+    from chalicelib.adapters.items import funnel_pk, funnel_shard  # items imports this module
+
+    return funnel_pk(funnel_shard(lead_id))
+
+
 @dataclass(frozen=True, slots=True)
 class LeadPage:
     items: list[LeadRecord]
     next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalData:
+    """What the leads table holds about one person, as an export shows it.
+
+    ``profile``: the profile as stored, without keys or score state (``reasons`` as a
+    list); ``identities``: every anonymous id that ever pointed at the lead, sorted;
+    ``announcements``: each hand-over to sales, as recorded (its ``sk`` names it).
+    """
+
+    profile: dict[str, Any]
+    identities: list[str]
+    announcements: list[dict[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +196,10 @@ class LeadStore(Protocol):
 
     def export_items(self, lead_id: str) -> list[dict[str, Any]]: ...
 
+    def personal_data(self, lead_id: str) -> PersonalData:
+        """What the leads table holds about the person, for an export (art. 15/20)."""
+        ...
+
 
 class EventStore(Protocol):
     """The events table: the append-only timeline that feeds the scorer."""
@@ -216,6 +245,23 @@ class Quarantine(Protocol):
 
     def delete(self, ref: str) -> None:
         """Let go of one item (nothing when it is gone already)."""
+        ...
+
+
+#: Reads one held events-stream record again (the console's re-drive): its position and
+#: event, or why it is still poison. ``adapters.streams.event_delivery`` on AWS and locally.
+EventRecordReader = Callable[[Mapping[str, Any], float], Delivery[TrackingEvent]]
+
+
+class ParameterMissing(LookupError):
+    """No parameter by this name (yet)."""
+
+
+class Parameters(Protocol):
+    """Secret parameters by name (SSM Parameter Store: ``adapters/parameters.py``)."""
+
+    def get(self, name: str) -> str:
+        """The parameter's value; raises ``ParameterMissing`` when there is none."""
         ...
 
 
@@ -317,3 +363,58 @@ class QuietLeads(Protocol):
     def engaged_on(self, day: str) -> list[str]: ...
 
     def mark_quiet(self, lead_id: str, engaged_before: float, now: float) -> bool: ...
+
+
+# -- adaptive scoring: closed deals and model versions (DynamoDB/memory: learning.py) -----
+
+
+class OutcomeStore(Protocol):
+    """Closed deals by the month they closed."""
+
+    def record(self, outcome: DealOutcome) -> bool:
+        """Store the outcome; False when this (lead, outcome, closed_at) was stored before."""
+        ...
+
+    def between(self, first: float, last: float) -> list[DealOutcome]:
+        """Outcomes closed in [first, last], oldest first."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredModel:
+    """One uploaded model version; ``text`` is the model as it was sent."""
+
+    version: str
+    text: str
+    source: str
+    created_at: float
+    created_by: str | None = None
+    promoted_at: float | None = None
+    promoted_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveModel:
+    version: str
+    promoted_at: float
+    promoted_by: str
+
+
+class ModelStore(Protocol):
+    """Scoring model versions and which one is active."""
+
+    def put_version(self, model: StoredModel) -> bool:
+        """Store a new version; False (and nothing written) when the version exists."""
+        ...
+
+    def get_version(self, version: str) -> StoredModel | None: ...
+
+    def versions(self) -> list[StoredModel]:
+        """Every version, sorted by its version text."""
+        ...
+
+    def active(self) -> ActiveModel | None: ...
+
+    def promote(self, version: str, by: str, now: float) -> bool:
+        """Make ``version`` the active model; False when there is no such version."""
+        ...

@@ -1,27 +1,162 @@
-"""Stream records to domain values: the one place that knows a leads-stream record's shape."""
+"""Stream records to domain values: the one place that knows a stream record's shape.
+
+Three readers: the scorer reads the events stream (``event_deliveries``), the notifier
+(``qualifications``) and the lifecycle publisher (``lead_changes``) the leads stream.
+Each record becomes its position and a domain value, or a poison delivery with the
+reason the quarantine keeps: decoding never raises, so one bad record never fails a batch.
+"""
 
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.adapters.attributes import from_item
-from chalicelib.adapters.items import PROFILE_SK, decode_state, stream_position
-from chalicelib.domain.lead import PROFILE_FIELDS
+from chalicelib.adapters.items import PROFILE_SK, decode_state, event_from_item, stream_position
+from chalicelib.domain.events import TrackingEvent
+from chalicelib.domain.lead import PROFILE_FIELDS, Stage
 from chalicelib.domain.lifecycle_events import LeadChange, LeadSnapshot
+from chalicelib.domain.scoring.state import LeadScoreState
+from chalicelib.domain.stream import (
+    CONTACT_FIELDS,
+    Delivery,
+    Qualification,
+    StreamChange,
+    StreamPosition,
+)
+
+__all__ = [
+    "StreamChange",  # re-exported: it lived here before it moved to the domain
+    "event_deliveries",
+    "event_delivery",
+    "lead_change",
+    "lead_changes",
+    "qualification",
+    "qualifications",
+]
+
+_CORRUPT = (KeyError, ValueError, TypeError, AttributeError, zlib.error)
 
 
-@dataclass(frozen=True, slots=True)
-class StreamChange:
-    """One leads-stream record: its position, and the lead change it holds (or why not)."""
+class PoisonRecord(ValueError):
+    """A stream record that can never be applied (corrupt or foreign item)."""
 
-    sequence: str
-    lag_seconds: float
-    change: LeadChange | None
-    problem: str | None = None
-    record: Mapping[str, Any] | None = None
+
+def position(record: Mapping[str, Any], now: float) -> StreamPosition:
+    """A record's sequence number and how long it waited (seconds before ``now``)."""
+    sequence, lag = stream_position(record, now)
+    return StreamPosition(sequence, lag)
+
+
+# -- events stream: the scorer ----------------------------------------------------------
+
+
+def event_deliveries(
+    records: Sequence[Mapping[str, Any]], now: float
+) -> list[Delivery[TrackingEvent]]:
+    """Decode Lambda's DynamoDB stream records of the events table, in stream order."""
+    return [event_delivery(record, now) for record in records]
+
+
+def event_delivery(record: Mapping[str, Any], now: float) -> Delivery[TrackingEvent]:
+    """One events-stream record: its event; nothing for a removal (TTL expiry, a move);
+    poison, with the reason, for an item that is not an event Trechter wrote."""
+    at = position(record, now)
+    try:
+        return Delivery(at, event_of(record))
+    except PoisonRecord as error:
+        return Delivery(at, None, str(error), dict(record))
+
+
+def event_of(record: Mapping[str, Any]) -> TrackingEvent | None:
+    """A Lambda stream record to an event; None for removals (TTL expiry, moves).
+
+    Raises
+    ------
+    PoisonRecord
+        the item is not an event Trechter wrote.
+    """
+    if record.get("eventName") == "REMOVE":
+        return None
+    try:
+        image = record["dynamodb"]["NewImage"]
+        values = from_item(image)
+        if not str(values.get("sk", "")).startswith("EVENT#"):
+            raise PoisonRecord(f"not an event item (sk={values.get('sk')!r})")
+        return event_from_item(values)
+    except PoisonRecord:
+        raise
+    except _CORRUPT as error:
+        raise PoisonRecord(f"corrupt event record: {type(error).__name__}: {error}") from None
+
+
+# -- leads stream: the notifier ---------------------------------------------------------
+
+
+def qualifications(
+    records: Sequence[Mapping[str, Any]], now: float
+) -> list[Delivery[Qualification]]:
+    """Decode Lambda's DynamoDB stream records of the leads table for the hand-over.
+
+    A record carries a qualification when a lead profile enters ``sql`` (or qualifies
+    again); any other record carries nothing; an unreadable one is poison.
+    """
+    deliveries: list[Delivery[Qualification]] = []
+    for record in records:
+        at = position(record, now)
+        try:
+            found = qualification(record)
+        except _CORRUPT as error:
+            deliveries.append(Delivery(at, None, f"corrupt lead record: {error}", dict(record)))
+            continue
+        deliveries.append(Delivery(at, found))
+    return deliveries
+
+
+def qualification(record: Mapping[str, Any]) -> Qualification | None:
+    """The qualification of this record if it is a lead entering SQL, else None.
+
+    Raises
+    ------
+    ValueError
+        the record is corrupt.
+    """
+    if record.get("eventName") not in ("INSERT", "MODIFY"):
+        return None
+    images = record["dynamodb"]
+    keys = from_item(images["Keys"])
+    if keys.get("sk") != PROFILE_SK:
+        return None
+    new = from_item(images.get("NewImage", {}))
+    old = from_item(images.get("OldImage", {})) if images.get("OldImage") else {}
+    if new.get("stage") != Stage.SQL:
+        return None
+    number = int(new.get("qualifications") or 0)
+    if number < 1:
+        raise ValueError("lead in sql without a qualification number")
+    if old.get("stage") == Stage.SQL and int(old.get("qualifications") or 0) == number:
+        return None
+    raw_state = new.get("scoring_state")
+    reasons = json.loads(new.get("reasons") or "[]")
+    updated_at = new.get("updated_at")
+    return Qualification(
+        lead_id=str(new["lead_id"]),
+        number=number,
+        state=decode_state(raw_state) if raw_state else LeadScoreState(),
+        contact={name: new.get(name) for name in CONTACT_FIELDS},
+        score=int(new.get("score") or 0),
+        fit_score=int(new.get("fit_score") or 0),
+        engagement_score=int(new.get("engagement_score") or 0),
+        reasons=reasons,
+        recommended_channel=new.get("recommended_channel") or None,
+        channel_reason=new.get("channel_reason"),
+        updated_at=float(updated_at) if updated_at else None,
+    )
+
+
+# -- leads stream: the lifecycle publisher ----------------------------------------------
 
 
 def lead_changes(records: Sequence[Mapping[str, Any]], now: float) -> list[StreamChange]:

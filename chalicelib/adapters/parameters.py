@@ -1,0 +1,25 @@
+"""Secret parameters from SSM Parameter Store (API keys, signing secrets, write keys)."""
+
+from __future__ import annotations
+
+from chalicelib.adapters.ports import ParameterMissing
+
+
+class SsmParameters:
+    """``Parameters`` on SSM: SecureStrings, decrypted; the client is made at first read."""
+
+    def __init__(self, region: str) -> None:
+        self._region = region
+
+    def get(self, name: str) -> str:
+        from botocore.exceptions import ClientError
+
+        from chalicelib.adapters.aws import ssm_client
+
+        try:
+            answer = ssm_client(self._region).get_parameter(Name=name, WithDecryption=True)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ParameterNotFound":
+                raise ParameterMissing(name) from None
+            raise
+        return str(answer["Parameter"].get("Value", ""))

@@ -1,0 +1,33 @@
+"""``personal_data``: what an export shows, read by the store (no item keys in services)."""
+
+from __future__ import annotations
+
+from tests.contract.test_store_contract import commit_for, lead, stores  # noqa: F401
+from tests.support import T0
+
+
+def test_personal_data_is_the_profile_the_browsers_and_the_hand_overs_without_keys(stores):  # noqa: F811
+    leads, _ = stores
+    leads.create_lead(lead())
+    leads.link_anonymous_id("aid-b-2", "L1", replace=True)
+    leads.link_anonymous_id("aid-a-1", "L1", replace=True)
+    leads.commit_scoring(commit_for("L1", 0, score=70, stage="sql"))
+    claim = leads.claim_announcement("L1", 1, T0, 60.0)
+    assert claim.granted
+    leads.mark_announced("L1", 1, "msg-1", T0)
+
+    held = leads.personal_data("L1")
+
+    assert held.profile["lead_id"] == "L1" and held.profile["email"] == "jan@acme.nl"
+    assert not {"pk", "sk", "scoring_state"} & set(held.profile)
+    assert isinstance(held.profile.get("reasons", []), list)
+    assert held.identities == ["aid-a-1", "aid-b-2"]
+    [announced] = held.announcements
+    assert announced["sk"].startswith("ANNOUNCE#") and announced["message_id"] == "msg-1"
+    assert "pk" not in announced
+
+
+def test_personal_data_of_someone_unknown_is_empty(stores):  # noqa: F811
+    leads, _ = stores
+    held = leads.personal_data("nobody")
+    assert (held.profile, held.identities, held.announcements) == ({}, [], [])
