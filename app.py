@@ -35,7 +35,7 @@ from chalicelib.api.segment import segment
 from chalicelib.domain.errors import TrechterError
 from chalicelib.observability import logger
 from chalicelib.redaction import personal_values_scope
-from chalicelib.services.container import get_services
+from chalicelib.wiring import get_services
 
 #: Resource paths whose answer is an image whatever the client's Accept header says.
 PIXEL_PATHS = frozenset({"/v1/t/p.gif", "/v1/t/o/{token}"})

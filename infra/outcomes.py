@@ -62,7 +62,7 @@ def rows_of(path: Path) -> Iterator[dict[str, Any]]:
 def send(path: Path) -> tuple[int, list[tuple[int, str]]]:
     """Apply the file through the outcome service; (applied, [(csv line, reason)])."""
     from chalicelib.schemas import OutcomesRequest
-    from chalicelib.services.container import get_services
+    from chalicelib.wiring import get_services
 
     services = get_services()
     applied, rejected = 0, []

@@ -43,8 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
     os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-1")
 
-    from chalicelib.services.container import get_services
     from chalicelib.services.rescore import RescoreProgress
+    from chalicelib.wiring import get_services
 
     services = get_services()
     print(f"model {services.active_model.current().version} on {names['leads']}", flush=True)

@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
 
     use_stage(args.stage)
     from chalicelib.domain.clock import parse_instant
-    from chalicelib.services.container import get_services
+    from chalicelib.wiring import get_services
 
     options = Options(
         out_dir=args.out,

@@ -27,7 +27,7 @@ import yaml
 
 from chalicelib.domain.clock import iso
 from chalicelib.domain.scoring.model import ScoringModel, parse_scoring_model
-from chalicelib.services.container import Services
+from chalicelib.wiring import Services
 from learner import fit
 from learner.dataset import RAW_PREFIXES, Example, examples, features, scored, split
 

@@ -17,11 +17,14 @@ from chalicelib.adapters.memory import (
     MemoryQuarantine,
     MemorySightings,
 )
+from chalicelib.adapters.streams import event_deliveries, qualifications
 from chalicelib.domain.events import MachineLabel, MachineVerdict, TrackingEvent
 from chalicelib.domain.scoring.model import ScoringModel, load_scoring_model
 from chalicelib.services.container import Services, build_services
 from chalicelib.services.context import RequestContext
 from chalicelib.services.idempotency import MemoryPersistenceLayer
+from chalicelib.services.notify import NotifyResult
+from chalicelib.services.scoring import BatchResult
 from chalicelib.settings import Settings
 
 T0 = 1_795_000_000.0  # 2026-11-18, a fixed "now" for deterministic tests
@@ -120,15 +123,23 @@ class World:
             records.append(stream_record(item, old, "MODIFY" if old else "INSERT"))
         return records
 
+    def score(self, records: list[dict[str, Any]]) -> BatchResult:
+        """The scorer's stream handler: decode the events-stream records, score them."""
+        return self.services.scoring.process(event_deliveries(records, self.clock.now))
+
+    def notify(self, records: list[dict[str, Any]]) -> NotifyResult:
+        """The notifier's stream handler: decode the leads-stream records, announce."""
+        return self.services.notifier.process(qualifications(records, self.clock.now))
+
     def pump(self, rounds: int = 5) -> None:
         """Run the stream handlers until nothing new arrives (scoring, then notification)."""
         for _ in range(rounds):
             events = self.new_event_records()
             if events:
-                self.services.scoring.process_records(events)
+                self.score(events)
             leads = self.new_lead_records()
             if leads:
-                self.services.notifier.process_records(leads)
+                self.notify(leads)
             if not events and not leads:
                 return
 

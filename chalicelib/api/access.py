@@ -17,7 +17,7 @@ from chalicelib.api.http import header
 from chalicelib.api.registry import Operation
 from chalicelib.domain.access import MACHINE, Principal, authorize
 from chalicelib.domain.errors import Forbidden, Unauthorized
-from chalicelib.services.container import Services
+from chalicelib.wiring import Services
 
 _CALLER = "trechter.caller"
 

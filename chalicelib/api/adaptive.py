@@ -22,7 +22,7 @@ from chalicelib.schemas import (
     WhatIfRequest,
     WhatIfResult,
 )
-from chalicelib.services.container import get_services
+from chalicelib.wiring import get_services
 
 adaptive = Blueprint(__name__)
 
@@ -49,7 +49,7 @@ def import_outcomes() -> dict[str, object]:
 
 
 def _version_out(stored: object) -> ModelVersionOut:
-    from chalicelib.adapters.learning import StoredModel
+    from chalicelib.adapters.ports import StoredModel
 
     assert isinstance(stored, StoredModel)
     return ModelVersionOut(

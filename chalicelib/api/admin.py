@@ -21,7 +21,7 @@ from chalicelib.api.http import json_body
 from chalicelib.api.registry import operation
 from chalicelib.domain.access import MARKETING
 from chalicelib.domain.errors import FieldError, InvalidInput
-from chalicelib.services.container import get_services
+from chalicelib.wiring import get_services
 
 admin = Blueprint(__name__)
 

@@ -17,7 +17,7 @@ from chalicelib.schemas_console import (
     RuleBook,
 )
 from chalicelib.services.console import ConsoleService, rule_book
-from chalicelib.services.container import get_services
+from chalicelib.wiring import get_services
 
 console = Blueprint(__name__)
 

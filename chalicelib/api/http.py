@@ -15,8 +15,8 @@ from chalicelib.domain.errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
-from chalicelib.services.container import get_services
 from chalicelib.services.context import RequestContext
+from chalicelib.wiring import get_services
 
 MAX_BODY_BYTES = 64 * 1024
 #: Chalice's own content-type gate answers in its own format; we check types ourselves.

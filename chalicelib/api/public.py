@@ -22,7 +22,7 @@ from chalicelib.schemas import (
     TrackerAccepted,
     TrackerBatch,
 )
-from chalicelib.services.container import get_services
+from chalicelib.wiring import get_services
 
 public = Blueprint(__name__)
 

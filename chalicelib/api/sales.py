@@ -21,7 +21,7 @@ from chalicelib.schemas import (
     TrackingLinksRequest,
     TrackingLinksResponse,
 )
-from chalicelib.services.container import get_services
+from chalicelib.wiring import get_services
 
 sales = Blueprint(__name__)
 

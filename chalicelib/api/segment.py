@@ -21,7 +21,7 @@ from chalicelib.api.registry import Param, operation
 from chalicelib.domain.errors import MalformedBody, PayloadTooLarge, UnsupportedMediaType
 from chalicelib.domain.segment import BATCH_PATHS, MAX_BATCH_BYTES, MAX_CALL_BYTES, PATH_TYPES
 from chalicelib.schemas import SegmentAccepted, SegmentCall
-from chalicelib.services.container import get_services
+from chalicelib.wiring import get_services
 
 segment = Blueprint(__name__)
 

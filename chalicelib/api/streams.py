@@ -1,4 +1,8 @@
-"""Stream handlers' bodies: hand the records to a service, report partial failures.
+"""Stream handlers' bodies: decode the records, hand their values to a service, report
+partial failures.
+
+The adapters (``chalicelib/adapters/streams.py``) turn each record into its position and
+a domain value (or a poison delivery, for the quarantine); services never see a record.
 
 Powertools' batch processor builds the ``batchItemFailures`` answer, so the
 event source mapping (ReportBatchItemFailures, bisect, bounded retries, an
@@ -13,7 +17,7 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.observability import logger, metrics
-from chalicelib.services.container import get_services
+from chalicelib.wiring import get_services
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
@@ -51,7 +55,10 @@ def _partial_response(
 
 def score_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The events stream: score every new event on its lead."""
-    result = get_services().scoring.process_records(event.get("Records", []))
+    from chalicelib.adapters.streams import event_deliveries
+
+    deliveries = event_deliveries(event.get("Records", []), time.time())
+    result = get_services().scoring.process(deliveries)
     metrics.add_metric(name="EventsScored", unit="Count", value=result.applied)
     metrics.add_metric(name="RedeliveriesSkipped", unit="Count", value=result.duplicates)
     metrics.add_metric(name="RecordsQuarantined", unit="Count", value=result.quarantined)
@@ -76,8 +83,10 @@ def notify_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
     have at most two); both are idempotent, so a record retried for one is
     harmless to the other.
     """
+    from chalicelib.adapters.streams import qualifications
+
     records = event.get("Records", [])
-    result = get_services().notifier.process_records(records)
+    result = get_services().notifier.process(qualifications(records, time.time()))
     lifecycle_failed = publish_lifecycle(records)
     metrics.add_metric(name="HotLeadsPublished", unit="Count", value=result.published)
     metrics.add_metric(name="HotLeadsLeftToNurture", unit="Count", value=result.nurtured)

@@ -20,7 +20,15 @@ from pydantic import ValidationError
 from chalicelib.adapters.ports import EventStore, LeadStore, Quarantine, Sightings
 from chalicelib.domain.clock import EventTimeError, event_time, parse_instant
 from chalicelib.domain.errors import Conflict, FieldError, Gone, InvalidInput, NotFound
-from chalicelib.domain.events import EventType, MachineVerdict, TrackingEvent
+from chalicelib.domain.events import (
+    EventType,
+    MachineVerdict,
+    TrackingEvent,
+    identity_linked_event,
+    system_event,
+    tracked_event,
+    tracker_event_id,
+)
 from chalicelib.domain.forms import FormDefinition
 from chalicelib.domain.identity import (
     IdentityOutcome,
@@ -67,11 +75,6 @@ def email_hash(email: str) -> str:
 
 def new_id() -> str:
     return uuid.uuid4().hex
-
-
-def tracker_event_id(anonymous_id: str, event_id: str) -> str:
-    """The stored id of a tracker event that names its own id: the same for every retry."""
-    return uuid.uuid5(uuid.NAMESPACE_URL, f"tracker:{anonymous_id}:{event_id}").hex
 
 
 def form_repeat_key(form_id: str, raw: Mapping[str, Any]) -> str | None:
@@ -274,13 +277,12 @@ class CaptureService:
             person.merge_from,
         )
         events = [
-            TrackingEvent(
-                event_id=new_id(),
-                lead_id=lead_id,
-                type=EventType.FORM_SUBMIT,
-                occurred_at=now,
-                received_at=now,
-                source="form",
+            tracked_event(
+                lead_id,
+                EventType.FORM_SUBMIT,
+                now,
+                now,
+                "form",
                 url=submission.page_url or "",
                 title=form.title_in("en"),
                 referrer=submission.referrer or "",
@@ -299,19 +301,8 @@ class CaptureService:
         ]
         if aid or merge_from:
             events.append(
-                TrackingEvent(
-                    event_id=new_id(),
-                    lead_id=lead_id,
-                    type=EventType.IDENTITY_LINKED,
-                    occurred_at=now,
-                    received_at=now,
-                    source="system",
-                    properties={
-                        "anonymous_id": aid,
-                        "outcome": person.outcome.value,
-                        **({"merge_from": merge_from} if merge_from else {}),
-                    },
-                    anonymous_id=aid,
+                identity_linked_event(
+                    lead_id, now, aid, person.outcome.value, merge_from=merge_from
                 )
             )
         if aid and person.switched_from:
@@ -336,14 +327,11 @@ class CaptureService:
             "text": said.joined_en,
             "text_nl": said.joined_nl,
         }
-        left = TrackingEvent(
-            event_id=new_id(),
-            lead_id=previous,
-            type=EventType.IDENTITY_LINKED,
-            occurred_at=now,
-            received_at=now,
-            source="system",
-            properties={
+        left = system_event(
+            previous,
+            EventType.IDENTITY_LINKED,
+            now,
+            {
                 "anonymous_id": aid,
                 "outcome": "shared_device_left",
                 "next_lead_id": lead_id,
@@ -489,15 +477,15 @@ class CaptureService:
                 if lead_id is None:
                     continue  # an erased person: dropped
             accepted.append(
-                TrackingEvent(
+                tracked_event(
+                    lead_id,
+                    item.type,
+                    occurred,
+                    ctx.received_at,
+                    "tracker",
                     event_id=tracker_event_id(batch.anonymous_id, item.event_id)
                     if item.event_id
-                    else new_id(),
-                    lead_id=lead_id,
-                    type=item.type,
-                    occurred_at=occurred,
-                    received_at=ctx.received_at,
-                    source="tracker",
+                    else None,
                     url=item.url or "",
                     title=item.title or "",
                     referrer=item.referrer or "",
@@ -563,13 +551,12 @@ class CaptureService:
         )
         self._events.put_events(
             [
-                TrackingEvent(
-                    event_id=new_id(),
-                    lead_id=lead_id,
-                    type=EventType.NEWSLETTER_UNSUBSCRIBE,
-                    occurred_at=occurred,
-                    received_at=ctx.received_at,
-                    source="tracker",
+                tracked_event(
+                    lead_id,
+                    EventType.NEWSLETTER_UNSUBSCRIBE,
+                    occurred,
+                    ctx.received_at,
+                    "tracker",
                     url=item.url or "",
                     properties={"consent_withdrawn": True},
                 )
@@ -606,13 +593,12 @@ class CaptureService:
         machine = classify_hit(ctx.user_agent, HitContext.PAGE, ctx.method, ctx.purpose)
         self._events.put_events(
             [
-                TrackingEvent(
-                    event_id=new_id(),
-                    lead_id=lead_id,
-                    type=EventType.PAGE_VIEW,
-                    occurred_at=ctx.received_at,
-                    received_at=ctx.received_at,
-                    source="pixel",
+                tracked_event(
+                    lead_id,
+                    EventType.PAGE_VIEW,
+                    ctx.received_at,
+                    ctx.received_at,
+                    "pixel",
                     url=item.url,
                     title=item.title or "",
                     referrer=item.referrer or "",
@@ -680,13 +666,12 @@ class CaptureService:
             return
         self._events.put_events(
             [
-                TrackingEvent(
-                    event_id=new_id(),
-                    lead_id=token.lead_id,
-                    type=event_type,
-                    occurred_at=ctx.received_at,
-                    received_at=ctx.received_at,
-                    source="email",
+                tracked_event(
+                    token.lead_id,
+                    event_type,
+                    ctx.received_at,
+                    ctx.received_at,
+                    "email",
                     url=token.target_url or "",
                     properties={
                         "personal": _is_personal(token),

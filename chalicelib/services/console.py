@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from chalicelib.adapters.ports import (
     AuditTrail,
+    EventRecordReader,
     LeadRecord,
     LeadStore,
     Quarantine,
@@ -34,7 +35,7 @@ from chalicelib.schemas_console import (
     RuleLine,
     Sentence,
 )
-from chalicelib.services.scoring import PoisonRecord, ScoringService, parse_event_record
+from chalicelib.services.scoring import ScoringService
 
 #: Sources whose records can be fed to their stream handler again once the cause is fixed.
 #: Only scoring: announcing (``stream:leads``) is the notifier's alone (the API may not
@@ -99,8 +100,10 @@ class ConsoleService:
         scoring: ScoringService,
         retention_days: int,
         clock: Callable[[], float] = time.time,
+        read_event_record: EventRecordReader | None = None,
     ) -> None:
         self._leads = leads
+        self._read_event_record = read_event_record
         self._quarantine = quarantine
         self._audit = audit
         self._scoring = scoring
@@ -220,11 +223,15 @@ class ConsoleService:
                 f"ref: a {item.source} item cannot be re-driven (held as bot traffic, its "
                 "request is gone); delete it, or ask the person to submit again"
             )
+        if self._read_event_record is None:
+            raise Conflict("ref: this deployment cannot read held stream records")
         record = item.payload if isinstance(item.payload, dict) else {}
         try:
-            parse_event_record(record)
-            failed = self._scoring.process_records([record]).failed
-        except (PoisonRecord, KeyError, ValueError, TypeError, AttributeError) as error:
+            delivery = self._read_event_record(record, self._clock())
+            if delivery.problem is not None:
+                return RedriveResult(ref=ref, outcome="rejected_again", detail=delivery.problem)
+            failed = self._scoring.process([delivery]).failed
+        except (KeyError, ValueError, TypeError, AttributeError) as error:
             return RedriveResult(ref=ref, outcome="rejected_again", detail=str(error))
         if failed:
             return RedriveResult(

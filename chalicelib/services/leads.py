@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.adapters.items import decode_list_cursor
 from chalicelib.adapters.ports import (
     AlreadyApplied,
     EventStore,
@@ -18,7 +16,14 @@ from chalicelib.adapters.ports import (
 )
 from chalicelib.domain.clock import iso
 from chalicelib.domain.errors import Conflict, FieldError, InvalidInput, NotFound
-from chalicelib.domain.events import EventType, MachineLabel, TrackingEvent
+from chalicelib.domain.events import (
+    EventType,
+    MachineLabel,
+    TrackingEvent,
+    stage_change_event,
+    system_event,
+    tracked_event,
+)
 from chalicelib.domain.followup import follow_up
 from chalicelib.domain.language import lead_language
 from chalicelib.domain.lead import Stage
@@ -51,7 +56,7 @@ from chalicelib.schemas import (
 )
 from chalicelib.services.capture import email_hash, new_id
 from chalicelib.services.models import ModelProvider, provider_of
-from chalicelib.services.scoring import funnel_counters, scoring_commit, stage_change_event
+from chalicelib.services.scoring import funnel_counters, scoring_commit
 
 TIMELINE_LENGTH = 50
 MAX_PAGE = 100
@@ -190,7 +195,8 @@ class LeadService:
         Raises
         ------
         InvalidInput
-            an unknown stage, a limit outside 1..100, a cursor this API did not issue.
+            an unknown stage, a limit outside 1..100, a cursor this API did not issue (the
+            store's ``InvalidCursor``: to this service a cursor is an opaque string).
         """
         problems = []
         if stage is not None and stage not in {s.value for s in Stage}:
@@ -199,11 +205,6 @@ class LeadService:
             )
         if limit is not None and not 1 <= limit <= MAX_PAGE:
             problems.append(FieldError("limit", f"must be between 1 and {MAX_PAGE}"))
-        if cursor is not None:
-            try:
-                decode_list_cursor(cursor)
-            except ValueError:
-                problems.append(FieldError("cursor", "not a cursor this API returned"))
         if user_id is not None and not 1 <= len(user_id) <= 200:
             problems.append(FieldError("user_id", "must be 1 to 200 characters"))
         if problems:
@@ -360,13 +361,13 @@ class LeadService:
                 if strict:
                     raise
                 state, transition = record.state.clone(), None
-            event = TrackingEvent(
+            event = tracked_event(
+                record.lead.lead_id,
+                EventType.SALES_FEEDBACK,
+                occurred_at if occurred_at is not None else now,
+                now,
+                source,
                 event_id=event_id,
-                lead_id=record.lead.lead_id,
-                type=EventType.SALES_FEEDBACK,
-                occurred_at=occurred_at if occurred_at is not None else now,
-                received_at=now,
-                source=source,
                 properties={
                     "outcome": outcome.value,
                     "note": note,
@@ -432,14 +433,12 @@ class LeadService:
         )
         self._events.put_events(
             [
-                TrackingEvent(
-                    event_id=new_id(),
-                    lead_id=record.lead.lead_id,
-                    type=EventType.CONSENT_CHANGED,
-                    occurred_at=now,
-                    received_at=now,
+                system_event(
+                    record.lead.lead_id,
+                    EventType.CONSENT_CHANGED,
+                    now,
+                    {"granted": request.granted, "text_version": request.text_version},
                     source="api",
-                    properties={"granted": request.granted, "text_version": request.text_version},
                 )
             ]
         )
@@ -466,12 +465,7 @@ class LeadService:
         """GDPR art. 15/20: everything held about the person, as JSON."""
         record = self._record(lead_id)
         now = self._clock()
-        items = self._leads.export_items(record.lead.lead_id)
-        profile = next((i for i in items if i.get("sk") == "PROFILE"), {})
-        lead = {k: v for k, v in profile.items() if k not in ("pk", "sk", "scoring_state")}
-        for name in ("reasons",):
-            if isinstance(lead.get(name), str):
-                lead[name] = json.loads(lead[name])
+        held = self._leads.personal_data(record.lead.lead_id)
         language = lead_language(self._sales_language, record.state.profile, record.state.page_lang)
         events = [
             timeline_entry(e, self._model, language).model_dump()
@@ -480,17 +474,11 @@ class LeadService:
         ledger = [e.to_dict() for e in self._leads.ledger(record.lead.lead_id)]
         self._leads.audit("exported", record.lead.lead_id, {"events": len(events)}, now)
         return LeadExport(
-            lead=_jsonable(lead),
+            lead=_jsonable(held.profile),
             events=events,
             ledger=ledger,
-            identities=sorted(
-                str(i["anonymous_id"]) for i in items if str(i.get("sk", "")).startswith("ALIAS#")
-            ),
-            announcements=[
-                _jsonable({k: v for k, v in i.items() if k not in ("pk",)})
-                for i in items
-                if str(i.get("sk", "")).startswith("ANNOUNCE#")
-            ],
+            identities=held.identities,
+            announcements=[_jsonable(a) for a in held.announcements],
             exported_at=iso(now),
             language=language,
             headings=export_headings(language),

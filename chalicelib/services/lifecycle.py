@@ -23,9 +23,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.adapters.ports import EventBus, Publications, Quarantine, QuietLeads
-from chalicelib.adapters.streams import StreamChange
 from chalicelib.domain.lifecycle_events import LifecycleEvent, Payload, lifecycle_events
 from chalicelib.domain.scoring.model import ScoringModel
+from chalicelib.domain.stream import StreamChange
 from chalicelib.observability import logger
 from chalicelib.services.models import ModelProvider, provider_of
 

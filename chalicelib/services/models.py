@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from chalicelib.adapters.learning import ModelStore, StoredModel
+from chalicelib.adapters.ports import ModelStore, StoredModel
 from chalicelib.domain.errors import Conflict, FieldError, InvalidInput, NotFound
 from chalicelib.domain.scoring.model import ScoringModel, ScoringModelError, parse_scoring_model
 from chalicelib.observability import logger

@@ -14,23 +14,19 @@ explains no approach is not announced at all (counted as ``nurtured``).
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.adapters.attributes import from_item
-from chalicelib.adapters.items import decode_state, stream_position
 from chalicelib.adapters.ports import LeadStore, Publisher, Quarantine
 from chalicelib.domain.announcement import chat_notification, email_text, subject_line
 from chalicelib.domain.clock import iso
 from chalicelib.domain.followup import FollowUp, follow_up
 from chalicelib.domain.language import lead_language
-from chalicelib.domain.lead import Stage
 from chalicelib.domain.scoring.explain import recommend_channel
 from chalicelib.domain.scoring.model import ScoringModel, load_scoring_model
-from chalicelib.domain.scoring.state import LeadScoreState
+from chalicelib.domain.stream import Delivery, Qualification
 from chalicelib.observability import logger
 from chalicelib.services.models import ModelProvider, provider_of
 
@@ -52,58 +48,30 @@ class NotifyResult:
     lag_seconds: float = 0.0
 
 
-def qualification(record: Mapping[str, Any]) -> tuple[dict[str, Any], int] | None:
-    """The new lead image and qualification number if this record is a lead entering SQL.
-
-    Raises
-    ------
-    ValueError
-        the record is corrupt.
-    """
-    if record.get("eventName") not in ("INSERT", "MODIFY"):
-        return None
-    images = record["dynamodb"]
-    keys = from_item(images["Keys"])
-    if keys.get("sk") != "PROFILE":
-        return None
-    new = from_item(images.get("NewImage", {}))
-    old = from_item(images.get("OldImage", {})) if images.get("OldImage") else {}
-    if new.get("stage") != Stage.SQL:
-        return None
-    number = int(new.get("qualifications") or 0)
-    if number < 1:
-        raise ValueError("lead in sql without a qualification number")
-    if old.get("stage") == Stage.SQL and int(old.get("qualifications") or 0) == number:
-        return None
-    return new, number
-
-
-def hot_lead_message(
-    lead: Mapping[str, Any], number: int, advice: FollowUp | None = None
-) -> dict[str, Any]:
+def hot_lead_message(found: Qualification, advice: FollowUp | None = None) -> dict[str, Any]:
     """The contract's ``lead.sales_qualified`` message (section 4), its id and ``follow_up``."""
-    reasons = json.loads(lead.get("reasons") or "[]")
+    contact = found.contact
     message = {
         "type": MESSAGE_TYPE,
         "version": 1,
-        "notification_id": f"{lead['lead_id']}:{number}",
-        "lead_id": lead["lead_id"],
-        "email": lead.get("email"),
-        "first_name": lead.get("first_name"),
-        "last_name": lead.get("last_name"),
-        "company": lead.get("company"),
-        "company_domain": lead.get("company_domain"),
-        "job_title": lead.get("job_title"),
-        "phone": lead.get("phone"),
-        "country": lead.get("country"),
-        "score": int(lead.get("score") or 0),
-        "fit_score": int(lead.get("fit_score") or 0),
-        "engagement_score": int(lead.get("engagement_score") or 0),
-        "reasons": reasons,
-        "recommended_channel": lead.get("recommended_channel") or "email",
-        "recommended_channel_reason": lead.get("channel_reason"),
-        "qualification": number,
-        "qualified_at": iso(float(lead.get("updated_at") or time.time())),
+        "notification_id": f"{found.lead_id}:{found.number}",
+        "lead_id": found.lead_id,
+        "email": contact.get("email"),
+        "first_name": contact.get("first_name"),
+        "last_name": contact.get("last_name"),
+        "company": contact.get("company"),
+        "company_domain": contact.get("company_domain"),
+        "job_title": contact.get("job_title"),
+        "phone": contact.get("phone"),
+        "country": contact.get("country"),
+        "score": found.score,
+        "fit_score": found.fit_score,
+        "engagement_score": found.engagement_score,
+        "reasons": found.reasons,
+        "recommended_channel": found.recommended_channel or "email",
+        "recommended_channel_reason": found.channel_reason,
+        "qualification": found.number,
+        "qualified_at": iso(found.updated_at or time.time()),
     }
     if advice is not None:
         message["follow_up"] = advice.to_dict()
@@ -135,36 +103,33 @@ class HotLeadNotifier:
         self._knowledge_base_name = knowledge_base_name
         self._lead_url = lead_url
 
-    def process_records(self, records: Sequence[Mapping[str, Any]]) -> NotifyResult:
+    def process(self, deliveries: Sequence[Delivery[Qualification]]) -> NotifyResult:
+        """Announce each qualification delivered; poison goes to the quarantine."""
         result = NotifyResult()
         now = self._clock()
-        for record in records:
-            sequence, lag = stream_position(record, now)
-            result.lag_seconds = max(result.lag_seconds, lag)
-            try:
-                found = qualification(record)
-            except (KeyError, ValueError, TypeError, AttributeError) as error:
-                self._quarantine.put(
-                    "stream:leads", f"corrupt lead record: {error}", dict(record), now
-                )
+        for delivery in deliveries:
+            result.lag_seconds = max(result.lag_seconds, delivery.position.lag_seconds)
+            if delivery.problem is not None:
+                self._quarantine.put("stream:leads", delivery.problem, delivery.record, now)
                 result.quarantined += 1
                 continue
+            found = delivery.value
             if found is None:
                 continue
-            advice = self.advice(found[0])
+            advice = self.advice(found)
             if not advice.explained:
                 # Seed 003: if you cannot explain why you approach someone, don't.
                 logger.info("hot lead left to nurturing: nothing it did explains an approach")
                 result.nurtured += 1
                 continue
             try:
-                published = self.announce(*found, advice=advice)
+                published = self.announce(found, advice=advice)
             except AnnouncementInProgress:
-                result.failed.append(sequence)
+                result.failed.append(delivery.position.sequence)
                 continue
             except Exception:
                 logger.exception("announcing a hot lead failed; the record will be retried")
-                result.failed.append(sequence)
+                result.failed.append(delivery.position.sequence)
                 continue
             if published:
                 result.published += 1
@@ -172,35 +137,32 @@ class HotLeadNotifier:
                 result.suppressed += 1
         return result
 
-    def advice(self, lead: Mapping[str, Any]) -> FollowUp:
-        """The follow-up advice for a lead image, in the lead's language."""
+    def advice(self, found: Qualification) -> FollowUp:
+        """The follow-up advice for a qualification, in the lead's language."""
         if self._model is None:
             self._model = load_scoring_model()
         model = provider_of(self._model).current()  # the active model, when given its provider
-        raw = lead.get("scoring_state")
-        state = decode_state(raw) if raw else LeadScoreState()
-        at = float(lead.get("updated_at") or self._clock())
+        state = found.state
+        at = found.updated_at or self._clock()
         language = lead_language(self._sales_language, state.profile, state.page_lang)
         channel, reason = recommend_channel(state, model, language)
         return follow_up(state, model, at, language, channel, reason, self._knowledge_base_name)
 
-    def announce(
-        self, lead: Mapping[str, Any], number: int, advice: FollowUp | None = None
-    ) -> bool:
-        """Publish qualification ``number`` unless it already was; True if published now.
+    def announce(self, found: Qualification, advice: FollowUp | None = None) -> bool:
+        """Publish this qualification unless it already was; True if published now.
 
         Raises
         ------
         AnnouncementInProgress
             another worker's lease is still running: the stream retries later.
         """
-        lead_id = str(lead["lead_id"])
+        lead_id, number = found.lead_id, found.number
         claim = self._leads.claim_announcement(lead_id, number, self._clock(), self._lease)
         if claim.already_published:
             return False
         if not claim.granted:
             raise AnnouncementInProgress(f"announcement {lead_id}:{number} is being published")
-        message = hot_lead_message(lead, number, advice or self.advice(lead))
+        message = hot_lead_message(found, advice or self.advice(found))
         attributes: dict[str, str | float] = {
             "type": MESSAGE_TYPE,
             "score": message["score"],

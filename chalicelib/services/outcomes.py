@@ -13,8 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from chalicelib.adapters.learning import OutcomeStore
-from chalicelib.adapters.ports import LeadStore, VersionConflict
+from chalicelib.adapters.ports import LeadStore, OutcomeStore, VersionConflict
 from chalicelib.domain.clock import parse_instant
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.lifecycle import Outcome

@@ -8,15 +8,11 @@ skipped; a concurrent writer makes the transaction fail and the lead is re-read.
 from __future__ import annotations
 
 import time
-import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
-from chalicelib.adapters.attributes import from_item
-from chalicelib.adapters.items import event_from_item, funnel_pk, funnel_shard, stream_position
 from chalicelib.adapters.ports import (
     AlreadyApplied,
     CompanyRecord,
@@ -26,8 +22,14 @@ from chalicelib.adapters.ports import (
     Quarantine,
     ScoringCommit,
     VersionConflict,
+    funnel_partition,
 )
-from chalicelib.domain.events import EventType, TrackingEvent
+from chalicelib.domain.events import (
+    EventType,
+    TrackingEvent,
+    account_signal_event,
+    stage_change_event,
+)
 from chalicelib.domain.identity import company_domain
 from chalicelib.domain.language import lead_language
 from chalicelib.domain.lead import FUNNEL_ORDER, Stage
@@ -42,16 +44,13 @@ from chalicelib.domain.scoring.scorer import (
     score_event,
 )
 from chalicelib.domain.scoring.state import CompanyState, LeadScoreState
+from chalicelib.domain.stream import Delivery
 from chalicelib.observability import logger
 from chalicelib.services.models import ModelProvider, provider_of
 
 MAX_ATTEMPTS = 6
 CHUNK = 40
 DURATION_BUCKETS = 16
-
-
-class PoisonRecord(ValueError):
-    """A stream record that can never be applied (corrupt or foreign item)."""
 
 
 @dataclass(slots=True)
@@ -159,33 +158,8 @@ def scoring_commit(
         events=list(events),
         company=company,
         funnel=funnel or {},
-        funnel_pk=funnel_pk(funnel_shard(lead_id)),
+        funnel_pk=funnel_partition(lead_id),
         now=now,
-    )
-
-
-def stage_change_event(
-    lead_id: str, transition: StageTransition, by: str | None = None
-) -> TrackingEvent:
-    """A stage change on the lead's timeline, with its reason (and who, for sales)."""
-    # Deterministic id: a retried commit writes the same timeline entry.
-    event_id = uuid.uuid5(
-        uuid.NAMESPACE_URL,
-        f"stage:{lead_id}:{transition.from_stage}:{transition.to_stage}:{transition.at}",
-    ).hex
-    return TrackingEvent(
-        event_id=event_id,
-        lead_id=lead_id,
-        type=EventType.STAGE_CHANGED,
-        occurred_at=transition.at,
-        received_at=transition.at,
-        source="sales" if by is not None else "system",
-        properties={
-            "from": transition.from_stage,
-            "to": transition.to_stage,
-            "reason": transition.reason,
-            **({"by": by} if by else {}),
-        },
     )
 
 
@@ -194,28 +168,6 @@ def _stages_between(from_stage: str, to_stage: str) -> tuple[str, ...]:
     if from_stage not in order or to_stage not in order:
         return ()
     return tuple(order[order.index(from_stage) + 1 : order.index(to_stage)])
-
-
-def parse_event_record(record: Mapping[str, Any]) -> TrackingEvent | None:
-    """A Lambda stream record to an event; None for removals (TTL expiry, moves).
-
-    Raises
-    ------
-    PoisonRecord
-        the item is not an event Trechter wrote.
-    """
-    if record.get("eventName") == "REMOVE":
-        return None
-    try:
-        image = record["dynamodb"]["NewImage"]
-        values = from_item(image)
-        if not str(values.get("sk", "")).startswith("EVENT#"):
-            raise PoisonRecord(f"not an event item (sk={values.get('sk')!r})")
-        return event_from_item(values)
-    except PoisonRecord:
-        raise
-    except (KeyError, ValueError, TypeError, AttributeError) as error:
-        raise PoisonRecord(f"corrupt event record: {type(error).__name__}: {error}") from None
 
 
 HIT_SOURCES = ("tracker", "pixel", "email")
@@ -267,29 +219,28 @@ class ScoringService:
         """The model to score with now (the active one; see services/models.py)."""
         return self._models.current()
 
-    def process_records(self, records: Sequence[Mapping[str, Any]]) -> BatchResult:
-        """Score a batch of events-stream records; returns the sequence numbers to retry.
+    def process(self, deliveries: Sequence[Delivery[TrackingEvent]]) -> BatchResult:
+        """Score a batch of the events stream's deliveries; returns the positions to retry.
 
-        The funnel's ``hits``/``machine_hits`` are counted over the batch and written once
-        per batch (one update of one shard's day item): they ride in the batch's last lead
+        Poison deliveries go to the quarantine with their reason. The funnel's
+        ``hits``/``machine_hits`` are counted over the batch and written once per batch
+        (one update of one shard's day item): they ride in the batch's last lead
         transaction, or, if that lead commits nothing, in one update of their own.
         """
         result = BatchResult()
         tally = HitTally()
         groups: dict[str, list[tuple[str, TrackingEvent]]] = {}
         now = self._clock()
-        for record in records:
-            sequence, lag = stream_position(record, now)
-            result.lag_seconds = max(result.lag_seconds, lag)
-            try:
-                event = parse_event_record(record)
-            except PoisonRecord as error:
-                self._quarantine.put("stream:events", str(error), dict(record), now)
+        for delivery in deliveries:
+            result.lag_seconds = max(result.lag_seconds, delivery.position.lag_seconds)
+            if delivery.problem is not None:
+                self._quarantine.put("stream:events", delivery.problem, delivery.record, now)
                 result.quarantined += 1
                 continue
+            event = delivery.value
             # Timeline-only events (stage changes, feedback, consent) change no score.
             if event is not None and event.type not in NEVER_SCORED:
-                groups.setdefault(event.lead_id, []).append((sequence, event))
+                groups.setdefault(event.lead_id, []).append((delivery.position.sequence, event))
         last = next(reversed(groups), None)
         for lead_id, items in groups.items():
             try:
@@ -304,7 +255,7 @@ class ScoringService:
             result.duplicates += duplicates
             result.conflicts += conflicts
         if last is not None and not tally.written:
-            self._write_hits(tally, funnel_pk(funnel_shard(last)), now)
+            self._write_hits(tally, funnel_partition(last), now)
         return result
 
     def _write_hits(self, tally: HitTally, pk: str, now: float) -> None:
@@ -474,25 +425,4 @@ class ScoringService:
     def _emit_account_signals(self, surge: AccountSurge) -> None:
         """One account_signal event per colleague, idempotent by a deterministic id."""
         for colleague in surge.lead_ids:
-            event_id = uuid.uuid5(
-                uuid.NAMESPACE_URL,
-                f"account:{surge.domain}:{surge.topic}:{surge.window}:{colleague}",
-            ).hex
-            self._events.put_event_if_absent(
-                TrackingEvent(
-                    event_id=event_id,
-                    lead_id=colleague,
-                    type=EventType.ACCOUNT_SIGNAL,
-                    occurred_at=surge.at,
-                    received_at=surge.at,
-                    source="system",
-                    properties={
-                        "domain": surge.domain,
-                        "topic": surge.topic,
-                        "readers": surge.readers,
-                        # Seed 003, 3.2: a clear senior among them means phone, else CCs.
-                        "hierarchy": surge.senior is not None,
-                        **({"senior_lead_id": surge.senior} if surge.senior else {}),
-                    },
-                )
-            )
+            self._events.put_event_if_absent(account_signal_event(surge, colleague))

@@ -1,6 +1,7 @@
 """Signing secrets and API keys: from settings locally, from SSM Parameter Store in AWS.
 
-Values are cached for a few minutes so a rotation takes effect without a deploy.
+Values are cached for a few minutes so a rotation takes effect without a deploy. The
+parameters are read through the ``Parameters`` port (SSM: ``adapters/parameters.py``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from chalicelib.adapters.ports import ParameterMissing, Parameters
 from chalicelib.settings import Settings
 
 _REFRESH_SECONDS = 300.0
@@ -46,29 +48,25 @@ class SecretSet:
         return found
 
 
-def _ssm_loader(settings: Settings, name: str) -> Callable[[], tuple[str, ...]]:
-    def load() -> tuple[str, ...]:
-        from chalicelib.adapters.aws import ssm_client
+def _loader(parameters: Parameters | None, name: str) -> Callable[[], tuple[str, ...]] | None:
+    """A loader of a comma-separated list parameter; None without a parameter name."""
+    if not name or parameters is None:
+        return None
 
-        answer = ssm_client(settings.region).get_parameter(Name=name, WithDecryption=True)
-        raw = answer["Parameter"].get("Value", "")
+    def load() -> tuple[str, ...]:
+        raw = parameters.get(name)
         return tuple(part.strip() for part in raw.split(",") if part.strip())
 
     return load
 
 
-def signing_secrets(settings: Settings) -> SecretSet:
-    loader = (
-        _ssm_loader(settings, settings.link_signing_secret_param)
-        if settings.link_signing_secret_param
-        else None
-    )
+def signing_secrets(settings: Settings, parameters: Parameters | None = None) -> SecretSet:
+    loader = _loader(parameters, settings.link_signing_secret_param)
     return SecretSet(settings.link_signing_secrets, loader)
 
 
-def api_keys(settings: Settings) -> SecretSet:
-    loader = _ssm_loader(settings, settings.api_keys_param) if settings.api_keys_param else None
-    return SecretSet(settings.api_keys, loader)
+def api_keys(settings: Settings, parameters: Parameters | None = None) -> SecretSet:
+    return SecretSet(settings.api_keys, _loader(parameters, settings.api_keys_param))
 
 
 def _optional(load: Callable[[], tuple[str, ...]]) -> Callable[[], tuple[str, ...]]:
@@ -81,10 +79,7 @@ def _optional(load: Callable[[], tuple[str, ...]]) -> Callable[[], tuple[str, ..
             return ()
         try:
             return load()
-        except Exception as error:
-            code = getattr(error, "response", {}).get("Error", {}).get("Code")
-            if code != "ParameterNotFound":
-                raise
+        except ParameterMissing:
             # Asked again only after the refresh period: an unset feature costs no SSM calls.
             missing_until = time.monotonic() + _REFRESH_SECONDS
             return ()
@@ -92,11 +87,10 @@ def _optional(load: Callable[[], tuple[str, ...]]) -> Callable[[], tuple[str, ..
     return load_if_present
 
 
-def segment_write_keys(settings: Settings) -> SecretSet:
+def segment_write_keys(settings: Settings, parameters: Parameters | None = None) -> SecretSet:
     """The write keys Segment's clients may send (``writeKey`` or HTTP Basic user).
 
     Optional: without the SSM parameter (or ``SEGMENT_WRITE_KEYS``) every call is 401.
     """
-    name = settings.segment_write_keys_param
-    loader = _optional(_ssm_loader(settings, name)) if name else None
-    return SecretSet(settings.segment_write_keys, loader)
+    load = _loader(parameters, settings.segment_write_keys_param)
+    return SecretSet(settings.segment_write_keys, _optional(load) if load else None)

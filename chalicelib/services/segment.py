@@ -19,7 +19,13 @@ from pydantic import ValidationError
 from chalicelib.adapters.ports import EventStore, LeadStore, Quarantine, Sightings
 from chalicelib.domain.clock import EventTimeError
 from chalicelib.domain.errors import FieldError, InvalidInput, TrechterError, Unauthorized
-from chalicelib.domain.events import EventType, MachineVerdict, TrackingEvent
+from chalicelib.domain.events import (
+    EventType,
+    MachineVerdict,
+    TrackingEvent,
+    identity_linked_event,
+    tracked_event,
+)
 from chalicelib.domain.identity import IdentityOutcome, decide_identity
 from chalicelib.domain.scoring.model import ScoringModel
 from chalicelib.domain.segment import (
@@ -288,13 +294,12 @@ class SegmentService:
         locale = hit.message.context.get("locale")
         hit.call.events.extend(
             [
-                TrackingEvent(
-                    event_id=new_id(),
-                    lead_id=lead_id,
-                    type=EventType.FORM_SUBMIT,
-                    occurred_at=hit.occurred,
-                    received_at=hit.received,
-                    source="segment",
+                tracked_event(
+                    lead_id,
+                    EventType.FORM_SUBMIT,
+                    hit.occurred,
+                    hit.received,
+                    "segment",
                     url=page.url,
                     title=form.title_in("en"),
                     referrer=page.referrer,
@@ -340,13 +345,12 @@ class SegmentService:
             properties["network"] = hit.network
         hit.call.events.extend(
             [
-                TrackingEvent(
-                    event_id=new_id(),
-                    lead_id=lead_id,
-                    type=kind,
-                    occurred_at=hit.occurred,
-                    received_at=hit.received,
-                    source="segment",
+                tracked_event(
+                    lead_id,
+                    kind,
+                    hit.occurred,
+                    hit.received,
+                    "segment",
                     url=page.url,
                     title=page.title,
                     referrer=page.referrer,
@@ -518,32 +522,25 @@ class SegmentService:
     def _profile_event(
         self, hit: _Hit, lead_id: str, profile: dict[str, Any] | None
     ) -> TrackingEvent:
-        return TrackingEvent(
-            event_id=new_id(),
-            lead_id=lead_id,
-            type=EventType.PROFILE_UPDATED,
-            occurred_at=hit.occurred,
-            received_at=hit.received,
-            source="segment",
+        return tracked_event(
+            lead_id,
+            EventType.PROFILE_UPDATED,
+            hit.occurred,
+            hit.received,
+            "segment",
             properties={"segment_type": hit.message.type},
             anonymous_id=hit.message.anonymousId,
             profile=profile,
         )
 
     def _linked_event(self, hit: _Hit, person: Identified) -> TrackingEvent:
-        return TrackingEvent(
-            event_id=new_id(),
-            lead_id=person.lead_id,
-            type=EventType.IDENTITY_LINKED,
-            occurred_at=hit.received,
-            received_at=hit.received,
+        return identity_linked_event(
+            person.lead_id,
+            hit.received,
+            person.anonymous_id,
+            person.outcome.value,
+            merge_from=person.merge_from,
             source="segment",
-            properties={
-                "anonymous_id": person.anonymous_id,
-                "outcome": person.outcome.value,
-                **({"merge_from": person.merge_from} if person.merge_from else {}),
-            },
-            anonymous_id=person.anonymous_id,
         )
 
 

@@ -94,7 +94,7 @@ class Bench:
         import app as application
         from chalicelib.adapters.aws import dynamodb_client, sns_client
         from chalicelib.adapters.dynamodb import DynamoEventStore, DynamoLeadStore
-        from chalicelib.services.container import get_services
+        from chalicelib.wiring import get_services
         from infra.definitions import dynamodb_tables
 
         self.app = application

@@ -157,10 +157,11 @@ def test_marketing_reads_the_rule_book_and_sales_may_not(harness, signed_in):
 
 
 def _held_stream_record(harness: AppHarness) -> None:
+    from chalicelib.adapters.streams import event_deliveries
     from chalicelib.services.container import get_services
 
     poison = {"eventID": "1", "eventName": "INSERT", "dynamodb": {"SequenceNumber": "1"}}
-    get_services().scoring.process_records([poison])
+    get_services().scoring.process(event_deliveries([poison], time.time()))
 
 
 def test_admin_lists_the_quarantine_and_others_may_not(harness, signed_in):

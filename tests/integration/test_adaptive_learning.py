@@ -36,12 +36,13 @@ def memory_app(monkeypatch) -> Iterator[tuple[object, object]]:
     from chalice.test import Client
 
     import app as app_module
+    from chalicelib import wiring
     from chalicelib.api import adaptive, admin, public, sales, streams
     from chalicelib.services import container
 
     w = world()
     w.clock.now = time.time()
-    for module in (app_module, adaptive, admin, public, sales, streams, container):
+    for module in (app_module, adaptive, admin, public, sales, streams, container, wiring):
         monkeypatch.setattr(module, "get_services", lambda: w.services)
     environment = dict(os.environ)  # the tools' use_stage() sets defaults; leave none behind
     with Client(app_module.app) as client:

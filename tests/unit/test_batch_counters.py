@@ -38,9 +38,9 @@ def test_a_redelivered_batch_counts_no_hit_twice():
     for n in range(3):
         _visit(w, n)
     records = w.new_event_records()
-    w.services.scoring.process_records(records)
-    w.services.scoring.process_records(records)  # the stream delivers at least once
-    w.services.scoring.process_records(list(reversed(records)))
+    w.score(records)
+    w.score(records)  # the stream delivers at least once
+    w.score(list(reversed(records)))
     assert w.services.reports.funnel(None, None).hits == 3
 
 
@@ -49,9 +49,9 @@ def test_when_the_last_lead_commits_nothing_the_hits_get_one_update_of_their_own
     for n in range(3):
         _visit(w, n)
     first = w.new_event_records()
-    w.services.scoring.process_records(first[-1:])  # the last lead is already scored
+    w.score(first[-1:])  # the last lead is already scored
     before = w.leads.table.requests["UpdateItem"]
-    w.services.scoring.process_records(first)
+    w.score(first)
     assert w.leads.table.requests["UpdateItem"] == before + 1
     assert w.services.reports.funnel(None, None).hits == 3
 

@@ -253,10 +253,10 @@ def test_redelivered_and_reordered_stream_records_are_applied_once():
         w.ctx(),
     )
     records = w.new_event_records()
-    w.services.scoring.process_records(records)
+    w.score(records)
     score_once = w.lead_by_email(DIRECTOR["email"])["score"]
     # When the stream delivers the same records again, in another order
-    result = w.services.scoring.process_records(list(reversed(records)))
+    result = w.score(list(reversed(records)))
     # Then nothing is applied twice
     assert result.applied == 0
     assert result.duplicates == len(records)
@@ -276,7 +276,7 @@ def test_a_poison_record_is_quarantined_and_blocks_nothing():
             "NewImage": {"pk": {"S": "LEAD#x"}, "sk": {"S": "EVENT#x"}, "type": {"N": "7"}},
         },
     }
-    result = w.services.scoring.process_records([poison, *good])
+    result = w.score([poison, *good])
     assert result.failed == []
     assert result.quarantined == 1
     assert result.applied == 1
@@ -285,9 +285,7 @@ def test_a_poison_record_is_quarantined_and_blocks_nothing():
 
 def test_ttl_removals_are_ignored():
     w = world()
-    result = w.services.scoring.process_records(
-        [{"eventName": "REMOVE", "dynamodb": {"SequenceNumber": "9", "OldImage": {}}}]
-    )
+    result = w.score([{"eventName": "REMOVE", "dynamodb": {"SequenceNumber": "9", "OldImage": {}}}])
     assert (result.applied, result.failed, result.quarantined) == (0, [], 0)
 
 
@@ -314,7 +312,7 @@ def test_a_concurrent_writer_makes_the_scorer_re_read_and_retry():
             raise VersionConflict("someone else wrote")
 
     w.leads.before_commit.append(interfere)
-    result = w.services.scoring.process_records(records)
+    result = w.score(records)
     assert result.conflicts >= 1
     assert result.failed == []
 
@@ -331,7 +329,7 @@ def test_stream_scoring_costs_one_read_and_one_write_per_lead_per_batch():
     )
     records = w.new_event_records()
     w.leads.table.requests.clear()
-    w.services.scoring.process_records(records)
+    w.score(records)
     assert w.leads.table.requests["BatchGetItem"] == 1
     assert w.leads.table.requests["TransactWriteItems"] == 1
 

@@ -67,7 +67,7 @@ def test_more_events_and_stream_retries_give_no_second_message():
     from tests.support import stream_record
 
     old = {**lead, "stage": "mql", "qualifications": 0}
-    w.services.notifier.process_records([stream_record(lead, old, "MODIFY")] * 2)
+    w.notify([stream_record(lead, old, "MODIFY")] * 2)
     assert len(w.publisher.messages) == 1
 
 
@@ -76,18 +76,18 @@ def test_a_crash_between_claim_and_publish_neither_loses_nor_duplicates():
     w.publisher.fail_next = 1  # the worker dies after claiming, before SNS has the message
     w.services.capture.submit_form("whitepaper", {**DIRECTOR, "anonymous_id": AID}, w.ctx())
     w.services.capture.track(tracker_body(AID, JOURNEY), w.ctx())
-    w.services.scoring.process_records(w.new_event_records())
+    w.score(w.new_event_records())
     records = w.new_lead_records()
-    first = w.services.notifier.process_records(records)
+    first = w.notify(records)
     assert first.failed and not w.publisher.messages
     # The stream retries at once: the lease is still held, nothing is sent twice
-    second = w.services.notifier.process_records(records)
+    second = w.notify(records)
     assert second.failed and not w.publisher.messages
     # After the lease expires the retry publishes exactly once
     w.clock.now += 61
-    third = w.services.notifier.process_records(records)
+    third = w.notify(records)
     assert third.published == 1 and not third.failed
-    w.services.notifier.process_records(records)
+    w.notify(records)
     assert len(w.publisher.messages) == 1
 
 

@@ -335,7 +335,7 @@ def test_a_lead_whose_behaviour_explains_nothing_gets_nurture_advice_and_no_anno
 
     item.update(scoring_state=encode_state(state), qualifications=2)
     old = {**item, "stage": "mql", "qualifications": 1}
-    result = w.services.notifier.process_records([stream_record(item, old, "MODIFY")])
+    result = w.notify([stream_record(item, old, "MODIFY")])
     assert result.nurtured == 1 and result.published == 0
     assert len(w.publisher.messages) == 1
 

@@ -378,17 +378,19 @@ def test_write_keys_come_from_ssm_and_a_missing_parameter_means_401_not_500(monk
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
         from chalicelib.adapters.aws import reset_clients
+        from chalicelib.adapters.parameters import SsmParameters
 
         reset_clients()
         configured = settings(segment_write_keys_param="/t/segment-write-keys")
+        ssm = SsmParameters(configured.region)
         # Given no parameter yet: no key is valid, and nothing raises
-        assert not segment_write_keys(configured).matches("site-key")
+        assert not segment_write_keys(configured, ssm).matches("site-key")
         # When the parameter holds two sources' keys
         boto3.client("ssm", region_name="eu-west-1").put_parameter(
             Name="/t/segment-write-keys", Value="site-key,backend-key", Type="SecureString"
         )
         monkeypatch.setattr(secrets_module, "_REFRESH_SECONDS", 0.0)
-        keys = segment_write_keys(configured)
+        keys = segment_write_keys(configured, ssm)
         # Then each is accepted, and nothing else
         assert keys.matches("site-key") and keys.matches("backend-key")
         assert not keys.matches("local-write-key")
