@@ -5,6 +5,18 @@ from __future__ import annotations
 from chalicelib.adapters.ports import ParameterMissing
 
 
+class MemoryParameters:
+    """``Parameters`` in memory (tests, and a local stack without SSM)."""
+
+    def __init__(self, values: dict[str, str] | None = None) -> None:
+        self.values = dict(values or {})
+
+    def get(self, name: str) -> str:
+        if name not in self.values:
+            raise ParameterMissing(name)
+        return self.values[name]
+
+
 class SsmParameters:
     """``Parameters`` on SSM: SecureStrings, decrypted; the client is made at first read."""
 
