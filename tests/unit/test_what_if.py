@@ -104,3 +104,21 @@ def test_bad_what_if_requests_name_the_field(fields, field) -> None:
     with pytest.raises(InvalidInput) as raised:
         w.services.what_if.run(WhatIfRequest.model_validate(fields))
     assert field in {e.field for e in raised.value.errors}
+
+
+def test_a_what_if_cursor_carrying_a_forged_list_position_names_the_cursor(monkeypatch) -> None:
+    import base64
+    import json
+
+    monkeypatch.setattr(whatif, "CHUNK", 3)
+    w, _ = populated(8)
+    fields = {"version": PACKAGED, "from": iso(T0 - 90 * DAY), "to": iso(T0)}
+    first = w.services.what_if.run(WhatIfRequest.model_validate(fields))
+    assert first.next_cursor is not None
+    totals = json.loads(base64.urlsafe_b64decode(first.next_cursor))
+    # A well-formed page key, but not a list position this API issued
+    totals["page"] = base64.urlsafe_b64encode(b'{"pk":{"S":"LEAD#x"}}').decode()
+    forged = base64.urlsafe_b64encode(json.dumps(totals).encode()).decode()
+    with pytest.raises(InvalidInput) as raised:
+        w.services.what_if.run(WhatIfRequest.model_validate({**fields, "cursor": forged}))
+    assert [e.field for e in raised.value.errors] == ["cursor"]
