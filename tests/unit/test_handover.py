@@ -236,3 +236,30 @@ def test_a_lead_that_jumps_to_sql_counts_as_passing_mql_in_the_funnel():
     rates = {(c.from_stage, c.to_stage): c.rate for c in report.conversion}
     assert rates[("lead", "mql")] == 1.0
     assert rates[("mql", "sql")] == 1.0
+
+
+def test_a_lead_record_with_an_unreadable_score_state_is_held_and_the_batch_goes_on():
+    from tests.support import stream_record
+
+    w = world()
+    w.services.capture.submit_form("whitepaper", {**DIRECTOR, "anonymous_id": AID}, w.ctx())
+    w.services.capture.track(tracker_body(AID, JOURNEY), w.ctx())
+    w.score(w.new_event_records())
+    [good] = [r for r in w.new_lead_records() if "sql" in str(r["dynamodb"]["NewImage"])]
+    image = good["dynamodb"]["NewImage"]
+    broken = stream_record(
+        {
+            "pk": "LEAD#broken",
+            "sk": "PROFILE",
+            "lead_id": "broken",
+            "stage": "sql",
+            "qualifications": 1,
+            "scoring_state": b"not a score state",
+        },
+    )
+    assert image["stage"] == {"S": "sql"}
+    result = w.notify([broken, good])
+    assert (result.quarantined, result.published, result.failed) == (1, 1, [])
+    [held] = w.quarantine.items
+    assert held["source"] == "stream:leads" and held["reason"].startswith("corrupt lead record")
+    assert len(w.publisher.messages) == 1
