@@ -139,7 +139,10 @@ def qualification(record: Mapping[str, Any]) -> Qualification | None:
     if old.get("stage") == Stage.SQL and int(old.get("qualifications") or 0) == number:
         return None
     raw_state = new.get("scoring_state")
-    reasons = json.loads(new.get("reasons") or "[]")
+    # Sentences stored on the item are read; without them (and with a state) they are
+    # rendered from the state by the notifier.
+    stored = new.get("reasons") is not None or not raw_state
+    reasons = json.loads(new.get("reasons") or "[]") if stored else None
     updated_at = new.get("updated_at")
     return Qualification(
         lead_id=str(new["lead_id"]),

@@ -52,6 +52,8 @@ class Qualification:
 
     ``contact`` holds the person's stored contact fields (``CONTACT_FIELDS``, None when
     absent); ``state`` is the score state the follow-up advice is written from.
+    ``reasons`` and ``channel_reason`` are the sentences the lead item stored, or None
+    when it stores none: the notifier then renders them from ``state``.
     """
 
     lead_id: str
@@ -61,7 +63,7 @@ class Qualification:
     score: int = 0
     fit_score: int = 0
     engagement_score: int = 0
-    reasons: list[Any] = field(default_factory=list)
+    reasons: list[Any] | None = None
     recommended_channel: str | None = None
     channel_reason: str | None = None
     updated_at: float | None = None

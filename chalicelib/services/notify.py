@@ -24,7 +24,7 @@ from chalicelib.domain.announcement import chat_notification, email_text, subjec
 from chalicelib.domain.clock import iso
 from chalicelib.domain.followup import FollowUp, follow_up
 from chalicelib.domain.language import lead_language
-from chalicelib.domain.scoring.explain import recommend_channel
+from chalicelib.domain.scoring.explain import reasons, recommend_channel
 from chalicelib.domain.scoring.model import ScoringModel, load_scoring_model
 from chalicelib.domain.stream import Delivery, Qualification
 from chalicelib.observability import logger
@@ -48,9 +48,17 @@ class NotifyResult:
     lag_seconds: float = 0.0
 
 
-def hot_lead_message(found: Qualification, advice: FollowUp | None = None) -> dict[str, Any]:
-    """The contract's ``lead.sales_qualified`` message (section 4), its id and ``follow_up``."""
+def hot_lead_message(
+    found: Qualification,
+    advice: FollowUp | None = None,
+    explained: tuple[list[Any], str | None] | None = None,
+) -> dict[str, Any]:
+    """The contract's ``lead.sales_qualified`` message (section 4), its id and ``follow_up``.
+
+    ``explained``: the reasons and the channel's sentence (``HotLeadNotifier.explained``).
+    """
     contact = found.contact
+    reasons, channel_reason = explained if explained is not None else (found.reasons or [], None)
     message = {
         "type": MESSAGE_TYPE,
         "version": 1,
@@ -67,9 +75,9 @@ def hot_lead_message(found: Qualification, advice: FollowUp | None = None) -> di
         "score": found.score,
         "fit_score": found.fit_score,
         "engagement_score": found.engagement_score,
-        "reasons": found.reasons,
+        "reasons": reasons,
         "recommended_channel": found.recommended_channel or "email",
-        "recommended_channel_reason": found.channel_reason,
+        "recommended_channel_reason": channel_reason,
         "qualification": found.number,
         "qualified_at": iso(found.updated_at or time.time()),
     }
@@ -139,14 +147,33 @@ class HotLeadNotifier:
 
     def advice(self, found: Qualification) -> FollowUp:
         """The follow-up advice for a qualification, in the lead's language."""
-        if self._model is None:
-            self._model = load_scoring_model()
-        model = provider_of(self._model).current()  # the active model, when given its provider
+        model = self._current_model()
         state = found.state
         at = found.updated_at or self._clock()
         language = lead_language(self._sales_language, state.profile, state.page_lang)
         channel, reason = recommend_channel(state, model, language)
         return follow_up(state, model, at, language, channel, reason, self._knowledge_base_name)
+
+    def explained(self, found: Qualification) -> tuple[list[Any], str | None]:
+        """The reasons and the channel's sentence: as the lead item stored them, or
+        rendered from its state in the lead's language when it stores none."""
+        if found.reasons is not None:
+            return found.reasons, found.channel_reason
+        model = self._current_model()
+        state = found.state
+        at = found.updated_at or self._clock()
+        language = lead_language(self._sales_language, state.profile, state.page_lang)
+        _, reason = recommend_channel(state, model, language)
+        said = [
+            {"rule": r.rule, "points": r.points, "text": r.text}
+            for r in reasons(state, model, at, language)
+        ]
+        return said, reason
+
+    def _current_model(self) -> ScoringModel:
+        if self._model is None:
+            self._model = load_scoring_model()
+        return provider_of(self._model).current()  # the active model, when given its provider
 
     def announce(self, found: Qualification, advice: FollowUp | None = None) -> bool:
         """Publish this qualification unless it already was; True if published now.
@@ -162,7 +189,7 @@ class HotLeadNotifier:
             return False
         if not claim.granted:
             raise AnnouncementInProgress(f"announcement {lead_id}:{number} is being published")
-        message = hot_lead_message(found, advice or self.advice(found))
+        message = hot_lead_message(found, advice or self.advice(found), self.explained(found))
         attributes: dict[str, str | float] = {
             "type": MESSAGE_TYPE,
             "score": message["score"],

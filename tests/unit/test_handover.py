@@ -263,3 +263,18 @@ def test_a_lead_record_with_an_unreadable_score_state_is_held_and_the_batch_goes
     [held] = w.quarantine.items
     assert held["source"] == "stream:leads" and held["reason"].startswith("corrupt lead record")
     assert len(w.publisher.messages) == 1
+
+
+def test_a_lead_item_without_stored_sentences_is_announced_with_reasons_from_its_state():
+    from tests.support import stream_record
+
+    w = qualified_world()
+    first = w.publisher.messages[0]["message"]
+    lead = w.leads.table.items[(f"LEAD#{first['lead_id']}", "PROFILE")]
+    bare = {k: v for k, v in lead.items() if k not in ("reasons", "channel_reason")}
+    again = {**bare, "qualifications": 2}
+    result = w.notify([stream_record(again, {**bare, "stage": "mql"}, "MODIFY")])
+    assert result.published == 1
+    second = w.publisher.messages[1]["message"]
+    assert [r["rule"] for r in second["reasons"]] == [r["rule"] for r in first["reasons"]]
+    assert second["recommended_channel_reason"] == first["recommended_channel_reason"]

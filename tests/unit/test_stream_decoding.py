@@ -98,6 +98,15 @@ def test_a_lead_entering_sql_becomes_a_qualification_with_what_the_hand_over_nee
     assert found.updated_at == T0
 
 
+def test_a_lead_item_without_stored_sentences_leaves_them_to_be_rendered_from_its_state():
+    bare = {k: v for k, v in LEAD.items() if k not in ("reasons", "channel_reason")}
+    with_state = stream_record({**bare, "scoring_state": encode_state(LeadScoreState())})
+    without_state = stream_record(bare)
+    rendered, empty = (d.value for d in qualifications([with_state, without_state], T0))
+    assert rendered is not None and rendered.reasons is None
+    assert empty is not None and empty.reasons == []
+
+
 def test_records_that_are_no_new_qualification_deliver_nothing():
     again = stream_record(LEAD, LEAD, "MODIFY")  # still sql, same qualification number
     mql = stream_record({**LEAD, "stage": "mql"}, None, "INSERT")
