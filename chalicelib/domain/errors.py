@@ -37,8 +37,8 @@ class InvalidCursor(InvalidInput, ValueError):
     Also a ``ValueError``, as the cursor readers raised before it existed.
     """
 
-    def __init__(self, message: str = "not a cursor this API returned") -> None:
-        super().__init__([FieldError("cursor", message)], message)
+    def __init__(self, reason: str = "not a cursor this API returned") -> None:
+        super().__init__([FieldError("cursor", reason)], f"Invalid input: cursor: {reason}")
 
 
 class MalformedBody(TrechterError):
