@@ -49,6 +49,8 @@ SAMPLE = int(os.environ.get("BENCH_SCALE_SAMPLE", "500"))
 #: also write the by_score index and their company's state); 51 % of the page views.
 IDENTIFIED = 50
 OPENS_SAMPLE = int(os.environ.get("BENCH_SCALE_OPENS", "300"))
+#: Page views replayed after the count, without the meter, to time the scorer's batches.
+TIMED = int(os.environ.get("BENCH_SCALE_TIMED", "300"))
 BATCH = 100
 WCU_LIMIT = 1_000
 RCU_LIMIT = 3_000
@@ -73,8 +75,8 @@ def zipf(n: int, s: float, rng: random.Random) -> Any:
 def _owner(where: tuple[str, str], ranks: dict[str, int]) -> int | None:
     """The lead rank a partition belongs to (a lead's own items, its anonymous id), if any."""
     key = where[1]
-    if key.startswith("LEAD#"):
-        return ranks.get(key[5:])
+    if key.startswith("LEAD#"):  # LEAD#<id>, or an events shard LEAD#<id>#<n>
+        return ranks.get(key[5:].split("#", 1)[0])
     if key.startswith("ANON#scale-"):
         return int(key.rsplit("-", 1)[1])
     return None
@@ -119,6 +121,60 @@ def _rates(
         reverse=True,
     )
     return rows
+
+
+def _timed_batches(bench: Bench, views: list[int]) -> dict[str, Any]:
+    """The scorer's seconds per full stream batch, timed without the meter (it slows every
+    request): ``TIMED`` more page views of the same workload, pumped ``BATCH`` at a time."""
+    timings: dict[str, list[float]] = {"score_events": [], "notify_hot_leads": []}
+    distinct: list[int] = []
+    for start in range(0, TIMED, BATCH):
+        ranks = [views[(start + n) % len(views)] for n in range(BATCH)]
+        for n, rank in enumerate(ranks):
+            bench.beacon(f"scale-{rank:06d}", [PAGES[n % len(PAGES)]])
+        distinct.append(len(set(ranks)))
+        bench.pump(timings)
+    seconds = sorted(timings["score_events"])
+    return {
+        "records_per_batch": BATCH,
+        "batches_timed": len(seconds),
+        "distinct_leads_per_batch": round(sum(distinct) / len(distinct), 1),
+        "seconds_per_batch_mean": round(sum(seconds) / len(seconds), 3),
+        "seconds_per_batch_max": round(seconds[-1], 3),
+        "note": "in process against the local emulator (no network); see docs/PERFORMANCE.md",
+    }
+
+
+def _day_change(lead_of: Any) -> dict[str, Any]:
+    """The quiet index in the first second of a UTC day, computed.
+
+    The index (keys only) is written when a lead's engagement moves to a new day, so in
+    the replayed stretch (one day) it is quiet. Just after midnight every lead that
+    engages moves: a delete under yesterday's key and a put under today's. The worst
+    case is every active lead watched (identified, not a customer). Lead rank r is among
+    the first second's 10,000 page views with probability 1 - (1 - share(r))^10,000; the
+    expected puts per key are those probabilities summed over the leads of each shard.
+    """
+    from chalicelib.adapters.items import QUIET_SHARDS, quiet_pk
+
+    midnight = 1_796_169_600.0  # 2026-12-02T00:00:00Z; any day gives the same figures
+    per_key: dict[str, float] = {}
+    for rank in range(LEADS):
+        moving = 1 - (1 - lead_of.share(rank)) ** EVENTS_PER_SECOND
+        key = quiet_pk(midnight, f"lead-{rank:06d}")
+        per_key[key] = per_key.get(key, 0.0) + moving
+    hottest = max(per_key, key=per_key.__getitem__)
+    return {
+        "watched_leads": LEADS,
+        "leads_moving_in_first_second": round(sum(per_key.values())),
+        "unsharded_key_wcu_per_second": round(sum(per_key.values()), 1),
+        "shards": QUIET_SHARDS,
+        "hottest_shard": {
+            "key": f"leads/by_last_engaged {hottest} (first second of a day)",
+            "wcu_per_second": round(per_key[hottest], 1),
+            "rcu_per_second": 0.0,
+        },
+    }
 
 
 def _opens(bench: Bench, rng: random.Random, lead_ids: list[str]) -> dict[str, Any]:
@@ -175,6 +231,7 @@ def run() -> dict[str, Any]:
                 lead_ranks[link.lead_id] = rank
         bench.pump()
         bench.meter.take()
+        batches_before = bench.invocations["score_events"]
         bench.meter.enabled = True
         for n, rank in enumerate(views):
             bench.meter.phase = "ingest"
@@ -184,6 +241,8 @@ def run() -> dict[str, Any]:
         bench.pump()
         bench.meter.enabled = False
         calls = bench.meter.take()
+        batches = bench.invocations["score_events"] - batches_before
+        scorer = _timed_batches(bench, views)
         opens = _opens(bench, rng, list(lead_ranks))
     finally:
         bench.close()
@@ -192,6 +251,15 @@ def run() -> dict[str, Any]:
     for rank in views:
         counts[rank] = counts.get(rank, 0) + 1
     rows = _rates(partition_load(calls), seconds, lead_ranks, counts, lead_of.share)
+    day_change = _day_change(lead_of)
+    rows.append(day_change["hottest_shard"])
+    rows.sort(
+        key=lambda r: max(r["wcu_per_second"] / WCU_LIMIT, r["rcu_per_second"] / RCU_LIMIT),
+        reverse=True,
+    )
+    per_table: dict[str, dict[str, Any]] = {}
+    for row in rows:  # closest to a limit first: the first row of a table is its hottest
+        per_table.setdefault(row["key"].split(" ", 1)[0], row)
     hottest = rows[0]
     by_write = max(rows, key=lambda r: r["wcu_per_second"])
     by_read = max(rows, key=lambda r: r["rcu_per_second"])
@@ -215,11 +283,20 @@ def run() -> dict[str, Any]:
             "distinct_leads_in_sample": len(set(views)),
             "simulated_seconds": seconds,
             "scorer_batch_records": BATCH,
+            "scorer_batches": {
+                **scorer,
+                "requests_per_batch": round(
+                    sum(1 for c in calls if c.phase == "scoring") / max(batches, 1), 1
+                ),
+            },
             "limits": {"wcu_per_second": WCU_LIMIT, "rcu_per_second": RCU_LIMIT},
             "hottest_by_write": by_write,
             "hottest_by_read": by_read,
             "top_keys": rows[:12],
             "top_shared_keys": [r for r in rows if "(lead rank" not in r["key"]][:8],
+            "hottest_per_table": per_table,
+            "top_lead_events_keys": [r for r in rows if r["key"].startswith("events ")][:6],
+            "quiet_index_day_change": day_change,
             "keys_over_a_limit": [
                 r
                 for r in rows
