@@ -99,3 +99,31 @@ def test_a_leads_events_are_always_found_across_shards_in_time_order(stored, lim
     assert store.delete_events("L1") == len(events)
     assert list(store.history("L1")) == []
     assert [e.event_id for e in store.history("L2")] == ["other"]
+
+
+def test_a_batch_of_one_leads_events_from_several_shards_makes_one_commit():
+    """The scorer groups stream records by the item's ``lead_id``, not by its key."""
+    from tests.support import DIRECTOR, tracker_body, world
+
+    w = world()
+    w.services.capture.submit_form(
+        "whitepaper", {**DIRECTOR, "anonymous_id": "anon-0123456789"}, w.ctx()
+    )
+    w.pump()
+    commits: list[str] = []
+    original = w.leads.commit_scoring
+
+    def counting(commit):  # type: ignore[no-untyped-def]
+        commits.append(commit.lead_id)
+        original(commit)
+
+    w.leads.commit_scoring = counting  # type: ignore[method-assign]
+    pages = [{"type": "page_view", "url": f"https://kb.example.nl/p/{n}"} for n in range(12)]
+    w.services.capture.track(tracker_body("anon-0123456789", pages), w.ctx())
+    records = w.new_event_records()
+    keys = {r["dynamodb"]["Keys"]["pk"]["S"] for r in records}
+    assert len(keys) > 1  # 12 events over 4 shards
+    w.services.scoring.process_records(records)
+    lead_id = w.leads.lead_id_by_email(DIRECTOR["email"])
+    assert commits == [lead_id]
+    assert len(list(w.events.history(str(lead_id)))) >= 12 + 1
