@@ -4,8 +4,9 @@ The scoring commit keeps ``last_engaged_at`` and, for identified non-customer
 leads, ``quiet_pk`` = ``ENGAGED#<day>#<shard>`` on the profile item: the sparse
 index ``by_last_engaged`` (partition ``quiet_pk``, sort ``lead_id``, keys only),
 16 shards a day by the lead id's CRC-32 (``items.quiet_pk``). A sweep reads every
-shard of the days long enough ago, and the day's unsharded legacy key and marks each lead quiet with
-one conditional write that copies ``last_engaged_at`` into ``quiet_for`` and
+shard of the days long enough ago (and each day's unsharded key, which leads
+scored before the sharding carry), and marks each lead quiet with one
+conditional write that copies ``last_engaged_at`` into ``quiet_for`` and
 takes the lead out of the index. That write goes down the leads stream like
 any other change, where it becomes ``Lead Went Quiet``; a new engagement
 changes ``last_engaged_at`` and so ends the spell without another write.
@@ -18,7 +19,13 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters.attributes import to_attr
-from chalicelib.adapters.items import PROFILE_SK, QUIET_INDEX, lead_pk, quiet_partitions
+from chalicelib.adapters.items import (
+    PROFILE_SK,
+    QUIET_INDEX,
+    lead_pk,
+    quiet_bucket,
+    quiet_partitions,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -31,6 +38,10 @@ _MARK_CONDITION = (
     "AND last_engaged_at <= :before "
     "AND (attribute_not_exists(quiet_for) OR quiet_for <> last_engaged_at)"
 )
+
+
+#: The day's unsharded key (``ENGAGED#<day>``); kept importable for parallel branches.
+bucket = quiet_bucket
 
 
 class DynamoQuietLeads:
