@@ -16,8 +16,8 @@ write the ``by_score`` index and their company's state; the others are visitors,
 by one uncounted beacon before the count. Each page view is one tracker beacon. The scorer
 gets the events stream in batches of 100 records in arrival order: about what each of the
 10 parallel consumers of a stream shard collects in its one-second window (infra/template.yaml,
-docs/PERFORMANCE.md "Stream consumers"). That is conservative for a busy lead: a real
-consumer gets only the keys routed to it, so a lead's events gather in fewer batches
+docs/PERFORMANCE.md "Stream consumers"). For a busy lead that is conservative: deployed,
+its item is rewritten at most once per consumer and window
 (``busiest_lead_under_configured_stream`` computes that case). E-mail opens
 of 50 campaigns (Zipf s = 1.1 over the campaigns) are replayed apart, as if all 10,000
 hits a second were opens: the campaign counters' worst case.
@@ -127,15 +127,24 @@ def _rates(
     return rows
 
 
+def _parallelization_factor() -> int:
+    """The scorer's ``ParallelizationFactor`` in infra/template.yaml."""
+    from infra.definitions import load_template
+
+    source = load_template()["Resources"]["ScoreEvents"]["Properties"]["Events"]
+    return int(source["ScoreEventsDynamodbEventSource"]["Properties"]["ParallelizationFactor"])
+
+
 def _busiest_lead(calls: list[Any], lead_id: str, views: int, share: float) -> dict[str, Any]:
     """The busiest lead's own partition when its events reach the scorer as configured.
 
     In the replay (batches of 100 in arrival order) the lead's item is rewritten in every
-    batch it appears in. Deployed, Lambda routes each events-table key to one of a stream
-    shard's parallel consumers, each invoked once per one-second window: the lead's events
-    come in ``EVENT_SHARDS`` keys, so its item is rewritten at most that many times a
-    second (plus a retry for each version conflict between them), while its per-event
-    items (ledger) still come with every event.
+    batch it appears in. Deployed, each of its ``EVENT_SHARDS`` keys sits on one stream
+    shard, read by ``ParallelizationFactor`` consumers; Lambda keeps order per item, not per
+    key, so the lead's events reach every consumer of those shards, each invoked once per
+    one-second window: at most shards x factor commits of its item a second, counted twice
+    for the version conflicts between them (a failed conditional write is billed too).
+    Its per-event items (the ledger) still come with every event.
     """
     from chalicelib.adapters.items import EVENT_SHARDS, lead_pk
 
@@ -155,15 +164,18 @@ def _busiest_lead(calls: list[Any], lead_id: str, views: int, share: float) -> d
         commits += wrote_lead
     per_commit = lead_units / max(commits, 1)
     events_per_second = share * EVENTS_PER_SECOND
-    commits_per_second = 2 * EVENT_SHARDS  # one per key and window, each retried once
+    replayed = commits * events_per_second / views
+    factor = _parallelization_factor()
+    configured = min(2 * EVENT_SHARDS * factor, 2 * replayed)
     return {
         "lead_item_wcu_per_commit": round(per_commit, 2),
         "other_wcu_per_page_view": round(per_event_units / views, 2),
         "page_views_per_second": round(events_per_second),
-        "lead_item_commits_per_second_replayed": round(commits * events_per_second / views, 1),
-        "lead_item_commits_per_second_configured": commits_per_second,
+        "lead_item_commits_per_second_replayed": round(replayed, 1),
+        "parallelization_factor": factor,
+        "lead_item_writes_per_second_configured": round(configured, 1),
         "wcu_per_second_configured": round(
-            commits_per_second * per_commit + events_per_second * per_event_units / views, 1
+            configured * per_commit + events_per_second * per_event_units / views, 1
         ),
     }
 
