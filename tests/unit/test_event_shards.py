@@ -123,7 +123,7 @@ def test_a_batch_of_one_leads_events_from_several_shards_makes_one_commit():
     records = w.new_event_records()
     keys = {r["dynamodb"]["Keys"]["pk"]["S"] for r in records}
     assert len(keys) > 1  # 12 events over 4 shards
-    w.services.scoring.process_records(records)
+    w.score(records)
     lead_id = w.leads.lead_id_by_email(DIRECTOR["email"])
     assert commits == [lead_id]
     assert len(list(w.events.history(str(lead_id)))) >= 12 + 1
