@@ -300,6 +300,7 @@ def lead_from_item(values: Mapping[str, Any]) -> LeadRecord:
         version=int(values.get("score_version", 0)),
         merged_into=values.get("merged_into"),
         erased=bool(values.get("erased_at")),
+        recent=str(values.get("recent_events") or ""),
     )
 
 

@@ -39,6 +39,8 @@ class LeadRecord:
     version: int = 0
     merged_into: str | None = None
     erased: bool = False
+    #: Digests of the events applied last (``domain/redelivery.py``): a redelivered one is skipped.
+    recent: str = ""
 
 
 @dataclass(slots=True)
@@ -55,12 +57,18 @@ class AnonymousLink:
 
 @dataclass(slots=True)
 class ScoringCommit:
-    """Everything one scoring pass writes for one lead, atomically.
+    """Everything one scoring pass writes for one lead.
 
     ``expected_version`` 0 means the lead item must not have score state yet.
-    ``ledger`` maps event id to that event's entries and time: one ledger item
-    per applied event, written only if absent (this is what makes redelivery
-    harmless). ``events`` are new timeline events (stage changes).
+    ``event_ids`` are the events this commit applies (the ledger's keys when not
+    given); the store refuses the commit with ``AlreadyApplied`` if one of them is
+    among the lead's recent digests, and stores ``recent`` (the digests after this
+    commit) with the state. ``ledger`` maps event id to that event's entries and
+    time: a ledger item only for an event that earned, cost or labelled something.
+    ``events`` are new timeline events (stage changes). ``list_changed`` is False
+    when nothing a list shows (stage, scores, channel) moved: ``updated_at`` stays.
+    A commit is atomic: a refused one writes nothing. (DynamoDB: one conditional
+    update when only the lead changes, a transaction otherwise.)
     """
 
     lead_id: str
@@ -79,6 +87,13 @@ class ScoringCommit:
     funnel: dict[str, dict[str, int]] = field(default_factory=dict)
     funnel_pk: str = "FUNNEL#00"
     now: float = 0.0
+    event_ids: tuple[str, ...] = ()
+    recent: str = ""
+    list_changed: bool = True
+
+    @property
+    def applied_ids(self) -> tuple[str, ...]:
+        return self.event_ids or tuple(self.ledger)
 
 
 @dataclass(frozen=True, slots=True)

@@ -404,6 +404,7 @@ class LeadService:
                     ),
                 ],
                 funnel=funnel_counters(record.state, transitions, 0, 0, now),
+                before=record,
                 sales_language=self._sales_language,
             )
             try:

@@ -83,6 +83,7 @@ class RescoreService:
                 self._model,
                 now,
                 {marker.event_id: (now, [marker])},
+                before=record,
                 sales_language=self._sales_language,
             )
             try:

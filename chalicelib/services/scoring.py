@@ -31,6 +31,7 @@ from chalicelib.domain.events import EventType, TrackingEvent
 from chalicelib.domain.identity import company_domain
 from chalicelib.domain.language import lead_language
 from chalicelib.domain.lead import FUNNEL_ORDER, Stage
+from chalicelib.domain.redelivery import remember, was_applied
 from chalicelib.domain.scoring.explain import current_scores, reasons, recommend_channel
 from chalicelib.domain.scoring.model import ScoringModel
 from chalicelib.domain.scoring.scorer import (
@@ -132,15 +133,28 @@ def scoring_commit(
     funnel: dict[str, dict[str, int]] | None = None,
     company: CompanyRecord | None = None,
     sales_language: str = "en",
+    before: LeadRecord | None = None,
+    event_ids: Sequence[str] = (),
 ) -> ScoringCommit:
     """The one write of a lead's new state: scores, reasons and channel as of ``now``.
 
     Used by the stream scorer, sales feedback and the rescore alike. The sentences
-    are written in the lead's language (``lead_language``).
+    are written in the lead's language (``lead_language``). ``before`` is the record
+    read (its recent event digests carry over; a list shows a change only if its
+    fields moved); ``event_ids`` the events applied (default: the ledger's).
     """
     scores = current_scores(state, model, now)
     language = lead_language(sales_language, state.profile, state.page_lang)
     channel, channel_reason = recommend_channel(state, model, language)
+    applied = tuple(event_ids) or tuple(ledger)
+    shown = (state.stage, scores.score, scores.fit_score, scores.engagement_score, channel.value)
+    list_changed = before is None or shown != (
+        before.lead.stage,
+        round(before.lead.score),
+        round(before.lead.fit_score),
+        round(before.lead.engagement_score),
+        before.lead.recommended_channel,
+    )
     return ScoringCommit(
         lead_id=lead_id,
         expected_version=expected_version,
@@ -161,6 +175,9 @@ def scoring_commit(
         funnel=funnel or {},
         funnel_pk=funnel_pk(funnel_shard(lead_id)),
         now=now,
+        event_ids=applied,
+        recent=remember(before.recent if before is not None else "", applied),
+        list_changed=list_changed,
     )
 
 
@@ -293,8 +310,10 @@ class ScoringService:
         last = next(reversed(groups), None)
         for lead_id, items in groups.items():
             try:
+                # The batch's hits are one counter update of their own (below): carried in
+                # a lead's commit they would turn its single write into a transaction.
                 applied, duplicates, conflicts = self.apply(
-                    lead_id, [e for _, e in items], tally, carry=lead_id == last
+                    lead_id, [e for _, e in items], tally, carry=False
                 )
             except Exception:
                 logger.exception("scoring a lead failed; its records will be retried")
@@ -376,6 +395,12 @@ class ScoringService:
             if record is not None and record.merged_into:
                 self._events.move_events(lead_id, record.merged_into)
                 return 0, duplicates, conflicts
+            if record is not None and record.recent:
+                fresh = [e for e in pending if not was_applied(record.recent, e.event_id)]
+                duplicates += len(pending) - len(fresh)
+                pending = fresh
+                if not pending:
+                    return 0, duplicates, conflicts
             known = self._known_domain(record)
             if known != domain:
                 domain = known
@@ -442,7 +467,8 @@ class ScoringService:
             outcome = score_event(state, company_state, event, model, now)
             state = outcome.lead
             company_state = outcome.company
-            ledger[event.event_id] = (event.occurred_at, outcome.ledger)
+            if outcome.ledger:  # a ledger item only for what earned, cost or labelled something
+                ledger[event.event_id] = (event.occurred_at, outcome.ledger)
             transitions.extend(outcome.transitions)
             if outcome.account_surge is not None:
                 surges.append(outcome.account_surge)
@@ -468,6 +494,8 @@ class ScoringService:
             if company_changed and company is not None and company_state is not None
             else None,
             sales_language=self._sales_language,
+            before=record,
+            event_ids=[e.event_id for e in events],
         )
         return commit, surges, hits
 

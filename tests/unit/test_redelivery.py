@@ -1,0 +1,46 @@
+"""Redelivered stream records are recognised by the lead's recent event digests."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chalicelib.domain.redelivery import RECENT_EVENTS, event_digest, remember, was_applied
+from tests.support import tracker_body, world
+
+KB = "https://kb.example.nl"
+
+
+def records_id(records) -> str:
+    return records[0]["dynamodb"]["NewImage"]["event_id"]["S"]
+
+
+@given(st.lists(st.text(min_size=1, max_size=40), min_size=1, max_size=120, unique=True))
+def test_the_last_events_applied_are_always_recognised_and_the_memory_stays_bounded(ids):
+    recent = ""
+    for start in range(0, len(ids), 7):
+        recent = remember(recent, ids[start : start + 7])
+    assert all(was_applied(recent, e) for e in ids[-RECENT_EVENTS:])
+    assert len(recent) <= RECENT_EVENTS * len(event_digest("x"))
+
+
+@given(st.text(min_size=1, max_size=40), st.text(min_size=1, max_size=40))
+def test_an_event_never_applied_is_not_taken_for_a_redelivery(applied, other):
+    if applied != other and event_digest(applied) != event_digest(other):
+        assert not was_applied(remember("", [applied]), other)
+
+
+def test_a_redelivered_page_view_changes_nothing_and_is_in_the_ledger_once():
+    w = world()
+    body = tracker_body("anon-redeliver-1", [{"type": "page_view", "url": f"{KB}/careers"}])
+    w.services.capture.track(body, w.ctx())
+    records = w.new_event_records()
+    w.services.scoring.process_records(records)
+    lead_id = records[0]["dynamodb"]["NewImage"]["lead_id"]["S"]
+    first = w.leads.get_lead(lead_id)
+    again = w.services.scoring.process_records(records)
+    assert again.duplicates == 1 and again.applied == 0
+    after = w.leads.get_lead(lead_id)
+    assert after.version == first.version
+    assert after.state.events_applied == first.state.events_applied == 1
+    assert [e.event_id for e in w.leads.ledger(lead_id)] == [records_id(records)]
