@@ -317,13 +317,29 @@ def ledger_expiry(at: float, entries: list[Any], retention_seconds: float) -> in
     return None
 
 
+def _compact(value: Any) -> Any:
+    """Numbers as stored: times (epoch seconds) to 1/100 s, other fractions to 1/10,000.
+
+    Full float precision is noise (a decayed sum carries 17 digits) that compresses
+    badly; the scorer's windows are seconds, its points whole numbers.
+    """
+    if isinstance(value, float):
+        return round(value, 2) if abs(value) >= 1e6 else round(value, 4)
+    if isinstance(value, dict):
+        return {key: _compact(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_compact(item) for item in value]
+    return value
+
+
 def encode_state(state: LeadScoreState) -> bytes:
     """The score state as stored: compact JSON, zlib-compressed (a binary attribute).
 
     Compression halves the lead item, and DynamoDB bills writes per started KB of
     the item (twice in a transaction, again in each index with projection ALL).
     """
-    return zlib.compress(json.dumps(state.to_dict(), separators=(",", ":")).encode(), 6)
+    text = json.dumps(_compact(state.to_dict()), separators=(",", ":"))
+    return zlib.compress(text.encode(), 9)
 
 
 def decode_state(value: bytes | str) -> LeadScoreState:

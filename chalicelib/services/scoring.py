@@ -31,7 +31,7 @@ from chalicelib.domain.events import EventType, TrackingEvent
 from chalicelib.domain.identity import company_domain
 from chalicelib.domain.language import lead_language
 from chalicelib.domain.lead import FUNNEL_ORDER, Stage
-from chalicelib.domain.redelivery import remember, was_applied
+from chalicelib.domain.redelivery import RECENT_EVENTS, remember, was_applied
 from chalicelib.domain.scoring.explain import current_scores, reasons, recommend_channel
 from chalicelib.domain.scoring.model import ScoringModel
 from chalicelib.domain.scoring.scorer import (
@@ -47,7 +47,7 @@ from chalicelib.observability import logger
 from chalicelib.services.models import ModelProvider, provider_of
 
 MAX_ATTEMPTS = 6
-CHUNK = 40
+CHUNK = RECENT_EVENTS  # a commit applies no more events than a lead remembers
 DURATION_BUCKETS = 16
 
 
@@ -473,7 +473,8 @@ class ScoringService:
             if outcome.account_surge is not None:
                 surges.append(outcome.account_surge)
             hits.add(event, outcome)
-        company_changed = company is not None and company_state is not company.state
+        # Compared by value: a read that moves no reader's time leaves the company unwritten.
+        company_changed = company is not None and company_state != company.state
         commit = scoring_commit(
             lead_id,
             record.version if record is not None else 0,

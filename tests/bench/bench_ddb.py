@@ -109,6 +109,8 @@ class Bench:
                     tuple(k["AttributeName"] for k in i["KeySchema"]),
                     tuple(i["Projection"]["NonKeyAttributes"])
                     if i["Projection"]["ProjectionType"] == "INCLUDE"
+                    else ()
+                    if i["Projection"]["ProjectionType"] == "KEYS_ONLY"
                     else None,
                 )
                 for i in t.get("GlobalSecondaryIndexes", [])
@@ -373,6 +375,12 @@ class Bench:
             - len("scoring_state")
             - attribute_size(item["scoring_state"])
             + compressed,
+            "by_attribute": dict(
+                sorted(
+                    ((name, len(name) + attribute_size(value)) for name, value in item.items()),
+                    key=lambda pair: -pair[1],
+                )
+            ),
         }
 
     def handlers(self, aid: str) -> dict[str, Any]:

@@ -639,6 +639,9 @@ def _own_asset(state: LeadScoreState, event: TrackingEvent, facts: _Facts) -> bo
 # -- account -----------------------------------------------------------------------------
 
 
+READER_REFRESH_SECONDS = 3600.0
+
+
 def _track_company(
     company: CompanyState,
     lead_id: str,
@@ -654,8 +657,11 @@ def _track_company(
         readers = dict(previous)  # nobody left the window: the common case, at C speed
     else:
         readers = {reader: last for reader, last in previous.items() if at - last <= window_seconds}
-    last = readers.get(lead_id, at)
-    readers[lead_id] = at if at > last else last
+    last = readers.get(lead_id)
+    # A reader's time moves on at most hourly: repeated reads in the hour leave the company
+    # unchanged (and unwritten); the window (days) loses at most an hour of it.
+    if last is None or at - last >= min(READER_REFRESH_SECONDS, window_seconds / 24):
+        readers[lead_id] = at if last is None or at > last else last
     if len(readers) > rule.max_colleagues_tracked:
         keep = sorted(readers, key=lambda r: readers[r], reverse=True)[
             : rule.max_colleagues_tracked
