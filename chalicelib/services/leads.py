@@ -30,7 +30,7 @@ from chalicelib.domain.scoring.explain import (
     recommend_channel,
 )
 from chalicelib.domain.scoring.model import ScoringModel
-from chalicelib.domain.scoring.scorer import LedgerEntry
+from chalicelib.domain.scoring.scorer import LedgerEntry, mail_hit_id
 from chalicelib.domain.scoring.state import LeadScoreState
 from chalicelib.domain.segment import user_key
 from chalicelib.domain.submissions import FormSubmission
@@ -68,7 +68,8 @@ _BURST = MachineOut(
 
 
 def burst_hits(state: LeadScoreState) -> frozenset[str]:
-    """Ids of the recent mail hits the scorer labelled machine."""
+    """The recent mail hits the scorer labelled machine (``mail_hit_id``s; whole event ids
+    in states written before)."""
     return frozenset(h[2] for hits in state.mail_hits.values() for h in hits if h[3])
 
 
@@ -81,7 +82,7 @@ def timeline_entry(
     machine = None
     if event.machine is not None:
         machine = MachineOut(label=event.machine.label.value, reason=event.machine.reason)
-    elif event.event_id in bursts:
+    elif event.event_id in bursts or mail_hit_id(event.event_id) in bursts:
         machine = _BURST
     return TimelineEntry(
         event_id=event.event_id,
