@@ -38,6 +38,7 @@ from chalicelib.adapters.items import (
     merge_list_pages,
     quiet_pk,
     score_list_pk,
+    scored_only,
     shards_to_read,
     stage_list_pk,
     stage_sort_key,
@@ -439,6 +440,14 @@ class DynamoLeadStore:
         values[":engaged"] = to_attr(engaged)
         # Reasons and the channel's sentence are rendered from the state when read.
         removes = " REMOVE reasons, channel_reason"
+        # A write that moves nothing the hand-over or the lifecycle events read (no stage,
+        # score or channel change, no stage event) is marked, and the leads stream's event
+        # source mapping filters it out (infra/template.yaml): no notifier invocation.
+        if scored_only(commit):
+            sets.append("scored_only = :scored_only")
+            values[":scored_only"] = to_attr(True)
+        else:
+            removes += ", scored_only"
         if may_go_quiet(identified, commit.stage, engaged):
             sets.append("quiet_pk = :quiet_pk")
             values[":quiet_pk"] = to_attr(quiet_pk(engaged))

@@ -332,6 +332,12 @@ def _compact(value: Any) -> Any:
     return value
 
 
+def scored_only(commit: Any) -> bool:
+    """A scoring commit that changes nothing a list, the hand-over or a lifecycle event
+    reads: the lead item is marked ``scored_only`` and the notifier is not invoked."""
+    return not (commit.list_changed or commit.events or commit.funnel)
+
+
 def encode_state(state: LeadScoreState) -> bytes:
     """The score state as stored: compact JSON, zlib-compressed (a binary attribute).
 

@@ -40,6 +40,7 @@ from chalicelib.adapters.items import (
     merge_list_pages,
     quiet_pk,
     score_list_pk,
+    scored_only,
     shards_to_read,
     stage_list_pk,
     stage_sort_key,
@@ -343,6 +344,10 @@ class MemoryLeadStore:
             )
             item.pop("reasons", None)
             item.pop("channel_reason", None)
+            if scored_only(commit):
+                item["scored_only"] = True
+            else:
+                item.pop("scored_only", None)
             if commit.list_changed or "updated_at" not in item:
                 item["updated_at"] = commit.now
             item.setdefault("created_at", commit.now)

@@ -192,7 +192,12 @@ class Bench:
             leads = self._read("leads")
             self.records["leads"] += len(leads)
             # The deployed mapping filters on sk = PROFILE (infra/template.yaml).
-            profiles = [r for r in leads if r["dynamodb"]["Keys"]["sk"]["S"] == "PROFILE"]
+            profiles = [
+                r
+                for r in leads
+                if r["dynamodb"]["Keys"]["sk"]["S"] == "PROFILE"
+                and "scored_only" not in r["dynamodb"].get("NewImage", {})
+            ]
             self.records["leads_profile"] += len(profiles)
             for start in range(0, len(profiles), 50):
                 self.meter.phase = "notify"

@@ -44,3 +44,17 @@ def test_a_redelivered_page_view_changes_nothing_and_is_in_the_ledger_once():
     assert after.version == first.version
     assert after.state.events_applied == first.state.events_applied == 1
     assert [e.event_id for e in w.leads.ledger(lead_id)] == [records_id(records)]
+
+
+def test_a_page_view_that_moves_nothing_a_list_shows_is_marked_for_the_stream_filter():
+    w = world()
+    aid = "anon-scored-only-1"
+    marks = []
+    for _ in range(5):  # a page view earns a point until the rule is capped (4 here)
+        body = tracker_body(aid, [{"type": "page_view", "url": f"{KB}/careers"}])
+        w.services.capture.track(body, w.ctx())
+        w.pump()
+        lead_id = w.leads.anonymous_link(aid).lead_id
+        item = w.leads.table.items[(f"LEAD#{lead_id}", "PROFILE")]
+        marks.append((item["score"], item.get("scored_only", False)))
+    assert marks == [(1, False), (2, False), (3, False), (4, False), (4, True)]
