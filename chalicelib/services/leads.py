@@ -14,7 +14,6 @@ from chalicelib.adapters.ports import (
     EventStore,
     LeadRecord,
     LeadStore,
-    VersionConflict,
 )
 from chalicelib.domain.clock import iso
 from chalicelib.domain.errors import Conflict, FieldError, InvalidInput, NotFound
@@ -52,6 +51,7 @@ from chalicelib.schemas import (
 from chalicelib.services.capture import email_hash, new_id
 from chalicelib.services.models import ModelProvider, provider_of
 from chalicelib.services.scoring import funnel_counters, scoring_commit, stage_change_event
+from chalicelib.services.updates import Change, LeadUpdates
 
 TIMELINE_LENGTH = 50
 MAX_PAGE = 100
@@ -125,6 +125,7 @@ class LeadService:
     ) -> None:
         self._models = provider_of(model)
         self._leads = leads
+        self._updates = LeadUpdates(leads.commit_scoring)
         self._events = events
         self._clock = clock
         self._sales_language = sales_language
@@ -351,8 +352,10 @@ class LeadService:
             (``strict`` only) the outcome does not fit the lead's stage.
         """
         event_id = event_id or new_id()
-        for attempt in range(5):
-            record = self._record(lead_id)
+        read: list[LeadRecord] = []
+
+        def apply(record: LeadRecord) -> Change[OutcomeApplied]:
+            read[:] = [record]
             now = self._clock()
             state = record.state.clone()
             try:
@@ -408,15 +411,14 @@ class LeadService:
                 before=record,
                 sales_language=self._sales_language,
             )
-            try:
-                self._leads.commit_scoring(commit)
-            except AlreadyApplied:
-                return OutcomeApplied(record.lead.lead_id, record.state.stage, False, True)
-            except VersionConflict:
-                time.sleep(0.01 * 2**attempt)
-                continue
-            return OutcomeApplied(record.lead.lead_id, state.stage, bool(transitions), False)
-        raise VersionConflict("the lead kept changing; try again")
+            applied = OutcomeApplied(record.lead.lead_id, state.stage, bool(transitions), False)
+            return Change(commit, applied)
+
+        def duplicate(_: AlreadyApplied) -> OutcomeApplied:
+            # A given event id seen before: the second time nothing is written.
+            return OutcomeApplied(read[0].lead.lead_id, read[0].state.stage, False, True)
+
+        return self._updates.update(lambda: self._record(lead_id), apply, duplicate)
 
     def set_consent(self, lead_id: str, request: ConsentRequest) -> LeadView:
         """Record consent given or withdrawn (attribution stops from this moment)."""

@@ -25,7 +25,6 @@ from chalicelib.adapters.ports import (
     LeadStore,
     Quarantine,
     ScoringCommit,
-    VersionConflict,
 )
 from chalicelib.domain.events import EventType, TrackingEvent
 from chalicelib.domain.identity import company_domain
@@ -45,6 +44,7 @@ from chalicelib.domain.scoring.scorer import (
 from chalicelib.domain.scoring.state import CompanyState, LeadScoreState
 from chalicelib.observability import logger
 from chalicelib.services.models import ModelProvider, provider_of
+from chalicelib.services.updates import Change, LeadUpdates
 
 MAX_ATTEMPTS = 6
 CHUNK = RECENT_EVENTS  # a commit applies no more events than a lead remembers
@@ -278,6 +278,7 @@ class ScoringService:
         self._clock = clock
         self._sales_language = sales_language
         self._domains: OrderedDict[str, str | None] = OrderedDict()
+        self._updates = LeadUpdates(leads.commit_scoring, MAX_ATTEMPTS)
 
     @property
     def _model(self) -> ScoringModel:
@@ -383,24 +384,33 @@ class ScoringService:
     def _apply_chunk(
         self, lead_id: str, events: list[TrackingEvent], tally: HitTally, carry: bool = False
     ) -> tuple[int, int, int]:
-        duplicates = conflicts = 0
+        """(applied, duplicates skipped, conflicts retried) for one commit's worth of events."""
         pending = list(events)
-        for _attempt in range(MAX_ATTEMPTS):
-            if not pending:
-                return 0, duplicates, conflicts
+        counts = {"duplicates": 0, "conflicts": 0}
+
+        def outcome(applied: int, skipped: int = 0) -> tuple[int, int, int]:
+            return applied, counts["duplicates"] + skipped, counts["conflicts"]
+
+        def read() -> tuple[str | None, LeadRecord | None, CompanyRecord | None]:
             domain = self._domain_for(lead_id, pending)
             record, company = self._leads.get_for_scoring(lead_id, self._business(domain))
+            return domain, record, company
+
+        def apply(
+            found: tuple[str | None, LeadRecord | None, CompanyRecord | None],
+        ) -> Change[tuple[int, int, int]]:
+            domain, record, company = found
             if record is not None and record.erased:
-                return 0, duplicates + len(pending), conflicts
+                return Change(None, outcome(0, len(pending)))
             if record is not None and record.merged_into:
                 self._events.move_events(lead_id, record.merged_into)
-                return 0, duplicates, conflicts
+                return Change(None, outcome(0))
             if record is not None and record.recent:
                 fresh = [e for e in pending if not was_applied(record.recent, e.event_id)]
-                duplicates += len(pending) - len(fresh)
-                pending = fresh
-                if not pending:
-                    return 0, duplicates, conflicts
+                counts["duplicates"] += len(pending) - len(fresh)
+                pending[:] = fresh
+            if not pending:
+                return Change(None, outcome(0))
             known = self._known_domain(record)
             if known != domain:
                 domain = known
@@ -411,24 +421,31 @@ class ScoringService:
             commit, surges, hits = self._score(
                 lead_id, record, company, pending, tally if carry else None
             )
-            try:
-                self._leads.commit_scoring(commit)
-            except AlreadyApplied as error:
-                done = set(error.event_ids)
-                duplicates += sum(1 for e in pending if e.event_id in done)
-                pending = [e for e in pending if e.event_id not in done]
-                continue
-            except VersionConflict:
-                conflicts += 1
-                time.sleep(0.01 * 2**_attempt)
-                continue
-            self._remember_domain(lead_id, domain)
-            tally.merge(hits)
-            tally.written = tally.written or carry
-            for surge in surges:
-                self._emit_account_signals(surge)
-            return len(pending), duplicates, conflicts
-        raise VersionConflict(f"lead {lead_id} kept changing; the stream will retry")
+
+            def committed() -> None:
+                self._remember_domain(lead_id, domain)
+                tally.merge(hits)
+                tally.written = tally.written or carry
+                for surge in surges:
+                    self._emit_account_signals(surge)
+
+            return Change(commit, outcome(len(pending)), committed)
+
+        def redelivered(refused: AlreadyApplied) -> None:
+            done = set(refused.event_ids)
+            counts["duplicates"] += sum(1 for e in pending if e.event_id in done)
+            pending[:] = [e for e in pending if e.event_id not in done]
+
+        def conflict() -> None:
+            counts["conflicts"] += 1
+
+        return self._updates.update(
+            read,
+            apply,
+            redelivered,
+            what=f"lead {lead_id} (the stream will retry)",
+            on_conflict=conflict,
+        )
 
     @staticmethod
     def _known_domain(record: LeadRecord | None) -> str | None:
