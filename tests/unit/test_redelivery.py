@@ -58,3 +58,24 @@ def test_a_page_view_that_moves_nothing_a_list_shows_is_marked_for_the_stream_fi
         item = w.leads.table.items[(f"LEAD#{lead_id}", "PROFILE")]
         marks.append((item["score"], item.get("scored_only", False)))
     assert marks == [(1, False), (2, False), (3, False), (4, False), (4, True)]
+
+
+def test_the_state_dictionary_is_frozen_and_old_states_still_read():
+    import hashlib
+    import json
+    import zlib
+    from pathlib import Path
+
+    from chalicelib.adapters.items import decode_state, encode_state
+    from chalicelib.domain.scoring.state import LeadScoreState
+
+    frozen = Path("chalicelib/adapters/state_dictionary_v1.bin").read_bytes()
+    # Stored states name this file in their zlib header: it may never change.
+    assert hashlib.sha256(frozen).hexdigest() == (
+        "4fa18359aaef9b0f5f9e2e7b8b6c04d4011c4166b03f5e179b318e032a9c98f1"
+    )
+    state = LeadScoreState(profile={"email": "jan@acme.nl"}, stage="lead", last_seen=1.79e9)
+    assert decode_state(encode_state(state)).to_dict() == state.to_dict()
+    plain = json.dumps(state.to_dict(), separators=(",", ":"))
+    assert decode_state(zlib.compress(plain.encode(), 6)).to_dict() == state.to_dict()
+    assert decode_state(plain).to_dict() == state.to_dict()
