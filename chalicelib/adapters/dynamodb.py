@@ -126,13 +126,14 @@ class DynamoLeadStore:
         return lead_from_item(values) if values and values.get("lead_id") else None
 
     def get_for_scoring(
-        self, lead_id: str, company_domain: str | None
+        self, lead_id: str, company_domain: str | None, consistent: bool = True
     ) -> tuple[LeadRecord | None, CompanyRecord | None]:
-        """The lead and its company in one BatchGetItem."""
+        """The lead and its company in one BatchGetItem (eventually consistent reads cost
+        half: a stale one only makes the conditional write fail and the scorer read again)."""
         keys = [{"pk": {"S": lead_pk(lead_id)}, "sk": {"S": PROFILE_SK}}]
         if company_domain:
             keys.append({"pk": {"S": f"COMPANY#{company_domain}"}, "sk": {"S": "STATE"}})
-        request: Any = {self._table: {"Keys": keys, "ConsistentRead": True}}
+        request: Any = {self._table: {"Keys": keys, "ConsistentRead": consistent}}
         found: list[dict[str, Any]] = []
         while request:
             answer = self._client.batch_get_item(RequestItems=request)

@@ -163,7 +163,7 @@ class MemoryLeadStore:
         return lead_from_item(item) if item and item.get("lead_id") else None
 
     def get_for_scoring(
-        self, lead_id: str, company_domain: str | None
+        self, lead_id: str, company_domain: str | None, consistent: bool = True
     ) -> tuple[LeadRecord | None, CompanyRecord | None]:
         self.table.requests["BatchGetItem"] += 1
         item = self.table.get(lead_pk(lead_id), PROFILE_SK)

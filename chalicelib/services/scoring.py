@@ -386,14 +386,18 @@ class ScoringService:
     ) -> tuple[int, int, int]:
         """(applied, duplicates skipped, conflicts retried) for one commit's worth of events."""
         pending = list(events)
-        counts = {"duplicates": 0, "conflicts": 0}
+        counts = {"duplicates": 0, "conflicts": 0, "reads": 0}
 
         def outcome(applied: int, skipped: int = 0) -> tuple[int, int, int]:
             return applied, counts["duplicates"] + skipped, counts["conflicts"]
 
         def read() -> tuple[str | None, LeadRecord | None, CompanyRecord | None]:
             domain = self._domain_for(lead_id, pending)
-            record, company = self._leads.get_for_scoring(lead_id, self._business(domain))
+            # The first read may be stale (it costs half); after a conflict, read consistently.
+            record, company = self._leads.get_for_scoring(
+                lead_id, self._business(domain), consistent=counts["reads"] > 0
+            )
+            counts["reads"] += 1
             return domain, record, company
 
         def apply(
