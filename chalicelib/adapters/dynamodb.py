@@ -332,13 +332,24 @@ class DynamoLeadStore:
     def commit_scoring(self, commit: ScoringCommit) -> None:
         """The lead's new state, conditional on its version and its recent events.
 
-        A commit that writes nothing but the lead is one conditional ``UpdateItem``:
-        most page views earn nothing, and a transaction bills every item twice. One
-        with ledger items, timeline events, a company or funnel counters is one
-        transaction: none of them may exist without the state that counted them.
+        A commit that writes nothing but the lead (and its company) is one conditional
+        ``UpdateItem`` (after the company's own conditional put): most page views earn
+        nothing, and a transaction bills every item twice. One with ledger items,
+        timeline events or funnel counters is one transaction: none of them may exist
+        without the state that counted them. (A company holds who read what when: the
+        same reads applied again change nothing, so it needs no transaction with the lead.)
         """
         lead = self._lead_update(commit)
-        if not (commit.ledger or commit.events or commit.company or commit.funnel):
+        if not (commit.ledger or commit.events or commit.funnel):
+            if commit.company is not None:
+                # First, on its own version: applying a lead's reads to its company twice
+                # (this write, then a retry after the lead's refusal) changes nothing.
+                try:
+                    self._client.put_item(**self._company_put(commit.company, commit.now)["Put"])
+                except ClientError as error:
+                    if _is_condition_failure(error):
+                        raise VersionConflict(f"the company of {commit.lead_id} changed") from error
+                    raise
             try:
                 self._client.update_item(**lead["Update"])
             except ClientError as error:

@@ -304,8 +304,10 @@ class MemoryLeadStore:
         for hook in self.before_commit:
             hook(commit)
         with self.table.lock, self._events.table.lock:
-            transactional = bool(commit.ledger or commit.events or commit.company or commit.funnel)
+            transactional = bool(commit.ledger or commit.events or commit.funnel)
             self.table.requests["TransactWriteItems" if transactional else "UpdateItem"] += 1
+            if commit.company is not None and not transactional:
+                self.table.requests["PutItem"] += 1
             key = (lead_pk(commit.lead_id), PROFILE_SK)
             item = self.table.items.get(key)
             if item is not None and (item.get("erased_at") or item.get("merged_into")):

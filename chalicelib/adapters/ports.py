@@ -67,8 +67,10 @@ class ScoringCommit:
     time: a ledger item only for an event that earned, cost or labelled something.
     ``events`` are new timeline events (stage changes). ``list_changed`` is False
     when nothing a list shows (stage, scores, channel) moved: ``updated_at`` stays.
-    A commit is atomic: a refused one writes nothing. (DynamoDB: one conditional
-    update when only the lead changes, a transaction otherwise.)
+    A commit is atomic but for the company: a refused one writes no lead, ledger,
+    timeline or counter; its company may be written (re-applying the same reads to a
+    company changes nothing). DynamoDB: one conditional update of the lead (after the
+    company's conditional put) when nothing else changes, a transaction otherwise.
     """
 
     lead_id: str
