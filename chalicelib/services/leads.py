@@ -125,7 +125,7 @@ class LeadService:
     ) -> None:
         self._models = provider_of(model)
         self._leads = leads
-        self._updates = LeadUpdates(leads.commit_scoring)
+        self._updates = LeadUpdates(lambda commit: leads.commit_scoring(commit))
         self._events = events
         self._clock = clock
         self._sales_language = sales_language

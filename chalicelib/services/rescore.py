@@ -41,7 +41,7 @@ class RescoreService:
         self._events = events
         self._clock = clock
         self._sales_language = sales_language
-        self._updates = LeadUpdates(leads.commit_scoring)
+        self._updates = LeadUpdates(lambda commit: leads.commit_scoring(commit))
 
     @property
     def _model(self) -> ScoringModel:

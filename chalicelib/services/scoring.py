@@ -278,7 +278,7 @@ class ScoringService:
         self._clock = clock
         self._sales_language = sales_language
         self._domains: OrderedDict[str, str | None] = OrderedDict()
-        self._updates = LeadUpdates(leads.commit_scoring, MAX_ATTEMPTS)
+        self._updates = LeadUpdates(lambda commit: leads.commit_scoring(commit), MAX_ATTEMPTS)
 
     @property
     def _model(self) -> ScoringModel:

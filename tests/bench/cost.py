@@ -186,7 +186,7 @@ def what_if(row: dict[str, Any], api_seconds: float, memory_mb: int) -> list[dic
 
 
 #: The events stream's batch size (app.py ``score_events``, infra/template.yaml).
-SCORER_BATCH = 100
+SCORER_BATCH = 100  # of the up to 500 a batch may hold (app.py): a conservative "full"
 
 
 def variant_of(
