@@ -6,14 +6,17 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from chalicelib.adapters.items import decode_list_cursor
 from chalicelib.adapters.ports import (
     AlreadyApplied,
     EventStore,
+    LeadLists,
     LeadRecord,
-    LeadStore,
+    Privacy,
+    Profiles,
+    ScoreStates,
     VersionConflict,
 )
 from chalicelib.domain.clock import iso
@@ -110,13 +113,17 @@ class OutcomeApplied:
     duplicate: bool
 
 
+class SalesLeads(Profiles, ScoreStates, LeadLists, Privacy, Protocol):
+    """The lead-store ports LeadService uses."""
+
+
 class LeadService:
     """What sales tools read and write about leads."""
 
     def __init__(
         self,
         model: ScoringModel | ModelProvider,
-        leads: LeadStore,
+        leads: SalesLeads,
         events: EventStore,
         clock: Callable[[], float] = time.time,
         sales_language: str = "en",

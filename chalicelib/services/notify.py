@@ -22,7 +22,7 @@ from typing import Any
 
 from chalicelib.adapters.attributes import from_item
 from chalicelib.adapters.items import decode_state, stream_position
-from chalicelib.adapters.ports import LeadStore, Publisher, Quarantine
+from chalicelib.adapters.ports import Announcements, Publisher, Quarantine
 from chalicelib.domain.announcement import chat_notification, email_text, subject_line
 from chalicelib.domain.clock import iso
 from chalicelib.domain.followup import FollowUp, follow_up
@@ -115,7 +115,7 @@ class HotLeadNotifier:
 
     def __init__(
         self,
-        leads: LeadStore,
+        leads: Announcements,
         publisher: Publisher,
         quarantine: Quarantine,
         clock: Callable[[], float] = time.time,

@@ -11,8 +11,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Protocol
 
-from chalicelib.adapters.ports import EventStore, LeadStore, VersionConflict
+from chalicelib.adapters.ports import EventStore, LeadLists, Profiles, ScoreStates, VersionConflict
 from chalicelib.domain.scoring.model import ScoringModel
 from chalicelib.domain.scoring.scorer import LedgerEntry, replay
 from chalicelib.services.models import ModelProvider, provider_of
@@ -26,11 +27,15 @@ class RescoreProgress:
     cursor: str | None = None
 
 
+class RescoreLeads(Profiles, ScoreStates, LeadLists, Protocol):
+    """The lead-store ports RescoreService uses."""
+
+
 class RescoreService:
     def __init__(
         self,
         model: ScoringModel | ModelProvider,
-        leads: LeadStore,
+        leads: RescoreLeads,
         events: EventStore,
         clock: Callable[[], float] = time.time,
         sales_language: str = "en",

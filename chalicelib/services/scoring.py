@@ -13,17 +13,19 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from chalicelib.adapters.attributes import from_item
 from chalicelib.adapters.items import event_from_item, funnel_pk, funnel_shard, stream_position
 from chalicelib.adapters.ports import (
     AlreadyApplied,
     CompanyRecord,
+    Counters,
     EventStore,
     LeadRecord,
-    LeadStore,
+    Profiles,
     Quarantine,
+    ScoreStates,
     ScoringCommit,
     VersionConflict,
 )
@@ -242,13 +244,17 @@ class HitTally:
         self.machine_hits += other.machine_hits
 
 
+class ScoringLeads(Profiles, ScoreStates, Counters, Protocol):
+    """The lead-store ports ScoringService uses."""
+
+
 class ScoringService:
     """Applies events to leads; the scorer itself is the pure ``score_event``."""
 
     def __init__(
         self,
         model: ScoringModel | ModelProvider,
-        leads: LeadStore,
+        leads: ScoringLeads,
         events: EventStore,
         quarantine: Quarantine,
         clock: Callable[[], float] = time.time,

@@ -22,7 +22,7 @@ from typing import Any
 
 from chalicelib.adapters.items import decode_cursor
 from chalicelib.adapters.learning import OutcomeStore
-from chalicelib.adapters.ports import EventStore, LeadStore
+from chalicelib.adapters.ports import EventStore, LeadLists
 from chalicelib.domain.clock import EventTimeError, parse_instant
 from chalicelib.domain.errors import FieldError, InvalidInput
 from chalicelib.domain.scoring.explain import reasons
@@ -40,7 +40,7 @@ STAGES = ("visitor", "lead", "mql", "sql", "customer", "recycled")
 class WhatIfService:
     def __init__(
         self,
-        leads: LeadStore,
+        leads: LeadLists,
         events: EventStore,
         outcomes: OutcomeStore,
         models: ModelService,
