@@ -58,6 +58,7 @@ from chalicelib.adapters.ports import (
     VersionConflict,
 )
 from chalicelib.domain.clock import iso
+from chalicelib.domain.errors import NotFound
 from chalicelib.domain.events import TrackingEvent
 from chalicelib.domain.lead import PROFILE_FIELDS, Lead, Stage
 from chalicelib.domain.scoring.scorer import LedgerEntry
@@ -283,7 +284,9 @@ class MemoryLeadStore:
     def set_consent(self, lead_id: str, consent: Mapping[str, Any], now: float) -> None:
         with self.table.lock:
             self.table.requests["UpdateItem"] += 1
-            item = self.table.items[(lead_pk(lead_id), PROFILE_SK)]
+            item = self.table.items.get((lead_pk(lead_id), PROFILE_SK))
+            if item is None or "lead_id" not in item or item.get("erased_at"):
+                raise NotFound(f"lead_id: no lead '{lead_id[:64]}' (or it was erased)")
             item["consent"] = {k: v for k, v in consent.items() if v is not None}
             item["updated_at"] = now
 
@@ -614,7 +617,8 @@ class MemoryQuarantine:
         return quarantine_id
 
     def recent(self, limit: int) -> list[dict[str, Any]]:
-        return list(reversed(self.items))[:limit]
+        oldest_first = sorted(self.items, key=lambda i: i["at"])
+        return oldest_first[::-1][:limit]
 
     def held(self, limit: int, days: int) -> list[QuarantinedItem]:
         since = time.time() - days * 86_400

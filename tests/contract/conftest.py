@@ -1,0 +1,207 @@
+"""The contract suite's one pair of backends: every port in memory, and on AWS under moto.
+
+A contract test takes ``backend`` (or a fixture built on it) and so runs twice:
+once on the in-memory fakes and once on the DynamoDB/SNS/EventBridge adapters
+with the tables of ``infra/definitions.py``. Mark it with ``covers(...)``
+(``tests/contract/registry.py``) so ``test_port_coverage`` knows which port
+methods it holds to the contract.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+
+@dataclass
+class Backend:
+    """Every port of one backend, wired to the same tables."""
+
+    kind: str
+    leads: Any
+    events: Any
+    quarantine: Any
+    sightings: Any
+    audit: Any
+    series: Any
+    publications: Any
+    quiet: Any
+    outcomes: Any
+    models: Any
+    publisher: Any
+    bus: Any
+    #: What reached the publisher's subscribers: (message, attributes, subject) per publish.
+    published: Any = None
+    #: What reached the bus's rule targets: the EventBridge envelope per put.
+    delivered: Any = None
+    client: Any = None
+    tables: dict[str, str] = field(default_factory=dict)
+
+    def put_lead_item(self, values: dict[str, Any]) -> None:
+        """Write a raw leads-table item (a row as an older release wrote it)."""
+        if self.kind == "memory":
+            self.leads.table.items[(values["pk"], values["sk"])] = dict(values)
+            return
+        from chalicelib.adapters.attributes import to_item
+
+        self.client.put_item(TableName=self.tables["leads"], Item=to_item(values))
+
+
+def _memory() -> Backend:
+    from chalicelib.adapters.eventbridge import MemoryEventBus
+    from chalicelib.adapters.learning import MemoryModelStore, MemoryOutcomeStore
+    from chalicelib.adapters.memory import (
+        MemoryAuditTrail,
+        MemoryEventStore,
+        MemoryFunnelSeries,
+        MemoryLeadStore,
+        MemoryPublisher,
+        MemoryQuarantine,
+        MemorySightings,
+    )
+    from chalicelib.adapters.publications import MemoryPublications
+    from chalicelib.adapters.quiet import MemoryQuietLeads
+
+    events = MemoryEventStore()
+    leads = MemoryLeadStore(events)
+    publisher = MemoryPublisher()
+    bus = MemoryEventBus()
+
+    def published() -> list[tuple[dict[str, Any], dict[str, Any], str]]:
+        return [(m["message"], m["attributes"], m["subject"]) for m in publisher.messages]
+
+    def delivered() -> list[dict[str, Any]]:
+        return [
+            {"source": "trechter", "detail-type": e.detail_type.value, "detail": e.detail}
+            for e in bus.events
+        ]
+
+    return Backend(
+        kind="memory",
+        leads=leads,
+        events=events,
+        quarantine=MemoryQuarantine(),
+        sightings=MemorySightings(),
+        audit=MemoryAuditTrail(leads),
+        series=MemoryFunnelSeries(leads),
+        publications=MemoryPublications(leads),
+        quiet=MemoryQuietLeads(leads),
+        outcomes=MemoryOutcomeStore(),
+        models=MemoryModelStore(),
+        publisher=publisher,
+        bus=bus,
+        published=published,
+        delivered=delivered,
+    )
+
+
+def _queue(sqs: Any, name: str) -> tuple[str, str]:
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    return url, arn
+
+
+def _drain(sqs: Any, url: str) -> list[dict[str, Any]]:
+    bodies = []
+    while True:
+        answer = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+        messages = answer.get("Messages", [])
+        if not messages:
+            return bodies
+        for message in messages:
+            bodies.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def _aws() -> Backend:
+    import boto3
+
+    from chalicelib.adapters.dynamodb import (
+        DynamoAuditTrail,
+        DynamoEventStore,
+        DynamoFunnelSeries,
+        DynamoLeadStore,
+        DynamoQuarantine,
+        DynamoSightings,
+    )
+    from chalicelib.adapters.eventbridge import EventBridgeBus
+    from chalicelib.adapters.learning import DynamoModelStore, DynamoOutcomeStore
+    from chalicelib.adapters.publications import DynamoPublications
+    from chalicelib.adapters.quiet import DynamoQuietLeads
+    from chalicelib.adapters.sns import SnsPublisher
+    from infra.definitions import dynamodb_tables, table_names
+
+    client = boto3.client("dynamodb", region_name="eu-west-1")
+    for kwargs in dynamodb_tables("test"):
+        client.create_table(**kwargs)
+    names = table_names("test")
+    events = DynamoEventStore(client, names["events"], 395)
+
+    sqs = boto3.client("sqs", region_name="eu-west-1")
+    sns = boto3.client("sns", region_name="eu-west-1")
+    topic = sns.create_topic(Name="trechter-test-hot-leads")["TopicArn"]
+    hot_url, hot_arn = _queue(sqs, "hot")
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=hot_arn)
+    eventbridge = boto3.client("events", region_name="eu-west-1")
+    eventbridge.create_event_bus(Name="trechter-test-lifecycle")
+    crm_url, crm_arn = _queue(sqs, "crm")
+    eventbridge.put_rule(
+        Name="crm",
+        EventBusName="trechter-test-lifecycle",
+        EventPattern=json.dumps({"source": ["trechter"]}),
+    )
+    eventbridge.put_targets(
+        Rule="crm", EventBusName="trechter-test-lifecycle", Targets=[{"Id": "q", "Arn": crm_arn}]
+    )
+
+    def published() -> list[tuple[dict[str, Any], dict[str, Any], str]]:
+        found = []
+        for envelope in _drain(sqs, hot_url):
+            attributes: dict[str, Any] = {}
+            for name, value in envelope.get("MessageAttributes", {}).items():
+                number = value["Type"] == "Number"
+                attributes[name] = float(value["Value"]) if number else value["Value"]
+            found.append((json.loads(envelope["Message"]), attributes, envelope["Subject"]))
+        return found
+
+    return Backend(
+        kind="dynamodb",
+        leads=DynamoLeadStore(client, names["leads"], events),
+        events=events,
+        quarantine=DynamoQuarantine(client, names["quarantine"], 30),
+        sightings=DynamoSightings(client, names["idempotency"]),
+        audit=DynamoAuditTrail(client, names["leads"]),
+        series=DynamoFunnelSeries(client, names["leads"]),
+        publications=DynamoPublications(client, names["leads"]),
+        quiet=DynamoQuietLeads(client, names["leads"]),
+        outcomes=DynamoOutcomeStore(client, names["leads"]),
+        models=DynamoModelStore(client, names["leads"]),
+        publisher=SnsPublisher(sns, topic),
+        bus=EventBridgeBus(eventbridge, "trechter-test-lifecycle"),
+        published=published,
+        delivered=lambda: _drain(sqs, crm_url),
+        client=client,
+        tables=names,
+    )
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
+    """Every port, in memory and then on AWS under moto (fresh tables per test)."""
+    if request.param == "memory":
+        yield _memory()
+        return
+    from moto import mock_aws
+
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="eu-west-1"
+    )
+    with mock_aws():
+        yield _aws()
