@@ -291,15 +291,20 @@ class DynamoLeadStore:
         sets.append("stage = if_not_exists(stage, :lead)")
         attribute_values[":now"] = to_attr(now)
         attribute_values[":lead"] = to_attr(Stage.LEAD.value)
-        answer = self._client.update_item(
-            TableName=self._table,
-            Key={"pk": {"S": lead_pk(lead_id)}, "sk": {"S": PROFILE_SK}},
-            UpdateExpression="SET " + ", ".join(sets),
-            ConditionExpression="attribute_not_exists(erased_at)",
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=attribute_values,
-            ReturnValues="ALL_NEW",
-        )
+        try:
+            answer = self._client.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": lead_pk(lead_id)}, "sk": {"S": PROFILE_SK}},
+                UpdateExpression="SET " + ", ".join(sets),
+                ConditionExpression="attribute_not_exists(erased_at)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=attribute_values,
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if not _is_condition_failure(error):
+                raise
+            raise NotFound(f"lead_id: lead '{lead_id[:64]}' was erased") from error
         return lead_from_item(from_item(answer["Attributes"])).lead
 
     def set_consent(self, lead_id: str, consent: Mapping[str, Any], now: float) -> None:

@@ -267,7 +267,7 @@ class MemoryLeadStore:
             key = (lead_pk(lead_id), PROFILE_SK)
             item = self.table.items.setdefault(key, {"pk": key[0], "sk": key[1]})
             if item.get("erased_at"):
-                raise RuntimeError("lead was erased")
+                raise NotFound(f"lead_id: lead '{lead_id[:64]}' was erased")
             for name in PROFILE_FIELDS:
                 if profile.get(name) not in (None, ""):
                     item[name] = profile[name]

@@ -121,7 +121,9 @@ class Profiles(Protocol):
         company_domain: str | None,
         consent: Mapping[str, Any] | None,
         now: float,
-    ) -> Lead: ...
+    ) -> Lead:
+        """Set the non-empty fields (a new lead item if none); ``NotFound`` once erased."""
+        ...
 
     def set_consent(self, lead_id: str, consent: Mapping[str, Any], now: float) -> None:
         """Record consent on a lead; ``NotFound`` when there is none (or it was erased)."""

@@ -495,3 +495,32 @@ def test_an_event_is_stored_once_under_its_id_whatever_the_number_of_writes(stor
     assert [e.type for e in events.timeline("L1", 10)] == [other.type, one.type]
     events.put_events([event("page_view", T0 + 2 + i, lead_id="L1") for i in range(30)])
     assert len(list(events.history("L1"))) == 32
+
+
+@covers(Profiles.update_profile)
+def test_a_profile_update_makes_a_visitor_item_and_is_refused_once_the_lead_is_erased(stores):
+    leads, _ = stores
+    visitor = leads.update_profile("V1", {"first_name": "Kim"}, None, None, T0)
+    assert (visitor.lead_id, visitor.profile, visitor.created_at) == (
+        "V1",
+        {"first_name": "Kim"},
+        T0,
+    )
+    leads.create_lead(lead())
+    leads.erase("L1", None, T0 + 1)
+    with pytest.raises(NotFound, match="lead_id"):
+        leads.update_profile("L1", {"first_name": "Jan"}, "acme.nl", None, T0 + 2)
+    assert leads.get_lead("L1") is None
+    assert [i for i in leads.export_items("L1") if "first_name" in i] == []
+
+
+@covers(Privacy.erase)
+def test_an_erasure_counts_the_partition_items_and_the_email_claim_it_removed(stores):
+    leads, _ = stores
+    leads.create_lead(lead())
+    leads.link_anonymous_id("aid-12345678", "L1", replace=True)
+    leads.commit_scoring(commit_for("L1", 0, event_ids=("e1", "e2")))
+    # profile, alias, two ledger items, and the e-mail claim
+    assert leads.erase("L1", "hash", T0) == 5
+    assert leads.erase("L1", "hash", T0 + 1) == 1  # only the tombstone was left
+    assert leads.erase("nobody", None, T0) == 0
