@@ -9,38 +9,43 @@ methods it holds to the contract.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 
-@dataclass
 class Backend:
-    """Every port of one backend, wired to the same tables."""
+    """Every port of one backend, wired to the same tables, each built when first used.
 
-    kind: str
-    leads: Any
-    events: Any
-    quarantine: Any
-    sightings: Any
-    audit: Any
-    series: Any
-    publications: Any
-    quiet: Any
-    outcomes: Any
-    models: Any
-    publisher: Any
-    bus: Any
-    #: What reached the publisher's subscribers: (message, attributes, subject) per publish.
-    published: Any = None
-    #: What reached the bus's rule targets: the EventBridge envelope per put.
-    delivered: Any = None
-    client: Any = None
-    tables: dict[str, str] = field(default_factory=dict)
+    Ports: ``leads``, ``events``, ``quarantine``, ``sightings``, ``audit``, ``series``,
+    ``publications``, ``quiet``, ``outcomes``, ``models``, ``publisher``, ``bus``; and
+    ``published()`` (what reached the publisher's subscribers: (message, attributes,
+    subject) per publish) and ``delivered()`` (the envelope per event a bus rule delivered).
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        factories: dict[str, Callable[[], Any]],
+        client: Any = None,
+        tables: dict[str, str] | None = None,
+    ) -> None:
+        self.kind = kind
+        self.client = client
+        self.tables = tables or {}
+        self._factories = factories
+
+    def __getattr__(self, name: str) -> Any:
+        factories = self.__dict__.get("_factories", {})
+        if name not in factories:
+            raise AttributeError(name)
+        value = factories[name]()
+        setattr(self, name, value)
+        return value
 
     def put_lead_item(self, values: dict[str, Any]) -> None:
         """Write a raw leads-table item (a row as an older release wrote it)."""
@@ -82,21 +87,23 @@ def _memory() -> Backend:
         ]
 
     return Backend(
-        kind="memory",
-        leads=leads,
-        events=events,
-        quarantine=MemoryQuarantine(),
-        sightings=MemorySightings(),
-        audit=MemoryAuditTrail(leads),
-        series=MemoryFunnelSeries(leads),
-        publications=MemoryPublications(leads),
-        quiet=MemoryQuietLeads(leads),
-        outcomes=MemoryOutcomeStore(),
-        models=MemoryModelStore(),
-        publisher=publisher,
-        bus=bus,
-        published=published,
-        delivered=delivered,
+        "memory",
+        {
+            "leads": lambda: leads,
+            "events": lambda: events,
+            "quarantine": MemoryQuarantine,
+            "sightings": MemorySightings,
+            "audit": lambda: MemoryAuditTrail(leads),
+            "series": lambda: MemoryFunnelSeries(leads),
+            "publications": lambda: MemoryPublications(leads),
+            "quiet": lambda: MemoryQuietLeads(leads),
+            "outcomes": MemoryOutcomeStore,
+            "models": MemoryModelStore,
+            "publisher": lambda: publisher,
+            "bus": lambda: bus,
+            "published": lambda: published,
+            "delivered": lambda: delivered,
+        },
     )
 
 
@@ -144,49 +151,64 @@ def _aws() -> Backend:
     names = table_names("test")
     events = DynamoEventStore(client, names["events"], 395)
 
-    sqs = boto3.client("sqs", region_name="eu-west-1")
-    sns = boto3.client("sns", region_name="eu-west-1")
-    topic = sns.create_topic(Name="trechter-test-hot-leads")["TopicArn"]
-    hot_url, hot_arn = _queue(sqs, "hot")
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=hot_arn)
-    eventbridge = boto3.client("events", region_name="eu-west-1")
-    eventbridge.create_event_bus(Name="trechter-test-lifecycle")
-    crm_url, crm_arn = _queue(sqs, "crm")
-    eventbridge.put_rule(
-        Name="crm",
-        EventBusName="trechter-test-lifecycle",
-        EventPattern=json.dumps({"source": ["trechter"]}),
-    )
-    eventbridge.put_targets(
-        Rule="crm", EventBusName="trechter-test-lifecycle", Targets=[{"Id": "q", "Arn": crm_arn}]
-    )
+    @functools.cache
+    def messaging() -> dict[str, Any]:
+        """The hot-lead topic and the lifecycle bus, each with a queue behind it."""
+        sqs = boto3.client("sqs", region_name="eu-west-1")
+        sns = boto3.client("sns", region_name="eu-west-1")
+        topic = sns.create_topic(Name="trechter-test-hot-leads")["TopicArn"]
+        hot_url, hot_arn = _queue(sqs, "hot")
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=hot_arn)
+        eventbridge = boto3.client("events", region_name="eu-west-1")
+        eventbridge.create_event_bus(Name="trechter-test-lifecycle")
+        crm_url, crm_arn = _queue(sqs, "crm")
+        eventbridge.put_rule(
+            Name="crm",
+            EventBusName="trechter-test-lifecycle",
+            EventPattern=json.dumps({"source": ["trechter"]}),
+        )
+        eventbridge.put_targets(
+            Rule="crm",
+            EventBusName="trechter-test-lifecycle",
+            Targets=[{"Id": "q", "Arn": crm_arn}],
+        )
 
-    def published() -> list[tuple[dict[str, Any], dict[str, Any], str]]:
-        found = []
-        for envelope in _drain(sqs, hot_url):
-            attributes: dict[str, Any] = {}
-            for name, value in envelope.get("MessageAttributes", {}).items():
-                number = value["Type"] == "Number"
-                attributes[name] = float(value["Value"]) if number else value["Value"]
-            found.append((json.loads(envelope["Message"]), attributes, envelope["Subject"]))
-        return found
+        def published() -> list[tuple[dict[str, Any], dict[str, Any], str]]:
+            found = []
+            for envelope in _drain(sqs, hot_url):
+                attributes: dict[str, Any] = {}
+                for name, value in envelope.get("MessageAttributes", {}).items():
+                    number = value["Type"] == "Number"
+                    attributes[name] = float(value["Value"]) if number else value["Value"]
+                found.append((json.loads(envelope["Message"]), attributes, envelope["Subject"]))
+            return found
 
+        return {
+            "publisher": SnsPublisher(sns, topic),
+            "bus": EventBridgeBus(eventbridge, "trechter-test-lifecycle"),
+            "published": published,
+            "delivered": lambda: _drain(sqs, crm_url),
+        }
+
+    leads = names["leads"]
     return Backend(
-        kind="dynamodb",
-        leads=DynamoLeadStore(client, names["leads"], events),
-        events=events,
-        quarantine=DynamoQuarantine(client, names["quarantine"], 30),
-        sightings=DynamoSightings(client, names["idempotency"]),
-        audit=DynamoAuditTrail(client, names["leads"]),
-        series=DynamoFunnelSeries(client, names["leads"]),
-        publications=DynamoPublications(client, names["leads"]),
-        quiet=DynamoQuietLeads(client, names["leads"]),
-        outcomes=DynamoOutcomeStore(client, names["leads"]),
-        models=DynamoModelStore(client, names["leads"]),
-        publisher=SnsPublisher(sns, topic),
-        bus=EventBridgeBus(eventbridge, "trechter-test-lifecycle"),
-        published=published,
-        delivered=lambda: _drain(sqs, crm_url),
+        "dynamodb",
+        {
+            "leads": lambda: DynamoLeadStore(client, leads, events),
+            "events": lambda: events,
+            "quarantine": lambda: DynamoQuarantine(client, names["quarantine"], 30),
+            "sightings": lambda: DynamoSightings(client, names["idempotency"]),
+            "audit": lambda: DynamoAuditTrail(client, leads),
+            "series": lambda: DynamoFunnelSeries(client, leads),
+            "publications": lambda: DynamoPublications(client, leads),
+            "quiet": lambda: DynamoQuietLeads(client, leads),
+            "outcomes": lambda: DynamoOutcomeStore(client, leads),
+            "models": lambda: DynamoModelStore(client, leads),
+            "publisher": lambda: messaging()["publisher"],
+            "bus": lambda: messaging()["bus"],
+            "published": lambda: messaging()["published"],
+            "delivered": lambda: messaging()["delivered"],
+        },
         client=client,
         tables=names,
     )
