@@ -451,6 +451,8 @@ class MemoryLeadStore:
                 "sk": key[1],
                 "status": "pending",
                 "claimed_until": now + lease_seconds,
+                "attempts": int(item["attempts"]) + 1 if item else 1,
+                "created_at": item["created_at"] if item else now,
             }
             return AnnouncementClaim(True, False)
 

@@ -524,3 +524,46 @@ def test_an_erasure_counts_the_partition_items_and_the_email_claim_it_removed(st
     assert leads.erase("L1", "hash", T0) == 5
     assert leads.erase("L1", "hash", T0 + 1) == 1  # only the tombstone was left
     assert leads.erase("nobody", None, T0) == 0
+
+
+@covers(Announcements.claim_announcement, Announcements.mark_announced, Privacy.export_items)
+def test_an_exported_announcement_shows_its_attempts_first_claim_and_message(stores):
+    leads, _ = stores
+    leads.claim_announcement("L1", 1, T0, 60)
+    leads.claim_announcement("L1", 1, T0 + 61, 60)  # the first worker's lease ran out
+    leads.mark_announced("L1", 1, "msg-1", T0 + 62)
+    (item,) = leads.export_items("L1")
+    assert item["sk"] == "ANNOUNCE#000001"
+    assert {k: item[k] for k in item if k not in ("pk", "sk")} == {
+        "status": "published",
+        "claimed_until": T0 + 121,
+        "attempts": 2,
+        "created_at": T0,
+        "message_id": "msg-1",
+        "published_at": T0 + 62,
+    }
+
+
+@covers(EventStore.put_events, EventStore.history, EventStore.timeline)
+def test_an_event_reads_back_exactly_as_it_was_written(stores):
+    _, events = stores
+    written = [
+        event(
+            "form_submit",
+            T0,
+            "https://x.nl/demo?utm_source=nb",
+            title="Demo",
+            properties={"fields": ["email"], "ratio": 0.5, "nested": {"a": [1, None]}},
+            anonymous_id="aid-12345678",
+            campaign_id="nov",
+            message_id="m1",
+            form_id="demo",
+            form_kind="demo_request",
+            profile={"email": "jan@acme.nl", "first_name": "Jan"},
+            referrer="https://www.google.com/",
+        ),
+        event("page_view", T0 + 1, "https://x.nl/", machine=True),
+    ]
+    events.put_events(written)
+    assert list(events.history("L1")) == written
+    assert events.timeline("L1", 10) == written[::-1]
