@@ -19,6 +19,8 @@ Test = TypeVar("Test", bound=Callable[..., Any])
 
 #: "<Protocol>.<method>" -> names of the contract tests that cover it.
 COVERED: dict[str, set[str]] = {}
+#: Every contract test marked with ``covers``.
+TESTS: list[Callable[..., Any]] = []
 
 
 def method_name(method: Callable[..., Any]) -> str:
@@ -28,6 +30,7 @@ def method_name(method: Callable[..., Any]) -> str:
 
 def covers(*methods: Callable[..., Any]) -> Callable[[Test], Test]:
     def mark(test: Test) -> Test:
+        TESTS.append(test)
         for method in methods:
             COVERED.setdefault(method_name(method), set()).add(f"{test.__module__}.{test.__name__}")
         return test

@@ -15,7 +15,7 @@ from typing import Any
 import tests.contract
 from chalicelib.adapters import learning, ports
 from tests.contract.conftest import Backend
-from tests.contract.registry import COVERED, method_name
+from tests.contract.registry import COVERED, TESTS, method_name
 
 #: Port methods held to a contract elsewhere, each with the reason (keep this short).
 ELSEWHERE = {
@@ -119,3 +119,18 @@ def test_both_backends_implement_every_method_of_every_port(backend: Backend):
             if have != wanted[1:]:
                 missing.append(f"{type(store).__name__}.{method.split('.')[1]}{have} != {wanted}")
     assert missing == []
+
+
+def test_every_covering_test_runs_on_both_backends():
+    """A covering test takes ``backend`` or a fixture of its module that is built on it."""
+    load_contract_tests()
+    single: list[str] = []
+    for test in TESTS:
+        module = inspect.getsource(inspect.getmodule(test))  # type: ignore[arg-type]
+        arguments = inspect.signature(test).parameters
+        both = "backend" in arguments or any(
+            f"def {name}(backend: Backend)" in module for name in arguments
+        )
+        if not both:
+            single.append(test.__name__)
+    assert single == []
