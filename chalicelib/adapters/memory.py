@@ -1,7 +1,10 @@
 """In-memory stores with the same contract as the DynamoDB ones (unit tests, benchmarks).
 
-They keep plain item dicts keyed like the tables, so the same item mapping code
-is exercised, and they count requests the way DynamoDB would bill them.
+They count requests the way DynamoDB would bill them. Campaign counters, erased
+e-mail hashes and the audit log are held as domain values (ints, hashes,
+``AuditRecord``); the rest are still plain item dicts keyed like the tables,
+because the scoring commit writes them and the tests' stream pump reads them as
+stream images (see the contract suite, ``tests/contract``, for what both hold).
 """
 
 from __future__ import annotations
@@ -25,8 +28,6 @@ from chalicelib.adapters.items import (
     PROFILE_SK,
     ListPosition,
     add_day_counters,
-    audit_record,
-    campaign_pk,
     decode_list_cursor,
     encode_state,
     event_from_item,
@@ -43,7 +44,6 @@ from chalicelib.adapters.items import (
     shards_to_read,
     stage_list_pk,
     stage_sort_key,
-    sum_campaign,
 )
 from chalicelib.adapters.ports import (
     AlreadyApplied,
@@ -151,6 +151,12 @@ class MemoryLeadStore:
     def __init__(self, events: MemoryEventStore) -> None:
         self.table = _Table()
         self._events = events
+        #: Held as domain values, not items: campaign counters per shard (plain ints) and
+        #: kill switches, erased e-mail hashes, and the audit log.
+        self.campaign_counts: dict[str, dict[int, dict[str, int]]] = {}
+        self.campaign_disabled: dict[str, bool] = {}
+        self.erased_emails: set[str] = set()
+        self.audit_records: list[AuditRecord] = []
         #: Called inside ``commit_scoring`` before it applies (tests inject crashes/races).
         self.before_commit: list[Any] = []
 
@@ -500,32 +506,27 @@ class MemoryLeadStore:
                     funnel[name] = int(funnel.get(name, 0)) + amount
 
     def bump_campaign(self, campaign_id: str, counter: str) -> None:
-        pk = campaign_pk(campaign_id, secrets.randbelow(CAMPAIGN_SHARDS))
+        shard = secrets.randbelow(CAMPAIGN_SHARDS)
         with self.table.lock:
             self.table.requests["UpdateItem"] += 1
-            item = self.table.items.setdefault((pk, "COUNTS"), {"pk": pk, "sk": "COUNTS"})
-            item[counter] = int(item.get(counter, 0)) + 1
+            counts = self.campaign_counts.setdefault(campaign_id, {}).setdefault(shard, {})
+            counts[counter] = counts.get(counter, 0) + 1
 
     def campaign(self, campaign_id: str) -> dict[str, Any]:
         self.table.requests["BatchGetItem"] += 1
-        pks = [campaign_pk(campaign_id)] + [
-            campaign_pk(campaign_id, shard) for shard in range(CAMPAIGN_SHARDS)
-        ]
+        values: dict[str, Any] = {}
         with self.table.lock:
-            found = [
-                copy.deepcopy(self.table.items[(pk, "COUNTS")])
-                for pk in pks
-                if (pk, "COUNTS") in self.table.items
-            ]
-        return sum_campaign(found)
+            for counts in self.campaign_counts.get(campaign_id, {}).values():
+                for name, amount in counts.items():
+                    values[name] = values.get(name, 0) + amount
+            if campaign_id in self.campaign_disabled:
+                values["disabled"] = self.campaign_disabled[campaign_id]
+        return values
 
     def set_campaign_disabled(self, campaign_id: str, disabled: bool) -> None:
         with self.table.lock:
-            item = self.table.items.setdefault(
-                (f"CAMPAIGN#{campaign_id}", "COUNTS"),
-                {"pk": f"CAMPAIGN#{campaign_id}", "sk": "COUNTS"},
-            )
-            item["disabled"] = disabled
+            self.table.requests["UpdateItem"] += 1
+            self.campaign_disabled[campaign_id] = disabled
 
     # -- privacy ---------------------------------------------------------------------
 
@@ -559,7 +560,7 @@ class MemoryLeadStore:
                     "erased_at": now,
                 }
             if email_hash:
-                self.table.items[(f"ERASED#{email_hash}", "TOMBSTONE")] = {"erased_at": now}
+                self.erased_emails.add(email_hash)
             if record is not None and record.lead.company_domain:
                 stored = self.table.items.get((f"COMPANY#{record.lead.company_domain}", "STATE"))
                 if stored:
@@ -572,32 +573,26 @@ class MemoryLeadStore:
 
     def is_erased_email(self, email_hash: str) -> bool:
         self.table.requests["GetItem"] += 1
-        return (f"ERASED#{email_hash}", "TOMBSTONE") in self.table.items
+        return email_hash in self.erased_emails
 
     def clear_erased_email(self, email_hash: str) -> None:
-        self.table.items.pop((f"ERASED#{email_hash}", "TOMBSTONE"), None)
+        with self.table.lock:
+            self.table.requests["DeleteItem"] += 1
+            self.erased_emails.discard(email_hash)
 
     def audit(self, action: str, lead_id: str, detail: Mapping[str, Any], now: float) -> None:
+        # The detail as it reads back from DynamoDB's JSON (tuples become lists, and so on).
+        stored = json.loads(json.dumps(dict(detail), default=str))
         with self.table.lock:
-            key = (f"AUDIT#{iso(now)[:7]}", f"{iso(now)}#{uuid.uuid4().hex[:12]}")
-            self.table.items[key] = {
-                "pk": key[0],
-                "sk": key[1],
-                "action": action,
-                "lead_id": lead_id,
-                "detail": json.dumps(dict(detail), default=str),
-                "at": now,
-            }
+            self.table.requests["PutItem"] += 1
+            self.audit_records.append(AuditRecord(action, lead_id, stored, now))
 
     def export_items(self, lead_id: str) -> list[dict[str, Any]]:
         return self.table.query(lead_pk(lead_id))
 
     def audit_log(self) -> list[dict[str, Any]]:
-        return [
-            copy.deepcopy(v)
-            for k, v in sorted(self.table.items.items())
-            if k[0].startswith("AUDIT#")
-        ]
+        """The audit records, oldest first, as plain values."""
+        return [asdict(r) for r in sorted(self.audit_records, key=lambda r: r.at)]
 
 
 class MemoryQuarantine:
@@ -667,10 +662,11 @@ class MemoryAuditTrail:
         self._leads = leads
 
     def recent(self, limit: int, months: int) -> list[AuditRecord]:
-        first = iso(time.time() - months * 31 * 86_400)[:7]
-        kept = [i for i in self._leads.audit_log() if i["pk"][len("AUDIT#") :] >= first]
-        newest_first = sorted(kept, key=lambda i: i["sk"], reverse=True)
-        return [audit_record(i) for i in newest_first[:limit]]
+        year, month = (int(part) for part in iso(time.time())[:7].split("-"))
+        back = year * 12 + month - 1 - (months - 1)  # the first month read, like DynamoDB
+        first = f"{back // 12:04d}-{back % 12 + 1:02d}"
+        kept = [r for r in self._leads.audit_records if iso(r.at)[:7] >= first]
+        return sorted(kept, key=lambda r: r.at, reverse=True)[:limit]
 
 
 class MemorySightings:

@@ -106,3 +106,15 @@ def test_recent_items_come_newest_first_as_stored_over_the_last_days(stores):
     ]
     assert json.loads(recent[0]["payload"]) == {"n": 2}
     assert [i["quarantine_id"] for i in quarantine.recent(1)] == [second]
+
+
+@covers(AuditTrail.recent)
+def test_the_audit_trail_reads_whole_calendar_months_back_from_this_one(stores):
+    _, leads, trail = stores
+    now = time.time()
+    leads.audit("erased", "OLD", {}, now - 62 * 86_400)  # two or three months ago
+    leads.audit("exported", "NEW", {"items": (1, 2)}, now)
+    assert [r.lead_id for r in trail.recent(10, 1)] == ["NEW"]
+    assert [r.lead_id for r in trail.recent(10, 2)] == ["NEW"]
+    assert [r.lead_id for r in trail.recent(10, 4)] == ["NEW", "OLD"]
+    assert trail.recent(10, 4)[0].detail == {"items": [1, 2]}
