@@ -1,10 +1,11 @@
 """In-memory stores with the same contract as the DynamoDB ones (unit tests, benchmarks).
 
-They count requests the way DynamoDB would bill them. Campaign counters, erased
-e-mail hashes and the audit log are held as domain values (ints, hashes,
-``AuditRecord``); the rest are still plain item dicts keyed like the tables,
-because the scoring commit writes them and the tests' stream pump reads them as
-stream images (see the contract suite, ``tests/contract``, for what both hold).
+They count requests the way DynamoDB would bill them. E-mail owners, browsers'
+links (``AnonymousLink``), campaign counters, erased e-mail hashes and the audit
+log are held as domain values (ids, ints, hashes, ``AuditRecord``); the rest are
+still plain item dicts keyed like the tables, because the scoring commit writes
+them and the tests' stream pump reads them as stream images (the contract suite,
+``tests/contract``, holds both stores to the same answers).
 """
 
 from __future__ import annotations
@@ -151,8 +152,10 @@ class MemoryLeadStore:
     def __init__(self, events: MemoryEventStore) -> None:
         self.table = _Table()
         self._events = events
-        #: Held as domain values, not items: campaign counters per shard (plain ints) and
-        #: kill switches, erased e-mail hashes, and the audit log.
+        #: Held as domain values, not items: e-mail owners, browsers' links, campaign
+        #: counters per shard (plain ints) and kill switches, erased e-mail hashes, the audit log.
+        self.emails: dict[str, str] = {}
+        self.links: dict[str, AnonymousLink] = {}
         self.campaign_counts: dict[str, dict[int, dict[str, int]]] = {}
         self.campaign_disabled: dict[str, bool] = {}
         self.erased_emails: set[str] = set()
@@ -189,26 +192,21 @@ class MemoryLeadStore:
 
     def lead_id_by_email(self, email: str) -> str | None:
         self.table.requests["GetItem"] += 1
-        item = self.table.get(f"EMAIL#{email.lower()}", "LEAD")
-        return str(item["lead_id"]) if item else None
+        return self.emails.get(email.lower())
 
     def anonymous_link(self, anonymous_id: str) -> AnonymousLink | None:
         self.table.requests["GetItem"] += 1
-        item = self.table.get(f"ANON#{anonymous_id}", "LINK")
-        if item is None:
-            return None
-        return AnonymousLink(item.get("lead_id"), erased=bool(item.get("erased_at")))
+        return self.links.get(anonymous_id)
 
     # -- identity --------------------------------------------------------------------
 
     def link_anonymous_id(self, anonymous_id: str, lead_id: str, *, replace: bool) -> str:
         with self.table.lock:
             self.table.requests["PutItem"] += 1
-            key = (f"ANON#{anonymous_id}", "LINK")
-            current = self.table.items.get(key)
-            if current is not None and (current.get("erased_at") or not replace):
-                return str(current.get("lead_id") or "")
-            self.table.items[key] = {"pk": key[0], "sk": key[1], "lead_id": lead_id}
+            current = self.links.get(anonymous_id)
+            if current is not None and (current.erased or not replace):
+                return current.lead_id or ""
+            self.links[anonymous_id] = AnonymousLink(lead_id)
             self.table.requests["PutItem"] += 1
             alias = (lead_pk(lead_id), f"ALIAS#{anonymous_id}")
             self.table.items[alias] = {"pk": alias[0], "sk": alias[1], "anonymous_id": anonymous_id}
@@ -219,15 +217,10 @@ class MemoryLeadStore:
         assert email is not None
         with self.table.lock:
             self.table.requests["TransactWriteItems"] += 1
-            email_key = (f"EMAIL#{email.lower()}", "LEAD")
             lead_key = (lead_pk(lead.lead_id), PROFILE_SK)
-            if email_key in self.table.items or lead_key in self.table.items:
+            if email.lower() in self.emails or lead_key in self.table.items:
                 return False
-            self.table.items[email_key] = {
-                "pk": email_key[0],
-                "sk": email_key[1],
-                "lead_id": lead.lead_id,
-            }
+            self.emails[email.lower()] = lead.lead_id
             values = {n: lead.profile[n] for n in PROFILE_FIELDS if lead.profile.get(n)}
             values.update(
                 pk=lead_key[0],
@@ -253,12 +246,7 @@ class MemoryLeadStore:
     def claim_email(self, email: str, lead_id: str) -> str:
         with self.table.lock:
             self.table.requests["PutItem"] += 1
-            key = (f"EMAIL#{email.lower()}", "LEAD")
-            current = self.table.items.get(key)
-            if current is not None:
-                return str(current["lead_id"])
-            self.table.items[key] = {"pk": key[0], "sk": key[1], "lead_id": lead_id}
-            return lead_id
+            return self.emails.setdefault(email.lower(), lead_id)
 
     def update_profile(
         self,
@@ -543,7 +531,7 @@ class MemoryLeadStore:
                 del self.table.items[key]
             removed = len(partition)
             email = record.lead.email if record is not None else None
-            if email and self.table.items.pop((f"EMAIL#{email.lower()}", "LEAD"), None):
+            if email and self.emails.pop(email.lower(), None):
                 removed += 1
             self.table.items[(lead_pk(lead_id), PROFILE_SK)] = {
                 "pk": lead_pk(lead_id),
@@ -551,14 +539,10 @@ class MemoryLeadStore:
                 "erased_at": now,
             }
             for aid in aliases:
-                current = self.table.items.get((f"ANON#{aid}", "LINK")) or {}
-                if current.get("lead_id") not in (None, lead_id):
+                current = self.links.get(aid)
+                if current is not None and current.lead_id not in (None, lead_id):
                     continue  # a shared browser that moved on to someone else
-                self.table.items[(f"ANON#{aid}", "LINK")] = {
-                    "pk": f"ANON#{aid}",
-                    "sk": "LINK",
-                    "erased_at": now,
-                }
+                self.links[aid] = AnonymousLink(None, erased=True)
             if email_hash:
                 self.erased_emails.add(email_hash)
             if record is not None and record.lead.company_domain:
@@ -589,6 +573,20 @@ class MemoryLeadStore:
 
     def export_items(self, lead_id: str) -> list[dict[str, Any]]:
         return self.table.query(lead_pk(lead_id))
+
+    def contents(self) -> str:
+        """Everything this store holds, as text (for tests that look for what must be gone)."""
+        with self.table.lock:
+            held = (
+                self.table.items,
+                self.emails,
+                self.links,
+                self.campaign_counts,
+                self.campaign_disabled,
+                self.erased_emails,
+                self.audit_records,
+            )
+            return repr(held)
 
     def audit_log(self) -> list[dict[str, Any]]:
         """The audit records, oldest first, as plain values."""
