@@ -131,9 +131,12 @@ def front_door(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return resolve(app, event, context, get_settings().front_door_secret)
 
 
+# Stream consumers sized for 10,000 page views a second (docs/PERFORMANCE.md, "Stream
+# consumers"): batch size and window here, the same in infra/template.yaml, which also sets
+# ParallelizationFactor (10 for the scorer, 2 for the notifier; Chalice has no parameter).
 @app.on_dynamodb_record(
     stream_arn=os.environ.get("EVENTS_STREAM_ARN", _NO_STREAM),
-    batch_size=100,
+    batch_size=500,
     starting_position="TRIM_HORIZON",
     maximum_batching_window_in_seconds=1,
 )
@@ -143,7 +146,7 @@ def score_events(event: DynamoDBEvent) -> dict[str, Any]:
 
 @app.on_dynamodb_record(
     stream_arn=os.environ.get("LEADS_STREAM_ARN", _NO_STREAM),
-    batch_size=50,
+    batch_size=100,
     starting_position="TRIM_HORIZON",
     maximum_batching_window_in_seconds=1,
 )

@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -28,6 +29,7 @@ from chalicelib.adapters.items import (
     decode_list_cursor,
     encode_state,
     event_from_item,
+    event_partitions,
     event_to_item,
     funnel_pk,
     lead_from_item,
@@ -35,6 +37,7 @@ from chalicelib.adapters.items import (
     ledger_expiry,
     ledger_sk,
     may_go_quiet,
+    merge_event_items,
     merge_list_pages,
     quiet_pk,
     score_list_pk,
@@ -441,7 +444,7 @@ class DynamoLeadStore:
         removes = ""
         if may_go_quiet(identified, commit.stage, engaged):
             sets.append("quiet_pk = :quiet_pk")
-            values[":quiet_pk"] = to_attr(quiet_pk(engaged))
+            values[":quiet_pk"] = to_attr(quiet_pk(engaged, commit.lead_id))
         else:
             removes = " REMOVE quiet_pk"
         if commit.expected_version == 0:
@@ -774,7 +777,8 @@ def _consent_values(consent: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class DynamoEventStore:
-    """The events table: one partition per lead, sorted by event time."""
+    """The events table: a few partitions per lead (``items.event_pk``), sorted by event
+    time; every reader merges them with the legacy ``LEAD#<id>`` partition."""
 
     def __init__(self, client: DynamoDBClient, table: str, retention_days: int) -> None:
         self._client = client
@@ -815,53 +819,66 @@ class DynamoEventStore:
     def put_event_if_absent(self, event: TrackingEvent) -> bool:
         return put_if_absent(self._client, self._table, self._values(event))
 
-    def timeline(self, lead_id: str, limit: int) -> list[TrackingEvent]:
-        answer = self._client.query(
-            TableName=self._table,
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :e)",
-            ExpressionAttributeValues={":pk": {"S": lead_pk(lead_id)}, ":e": {"S": "EVENT#"}},
-            ScanIndexForward=False,
-            Limit=limit,
-        )
-        return [event_from_item(from_item(i)) for i in answer.get("Items", [])]
-
-    def history(self, lead_id: str) -> Iterator[TrackingEvent]:
+    def _partition(
+        self, pk: str, newest_first: bool = False, limit: int | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """One events partition's EVENT# items in time order, paged to its end or ``limit``."""
         kwargs: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :e)",
-            "ExpressionAttributeValues": {":pk": {"S": lead_pk(lead_id)}, ":e": {"S": "EVENT#"}},
+            "ExpressionAttributeValues": {":pk": {"S": pk}, ":e": {"S": "EVENT#"}},
+            "ScanIndexForward": not newest_first,
         }
+        if limit is not None:
+            kwargs["Limit"] = limit
         while True:
             answer = self._client.query(**kwargs)
-            for item in answer.get("Items", []):
-                yield event_from_item(from_item(item))
-            if "LastEvaluatedKey" not in answer:
+            yield from (from_item(i) for i in answer.get("Items", []))
+            if "LastEvaluatedKey" not in answer or limit is not None:
                 return
             kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
+    def _items(self, lead_id: str, unique: bool = True) -> Iterator[dict[str, Any]]:
+        """A lead's event items over all its partitions, merged oldest first."""
+        partitions = (self._partition(pk) for pk in event_partitions(lead_id))
+        yield from merge_event_items(partitions, unique=unique)
+
+    def timeline(self, lead_id: str, limit: int) -> list[TrackingEvent]:
+        """The newest ``limit`` events: the newest ``limit`` of each partition, merged."""
+        newest = (
+            self._partition(pk, newest_first=True, limit=limit) for pk in event_partitions(lead_id)
+        )
+        merged = merge_event_items(newest, newest_first=True)
+        return [event_from_item(values) for values in islice(merged, limit)]
+
+    def history(self, lead_id: str) -> Iterator[TrackingEvent]:
+        for values in self._items(lead_id):
+            yield event_from_item(values)
+
     def move_events(self, from_lead_id: str, to_lead_id: str) -> int:
-        """Re-home a merged visitor's events under the lead (same ids, new partition)."""
+        """Re-home a merged visitor's events under the lead (same ids, new partitions)."""
         from dataclasses import replace
 
-        events = list(self.history(from_lead_id))
+        items = list(self._items(from_lead_id, unique=False))
+        events = [event_from_item(values) for values in merge_event_items([items])]
         puts = [{"PutRequest": {"Item": self.item(replace(e, lead_id=to_lead_id))}} for e in events]
         _batch_write(self._client, self._table, puts)
-        self._delete(from_lead_id, events)
+        self._delete(items)
         return len(events)
 
-    def _delete(self, lead_id: str, events: Sequence[TrackingEvent]) -> None:
-        from chalicelib.adapters.items import event_sk
-
+    def _delete(self, items: Sequence[Mapping[str, Any]]) -> None:
+        """Delete event items by their stored keys (a shard's or the legacy partition's)."""
         deletes = [
-            {"DeleteRequest": {"Key": {"pk": {"S": lead_pk(lead_id)}, "sk": {"S": event_sk(e)}}}}
-            for e in events
+            {"DeleteRequest": {"Key": {"pk": {"S": str(v["pk"])}, "sk": {"S": str(v["sk"])}}}}
+            for v in items
         ]
         _batch_write(self._client, self._table, deletes)
 
     def delete_events(self, lead_id: str) -> int:
-        events = list(self.history(lead_id))
-        self._delete(lead_id, events)
-        return len(events)
+        """Delete every stored copy of the lead's events; the number of events."""
+        items = list(self._items(lead_id, unique=False))
+        self._delete(items)
+        return len(list(merge_event_items([items])))
 
 
 class DynamoSightings:

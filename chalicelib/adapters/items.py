@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import base64
+import heapq
 import json
 import re
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -183,6 +184,52 @@ def lead_pk(lead_id: str) -> str:
     return f"LEAD#{lead_id}"
 
 
+#: Partitions per lead in the events table. Every event is one write of about 1 KB; the
+#: busiest lead of the scale workload gets 13.1 % of 10,000 page views a second, 1,310
+#: WCU/s, over the 1,000 a partition takes. Four shards take 330 each, and one lead can
+#: reach 4,000 events a second before a shard is full (docs/ARCHITECTURE.md, "events").
+EVENT_SHARDS = 4
+
+
+def event_shard(event_id: str) -> int:
+    """An event's shard: the CRC-32 of its id, so a retried put hits the same key."""
+    return zlib.crc32(event_id.encode()) % EVENT_SHARDS
+
+
+def event_pk(lead_id: str, event_id: str) -> str:
+    """The events-table partition of one event: ``LEAD#<lead>#<shard>``."""
+    return f"{lead_pk(lead_id)}#{event_shard(event_id)}"
+
+
+def event_partitions(lead_id: str) -> list[str]:
+    """Every events-table partition of a lead: its shards, then the legacy ``LEAD#<lead>``
+    that events written before the table was sharded still carry."""
+    return [f"{lead_pk(lead_id)}#{shard}" for shard in range(EVENT_SHARDS)] + [lead_pk(lead_id)]
+
+
+def merge_event_items(
+    partitions: Iterable[Iterable[Mapping[str, Any]]],
+    newest_first: bool = False,
+    unique: bool = True,
+) -> Iterator[dict[str, Any]]:
+    """Event items of several partitions, each already in ``sk`` order, merged in time
+    order (``sk`` is ``EVENT#<time>#<event id>``: a total order, the same in every shard).
+
+    With ``unique``, an event stored in two partitions (the legacy one and its shard, say
+    written again after the table was sharded) is yielded once; without, every copy is
+    (to delete them all).
+    """
+    last: str | None = None
+    for values in heapq.merge(
+        *partitions, key=lambda values: str(values["sk"]), reverse=newest_first
+    ):
+        sk = str(values["sk"])
+        if unique and sk == last:
+            continue
+        last = sk
+        yield dict(values)
+
+
 def event_sk(event: TrackingEvent) -> str:
     return f"EVENT#{iso(event.occurred_at)}#{event.event_id}"
 
@@ -200,7 +247,7 @@ def stage_sort_key(score: int, lead_id: str) -> str:
 def event_to_item(event: TrackingEvent, expires_at: int) -> dict[str, Any]:
     """A tracking event as a plain dict ready for ``to_item``."""
     values: dict[str, Any] = {
-        "pk": lead_pk(event.lead_id),
+        "pk": event_pk(event.lead_id, event.event_id),
         "sk": event_sk(event),
         "event_id": event.event_id,
         "lead_id": event.lead_id,
@@ -384,15 +431,33 @@ def add_day_counters(
 
 #: The sparse index of leads that may go quiet: partition ``quiet_pk``, sort ``lead_id``.
 QUIET_INDEX = "by_last_engaged"
+#: Partitions per day of the quiet index. The index is keys only, so a lead's entry is
+#: written only when its engagement moves to a new day; that happens to every active lead
+#: just after midnight UTC. At 10,000 page views a second (Zipf s = 1.1 over 200,000
+#: leads) about 3,300 distinct leads engage in the first second of a day: one day key
+#: would take 3,300 WCU/s; 16 shards take about 210 each (docs/PERFORMANCE.md, "scale").
+QUIET_SHARDS = 16
 
 
-def quiet_pk(last_engaged_at: float) -> str:
-    """The day bucket of a lead's last engagement (``ENGAGED#yyyy-mm-dd``).
+def quiet_bucket(day: str, shard: int | None = None) -> str:
+    """A partition of the quiet index: ``ENGAGED#2026-12-02#07``, or the day's legacy one."""
+    return f"ENGAGED#{day}" if shard is None else f"ENGAGED#{day}#{shard:02d}"
+
+
+def quiet_pk(last_engaged_at: float, lead_id: str) -> str:
+    """The quiet-index partition of a lead: the day of its last engagement and its shard.
 
     Keyed by day and projecting only keys, the index is written when a lead's
     engagement moves to a new day, at most once per lead per day, not on every event.
+    The shard is the lead id's CRC-32, so a lead stays in one partition all day.
     """
-    return f"ENGAGED#{iso(last_engaged_at)[:10]}"
+    return quiet_bucket(iso(last_engaged_at)[:10], zlib.crc32(lead_id.encode()) % QUIET_SHARDS)
+
+
+def quiet_partitions(day: str) -> list[str]:
+    """Every partition of a day the sweep reads: its shards, and the legacy unsharded key
+    (``ENGAGED#<day>``) that leads scored before the index was sharded still carry."""
+    return [quiet_bucket(day, shard) for shard in range(QUIET_SHARDS)] + [quiet_bucket(day)]
 
 
 def may_go_quiet(identified: bool, stage: str, last_engaged_at: float) -> bool:

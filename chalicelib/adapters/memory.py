@@ -32,13 +32,14 @@ from chalicelib.adapters.items import (
     decode_list_cursor,
     encode_state,
     event_from_item,
-    event_sk,
+    event_partitions,
     event_to_item,
     lead_from_item,
     lead_pk,
     ledger_expiry,
     ledger_sk,
     may_go_quiet,
+    merge_event_items,
     merge_list_pages,
     quiet_pk,
     score_list_pk,
@@ -120,30 +121,39 @@ class MemoryEventStore:
             self.table.items[(item["pk"], item["sk"])] = item
             return True
 
+    def _items(
+        self, lead_id: str, newest_first: bool = False, unique: bool = True
+    ) -> list[dict[str, Any]]:
+        """A lead's event items over its shards and legacy partition, merged in time order."""
+        partitions = event_partitions(lead_id)
+        self.table.requests["Query"] += len(partitions)
+        with self.table.lock:
+            found = [self.table.query(pk, "EVENT#", reverse=newest_first) for pk in partitions]
+        return list(merge_event_items(found, newest_first=newest_first, unique=unique))
+
     def timeline(self, lead_id: str, limit: int) -> list[TrackingEvent]:
-        self.table.requests["Query"] += 1
-        items = self.table.query(lead_pk(lead_id), "EVENT#", reverse=True)[:limit]
-        return [event_from_item(i) for i in items]
+        return [event_from_item(i) for i in self._items(lead_id, newest_first=True)[:limit]]
 
     def history(self, lead_id: str) -> Iterator[TrackingEvent]:
-        self.table.requests["Query"] += 1
-        for item in self.table.query(lead_pk(lead_id), "EVENT#"):
+        for item in self._items(lead_id):
             yield event_from_item(item)
 
     def move_events(self, from_lead_id: str, to_lead_id: str) -> int:
-        events = list(self.history(from_lead_id))
+        items = self._items(from_lead_id, unique=False)
+        events = [event_from_item(i) for i in merge_event_items([items])]
         self.put_events([replace(e, lead_id=to_lead_id) for e in events])
-        with self.table.lock:
-            for event in events:
-                self.table.items.pop((lead_pk(from_lead_id), event_sk(event)), None)
+        self._delete(items)
         return len(events)
 
-    def delete_events(self, lead_id: str) -> int:
-        events = list(self.history(lead_id))
+    def _delete(self, items: Sequence[Mapping[str, Any]]) -> None:
         with self.table.lock:
-            for event in events:
-                self.table.items.pop((lead_pk(lead_id), event_sk(event)), None)
-        return len(events)
+            for item in items:
+                self.table.items.pop((str(item["pk"]), str(item["sk"])), None)
+
+    def delete_events(self, lead_id: str) -> int:
+        items = self._items(lead_id, unique=False)
+        self._delete(items)
+        return len(list(merge_event_items([items])))
 
 
 class MemoryLeadStore:
@@ -347,7 +357,7 @@ class MemoryLeadStore:
             engaged = commit.state.last_seen
             item["last_engaged_at"] = engaged
             if may_go_quiet(bool(commit.state.profile.get("email")), commit.stage, engaged):
-                item["quiet_pk"] = quiet_pk(engaged)
+                item["quiet_pk"] = quiet_pk(engaged, commit.lead_id)
             else:
                 item.pop("quiet_pk", None)
             for event_id, (at, entries) in commit.ledger.items():

@@ -1,10 +1,12 @@
 """Leads that may go quiet, by the day they last engaged (the ``QuietLeads`` port).
 
 The scoring commit keeps ``last_engaged_at`` and, for identified non-customer
-leads, ``quiet_pk`` = ``ENGAGED#<day>`` on the profile item: the sparse index
-``by_last_engaged`` (partition ``quiet_pk``, sort ``lead_id``, keys only). A
-sweep reads the buckets of days long enough ago and marks each lead quiet with
-one conditional write that copies ``last_engaged_at`` into ``quiet_for`` and
+leads, ``quiet_pk`` = ``ENGAGED#<day>#<shard>`` on the profile item: the sparse
+index ``by_last_engaged`` (partition ``quiet_pk``, sort ``lead_id``, keys only),
+16 shards a day by the lead id's CRC-32 (``items.quiet_pk``). A sweep reads every
+shard of the days long enough ago (and each day's unsharded key, which leads
+scored before the sharding carry), and marks each lead quiet with one
+conditional write that copies ``last_engaged_at`` into ``quiet_for`` and
 takes the lead out of the index. That write goes down the leads stream like
 any other change, where it becomes ``Lead Went Quiet``; a new engagement
 changes ``last_engaged_at`` and so ends the spell without another write.
@@ -17,7 +19,13 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters.attributes import to_attr
-from chalicelib.adapters.items import PROFILE_SK, QUIET_INDEX, lead_pk
+from chalicelib.adapters.items import (
+    PROFILE_SK,
+    QUIET_INDEX,
+    lead_pk,
+    quiet_bucket,
+    quiet_partitions,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -32,8 +40,8 @@ _MARK_CONDITION = (
 )
 
 
-def bucket(day: str) -> str:
-    return f"ENGAGED#{day}"
+#: The day's unsharded key (``ENGAGED#<day>``); kept importable for parallel branches.
+bucket = quiet_bucket
 
 
 class DynamoQuietLeads:
@@ -44,20 +52,25 @@ class DynamoQuietLeads:
         self._table = table
 
     def engaged_on(self, day: str) -> list[str]:
-        """The ids of watched leads whose last engagement fell on ``day`` (yyyy-mm-dd)."""
+        """The ids of watched leads whose last engagement fell on ``day`` (yyyy-mm-dd).
+
+        One Query per shard of the day and one for its legacy key, each paged to its end.
+        """
         found: list[str] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": QUIET_INDEX,
-            "KeyConditionExpression": "quiet_pk = :day",
-            "ExpressionAttributeValues": {":day": {"S": bucket(day)}},
-        }
-        while True:
-            answer = self._client.query(**kwargs)
-            found += [item["lead_id"]["S"] for item in answer.get("Items", [])]
-            if "LastEvaluatedKey" not in answer:
-                return found
-            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        for partition in quiet_partitions(day):
+            kwargs: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": QUIET_INDEX,
+                "KeyConditionExpression": "quiet_pk = :day",
+                "ExpressionAttributeValues": {":day": {"S": partition}},
+            }
+            while True:
+                answer = self._client.query(**kwargs)
+                found += [item["lead_id"]["S"] for item in answer.get("Items", [])]
+                if "LastEvaluatedKey" not in answer:
+                    break
+                kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        return sorted(found)
 
     def mark_quiet(self, lead_id: str, engaged_before: float, now: float) -> bool:
         """Start a quiet spell if the lead last engaged before ``engaged_before``; True if so."""
@@ -86,12 +99,13 @@ class MemoryQuietLeads:
         self._table = leads.table
 
     def engaged_on(self, day: str) -> list[str]:
+        partitions = quiet_partitions(day)
         with self._table.lock:
-            self._table.requests["Query"] += 1
+            self._table.requests["Query"] += len(partitions)
             return sorted(
                 str(item["lead_id"])
                 for (_, sk), item in self._table.items.items()
-                if sk == PROFILE_SK and item.get("quiet_pk") == bucket(day) and "lead_id" in item
+                if sk == PROFILE_SK and item.get("quiet_pk") in partitions and "lead_id" in item
             )
 
     def mark_quiet(self, lead_id: str, engaged_before: float, now: float) -> bool:

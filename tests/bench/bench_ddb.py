@@ -48,6 +48,15 @@ PAGES = (
 API_KEY = "bench-key"
 
 
+def _projected(projection: dict[str, Any]) -> tuple[str, ...] | None:
+    """What an index stores besides the keys: INCLUDE's list, nothing for KEYS_ONLY, or
+    None for ALL. A KEYS_ONLY index is written only when its key changes."""
+    kind = projection["ProjectionType"]
+    if kind == "INCLUDE":
+        return tuple(projection["NonKeyAttributes"])
+    return () if kind == "KEYS_ONLY" else None
+
+
 def _iso(epoch: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch)) + f".{int(epoch % 1 * 1000):03d}Z"
 
@@ -107,9 +116,7 @@ class Bench:
                 Index(
                     i["IndexName"],
                     tuple(k["AttributeName"] for k in i["KeySchema"]),
-                    tuple(i["Projection"]["NonKeyAttributes"])
-                    if i["Projection"]["ProjectionType"] == "INCLUDE"
-                    else None,
+                    _projected(i["Projection"]),
                 )
                 for i in t.get("GlobalSecondaryIndexes", [])
             ]

@@ -9,9 +9,11 @@ constant, so units are worked out here from item sizes, the way DynamoDB bills t
   half; a key that is not found still costs the minimum;
 - writes: 1 KB per write request unit of the larger of the old and new item, rounded up
   per item; items in TransactWriteItems cost twice;
-- global secondary indexes (projection ALL): one standard (not transactional) write of
-  the new entry when an indexed item changes, a delete and a put when its index key
-  changes, each rounded up per 1 KB of the whole item.
+- global secondary indexes: one standard (not transactional) write of the new entry
+  when a projected attribute changes, a delete and a put when its index key changes,
+  each rounded up per 1 KB of the entry (the whole item for projection ALL, keys and
+  the listed attributes for INCLUDE, keys alone for KEYS_ONLY: such an index is
+  written only when its key changes).
 
 Old and new images come from a second, unhooked client reading the same keys before
 and after each write, so the meter slows the run: it is used only to count, never

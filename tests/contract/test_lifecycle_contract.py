@@ -192,3 +192,28 @@ def test_a_published_message_reaches_subscribers_as_json_with_its_attributes(bac
         (message, {"stage": "sql", "score": 80}, "Hot lead: Jan Jansen"),
         ({"lead_id": "L2"}, {"stage": "mql"}, "Warm lead"),
     ]
+
+
+@covers(QuietLeads.engaged_on, QuietLeads.mark_quiet)
+def test_the_sweep_reads_every_shard_of_a_day_and_its_legacy_key(ports):
+    from chalicelib.adapters.items import QUIET_SHARDS, quiet_pk
+
+    ids = [f"S{n}" for n in range(40)]
+    for lead_id in ids:
+        engaged_lead(ports, lead_id, T0)
+    assert len({quiet_pk(T0, lead_id) for lead_id in ids}) > QUIET_SHARDS // 2
+    # A lead scored before the index was sharded carries the day's bare key.
+    engaged_lead(ports, "OLD", T0)
+    leads = ports["leads"]
+    if hasattr(leads, "table"):
+        leads.table.items[("LEAD#OLD", "PROFILE")]["quiet_pk"] = f"ENGAGED#{day(T0)}"
+    else:
+        leads._client.update_item(
+            TableName=leads._table,
+            Key={"pk": {"S": "LEAD#OLD"}, "sk": {"S": "PROFILE"}},
+            UpdateExpression="SET quiet_pk = :legacy",
+            ExpressionAttributeValues={":legacy": {"S": f"ENGAGED#{day(T0)}"}},
+        )
+    assert ports["quiet"].engaged_on(day(T0)) == sorted([*ids, "OLD"])
+    assert ports["quiet"].mark_quiet("OLD", T0 + 21 * DAY, T0 + 21 * DAY)
+    assert ports["quiet"].engaged_on(day(T0)) == sorted(ids)

@@ -232,6 +232,49 @@ def test_expansion_creates_one_event_source_mapping_per_consumer_with_failure_ha
     assert "FilterCriteria" not in mappings["ScoreEvents"]
 
 
+#: Keeping up at 10,000 page views a second (docs/PERFORMANCE.md, "Stream consumers").
+CONSUMER_SIZING = {
+    "ScoreEvents": {
+        "BatchSize": 500,
+        "MaximumBatchingWindowInSeconds": 1,
+        "ParallelizationFactor": 10,
+    },
+    "NotifyHotLeads": {
+        "BatchSize": 100,
+        "MaximumBatchingWindowInSeconds": 1,
+        "ParallelizationFactor": 2,
+    },
+}
+
+
+def test_stream_consumers_are_sized_to_keep_up_as_app_py_says(expanded: dict[str, Any]):
+    import app
+
+    # Given the event source mappings after the SAM transform, and app.py's decorators
+    mappings = {
+        r["Properties"]["FunctionName"]["Ref"]: r["Properties"]
+        for r in expanded["Resources"].values()
+        if r["Type"] == "AWS::Lambda::EventSourceMapping"
+    }
+    decorated = {
+        source.name: source
+        for source in app.app.event_sources
+        if source.name in ("score_events", "notify_hot_leads")
+    }
+    # Then each has the documented batch size, window and parallelization factor, without a
+    # tumbling window, and the batch size and window are the ones app.py gives Chalice
+    for function, sizing in CONSUMER_SIZING.items():
+        mapping = mappings[function]
+        assert {name: mapping.get(name) for name in sizing} == sizing
+        assert not mapping.get("TumblingWindowInSeconds")
+    for name, function in (("score_events", "ScoreEvents"), ("notify_hot_leads", "NotifyHotLeads")):
+        assert decorated[name].batch_size == CONSUMER_SIZING[function]["BatchSize"]
+        assert (
+            decorated[name].maximum_batching_window_in_seconds
+            == CONSUMER_SIZING[function]["MaximumBatchingWindowInSeconds"]
+        )
+
+
 def test_failure_queues_keep_messages_14_days_encrypted(packaged: dict[str, Any]):
     for _, _, queue in STREAM_CONSUMERS.values():
         props = packaged["Resources"][queue]["Properties"]
