@@ -41,6 +41,7 @@ from chalicelib.adapters.items import (
     merge_list_pages,
     quiet_pk,
     score_list_pk,
+    scored_only,
     shards_to_read,
     stage_list_pk,
     stage_sort_key,
@@ -62,6 +63,7 @@ from chalicelib.domain.clock import iso
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.events import TrackingEvent
 from chalicelib.domain.lead import PROFILE_FIELDS, Lead, Stage
+from chalicelib.domain.redelivery import event_digest, remember, was_applied
 from chalicelib.domain.scoring.scorer import LedgerEntry
 from chalicelib.domain.scoring.state import CompanyState
 
@@ -128,13 +130,14 @@ class DynamoLeadStore:
         return lead_from_item(values) if values and values.get("lead_id") else None
 
     def get_for_scoring(
-        self, lead_id: str, company_domain: str | None
+        self, lead_id: str, company_domain: str | None, consistent: bool = True
     ) -> tuple[LeadRecord | None, CompanyRecord | None]:
-        """The lead and its company in one BatchGetItem."""
+        """The lead and its company in one BatchGetItem (eventually consistent reads cost
+        half: a stale one only makes the conditional write fail and the scorer read again)."""
         keys = [{"pk": {"S": lead_pk(lead_id)}, "sk": {"S": PROFILE_SK}}]
         if company_domain:
             keys.append({"pk": {"S": f"COMPANY#{company_domain}"}, "sk": {"S": "STATE"}})
-        request: Any = {self._table: {"Keys": keys, "ConsistentRead": True}}
+        request: Any = {self._table: {"Keys": keys, "ConsistentRead": consistent}}
         found: list[dict[str, Any]] = []
         while request:
             answer = self._client.batch_get_item(RequestItems=request)
@@ -345,57 +348,75 @@ class DynamoLeadStore:
     # -- scoring ---------------------------------------------------------------------
 
     def commit_scoring(self, commit: ScoringCommit) -> None:
-        """Lead state, ledger, timeline events, company and funnel: one transaction."""
-        items: list[Any] = [self._lead_update(commit)]
-        ledger_ids: list[str] = []
-        for event_id, (at, entries) in commit.ledger.items():
-            ledger_ids.append(event_id)
-            items.append(
-                {
-                    "Put": {
-                        "TableName": self._table,
-                        "Item": to_item(
-                            {
-                                "pk": lead_pk(commit.lead_id),
-                                "sk": ledger_sk(at, event_id),
-                                "event_id": event_id,
-                                "entries": json.dumps(
-                                    [e.to_dict() for e in entries], separators=(",", ":")
-                                ),
-                                "recorded_at": commit.now,
-                                "expires_at": ledger_expiry(
-                                    at, entries, self._events.retention_seconds
-                                ),
-                            }
-                        ),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                }
-            )
-        first_event = len(items)
-        for event in commit.events:
-            items.append(self._events.put_request(event))
+        """The lead's new state, conditional on its version and its recent events.
+
+        A commit that writes nothing but the lead (and its company) is one conditional
+        ``UpdateItem`` (after the company's own conditional put): most page views earn
+        nothing, and a transaction bills every item twice. One with ledger items,
+        timeline events or funnel counters is one transaction: none of them may exist
+        without the state that counted them. (A company holds who read what when: the
+        same reads applied again change nothing, so it needs no transaction with the lead.)
+        """
+        lead = self._lead_update(commit)
+        if not (commit.ledger or commit.events or commit.funnel):
+            if commit.company is not None:
+                # First, on its own version: applying a lead's reads to its company twice
+                # (this write, then a retry after the lead's refusal) changes nothing.
+                try:
+                    self._client.put_item(**self._company_put(commit.company, commit.now)["Put"])
+                except ClientError as error:
+                    if _is_condition_failure(error):
+                        raise VersionConflict(f"the company of {commit.lead_id} changed") from error
+                    raise
+            try:
+                self._client.update_item(**lead["Update"])
+            except ClientError as error:
+                if _is_condition_failure(error):
+                    self._raise_lead_conflict(commit, error)
+                raise
+            return
+        items: list[Any] = [lead]
+        items.extend({"Put": self._ledger_put(commit, event_id)} for event_id in commit.ledger)
+        items.extend(self._events.put_request(event) for event in commit.events)
         if commit.company is not None:
             items.append(self._company_put(commit.company, commit.now))
-        for sk, counters in commit.funnel.items():
-            items.append(self._funnel_update(commit.funnel_pk, sk, counters))
+        items.extend(
+            self._funnel_update(commit.funnel_pk, sk, counters)
+            for sk, counters in commit.funnel.items()
+        )
         try:
             self._client.transact_write_items(TransactItems=items)
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
                 raise
-            reasons = error.response.get("CancellationReasons", [])
-            codes = [r.get("Code", "None") for r in reasons]
-            applied = [
-                ledger_ids[i - 1]
-                for i, code in enumerate(codes)
-                if 1 <= i < first_event and code == "ConditionalCheckFailed"
-            ]
-            if applied:
-                raise AlreadyApplied(applied) from error
+            codes = [r.get("Code", "None") for r in error.response.get("CancellationReasons", [])]
+            if codes and codes[0] == "ConditionalCheckFailed":
+                self._raise_lead_conflict(commit, error)
             raise VersionConflict(
                 f"scoring commit for {commit.lead_id} cancelled: {codes}"
             ) from error
+
+    def _ledger_put(self, commit: ScoringCommit, event_id: str) -> dict[str, Any]:
+        at, entries = commit.ledger[event_id]
+        values = {
+            "pk": lead_pk(commit.lead_id),
+            "sk": ledger_sk(at, event_id),
+            "event_id": event_id,
+            "entries": json.dumps([e.to_dict() for e in entries], separators=(",", ":")),
+            "recorded_at": commit.now,
+            "expires_at": ledger_expiry(at, entries, self._events.retention_seconds),
+        }
+        return {"TableName": self._table, "Item": to_item(values)}
+
+    def _raise_lead_conflict(self, commit: ScoringCommit, error: ClientError) -> None:
+        """Why the lead's condition failed: events applied before, or someone else's write."""
+        values = self._get(lead_pk(commit.lead_id), PROFILE_SK) or {}
+        recent = str(values.get("recent_events") or "")
+        version = int(values.get("score_version", 0)) if "score_version" in values else 0
+        applied = [e for e in commit.applied_ids if was_applied(recent, e)]
+        if applied and version == commit.expected_version:
+            raise AlreadyApplied(applied) from error
+        raise VersionConflict(f"lead {commit.lead_id} changed since it was read") from error
 
     def _lead_update(self, commit: ScoringCommit) -> dict[str, Any]:
         identified = bool(commit.state.profile.get("email"))
@@ -405,9 +426,7 @@ class DynamoLeadStore:
             ":score": to_attr(commit.score),
             ":fit": to_attr(commit.fit_score),
             ":eng": to_attr(commit.engagement_score),
-            ":reasons": to_attr(json.dumps(commit.reasons, separators=(",", ":"))),
             ":channel": to_attr(commit.recommended_channel),
-            ":channel_reason": to_attr(commit.channel_reason),
             ":stage_pk": to_attr(stage_list_pk(commit.stage, commit.lead_id)),
             ":stage_sk": to_attr(stage_sort_key(commit.score, commit.lead_id)),
             ":new_version": to_attr(commit.expected_version + 1),
@@ -422,18 +441,26 @@ class DynamoLeadStore:
             "score = :score",
             "fit_score = :fit",
             "engagement_score = :eng",
-            "reasons = :reasons",
             "recommended_channel = :channel",
-            "channel_reason = :channel_reason",
             "stage_pk = :stage_pk",
             "stage_sk = :stage_sk",
             "score_version = :new_version",
             "lead_id = :id",
-            "updated_at = :now",
             "created_at = if_not_exists(created_at, :now)",
             "qualifications = :qualifications",
             "model_version = :model_version",
         ]
+        # Lists show updated_at: moving it only when they would show a change keeps a page
+        # view that changes nothing a list shows from rewriting both list indexes.
+        sets.append(
+            "updated_at = :now"
+            if commit.list_changed
+            else "updated_at = if_not_exists(updated_at, :now)"
+        )
+        recent = commit.recent or remember("", commit.applied_ids)
+        if recent:
+            sets.append("recent_events = :recent")
+            values[":recent"] = to_attr(recent)
         if identified:
             sets.append("list_pk = :list")
             values[":list"] = to_attr(score_list_pk(commit.lead_id))
@@ -441,18 +468,30 @@ class DynamoLeadStore:
         engaged = commit.state.last_seen
         sets.append("last_engaged_at = :engaged")
         values[":engaged"] = to_attr(engaged)
-        removes = ""
+        # Reasons and the channel's sentence are rendered from the state when read.
+        removes = " REMOVE reasons, channel_reason"
+        # A write that moves nothing the hand-over or the lifecycle events read (no stage,
+        # score or channel change, no stage event) is marked, and the leads stream's event
+        # source mapping filters it out (infra/template.yaml): no notifier invocation.
+        if scored_only(commit):
+            sets.append("scored_only = :scored_only")
+            values[":scored_only"] = to_attr(True)
+        else:
+            removes += ", scored_only"
         if may_go_quiet(identified, commit.stage, engaged):
             sets.append("quiet_pk = :quiet_pk")
             values[":quiet_pk"] = to_attr(quiet_pk(engaged, commit.lead_id))
         else:
-            removes = " REMOVE quiet_pk"
+            removes += ", quiet_pk"
         if commit.expected_version == 0:
             condition = "attribute_not_exists(score_version)"
         else:
             condition = "score_version = :expected"
             values[":expected"] = to_attr(commit.expected_version)
         condition += " AND attribute_not_exists(erased_at) AND attribute_not_exists(merged_into)"
+        for n, event_id in enumerate(commit.applied_ids):
+            condition += f" AND NOT contains(recent_events, :d{n})"
+            values[f":d{n}"] = to_attr(event_digest(event_id))
         return {
             "Update": {
                 "TableName": self._table,

@@ -43,6 +43,7 @@ from chalicelib.adapters.items import (
     merge_list_pages,
     quiet_pk,
     score_list_pk,
+    scored_only,
     shards_to_read,
     stage_list_pk,
     stage_sort_key,
@@ -63,6 +64,7 @@ from chalicelib.domain.clock import iso
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.events import TrackingEvent
 from chalicelib.domain.lead import PROFILE_FIELDS, Lead, Stage
+from chalicelib.domain.redelivery import remember, was_applied
 from chalicelib.domain.scoring.scorer import LedgerEntry
 from chalicelib.domain.scoring.state import CompanyState
 
@@ -181,7 +183,7 @@ class MemoryLeadStore:
         return lead_from_item(item) if item and item.get("lead_id") else None
 
     def get_for_scoring(
-        self, lead_id: str, company_domain: str | None
+        self, lead_id: str, company_domain: str | None, consistent: bool = True
     ) -> tuple[LeadRecord | None, CompanyRecord | None]:
         self.table.requests["BatchGetItem"] += 1
         item = self.table.get(lead_pk(lead_id), PROFILE_SK)
@@ -309,7 +311,10 @@ class MemoryLeadStore:
         for hook in self.before_commit:
             hook(commit)
         with self.table.lock, self._events.table.lock:
-            self.table.requests["TransactWriteItems"] += 1
+            transactional = bool(commit.ledger or commit.events or commit.funnel)
+            self.table.requests["TransactWriteItems" if transactional else "UpdateItem"] += 1
+            if commit.company is not None and not transactional:
+                self.table.requests["PutItem"] += 1
             key = (lead_pk(commit.lead_id), PROFILE_SK)
             item = self.table.items.get(key)
             if item is not None and (item.get("erased_at") or item.get("merged_into")):
@@ -320,11 +325,8 @@ class MemoryLeadStore:
                 commit.expected_version != 0 and version != commit.expected_version
             ):
                 raise VersionConflict(f"lead {commit.lead_id} changed")
-            applied = [
-                event_id
-                for event_id, (at, _) in commit.ledger.items()
-                if (lead_pk(commit.lead_id), ledger_sk(at, event_id)) in self.table.items
-            ]
+            recent = str(item.get("recent_events") or "") if item else ""
+            applied = [e for e in commit.applied_ids if was_applied(recent, e)]
             if applied:
                 raise AlreadyApplied(applied)
             if commit.company is not None:
@@ -341,16 +343,22 @@ class MemoryLeadStore:
                 score=commit.score,
                 fit_score=commit.fit_score,
                 engagement_score=commit.engagement_score,
-                reasons=json.dumps(commit.reasons),
                 recommended_channel=commit.recommended_channel,
-                channel_reason=commit.channel_reason,
                 stage_pk=stage_list_pk(commit.stage, commit.lead_id),
                 stage_sk=stage_sort_key(commit.score, commit.lead_id),
                 score_version=commit.expected_version + 1,
-                updated_at=commit.now,
                 qualifications=commit.state.qualifications,
                 model_version=commit.state.model_version,
+                recent_events=commit.recent or remember("", commit.applied_ids),
             )
+            item.pop("reasons", None)
+            item.pop("channel_reason", None)
+            if scored_only(commit):
+                item["scored_only"] = True
+            else:
+                item.pop("scored_only", None)
+            if commit.list_changed or "updated_at" not in item:
+                item["updated_at"] = commit.now
             item.setdefault("created_at", commit.now)
             if commit.state.profile.get("email"):
                 item["list_pk"] = score_list_pk(commit.lead_id)

@@ -43,6 +43,8 @@ class LeadRecord:
     version: int = 0
     merged_into: str | None = None
     erased: bool = False
+    #: Digests of the events applied last (``domain/redelivery.py``): a redelivered one is skipped.
+    recent: str = ""
 
 
 @dataclass(slots=True)
@@ -59,12 +61,20 @@ class AnonymousLink:
 
 @dataclass(slots=True)
 class ScoringCommit:
-    """Everything one scoring pass writes for one lead, atomically.
+    """Everything one scoring pass writes for one lead.
 
     ``expected_version`` 0 means the lead item must not have score state yet.
-    ``ledger`` maps event id to that event's entries and time: one ledger item
-    per applied event, written only if absent (this is what makes redelivery
-    harmless). ``events`` are new timeline events (stage changes).
+    ``event_ids`` are the events this commit applies (the ledger's keys when not
+    given); the store refuses the commit with ``AlreadyApplied`` if one of them is
+    among the lead's recent digests, and stores ``recent`` (the digests after this
+    commit) with the state. ``ledger`` maps event id to that event's entries and
+    time: a ledger item only for an event that earned, cost or labelled something.
+    ``events`` are new timeline events (stage changes). ``list_changed`` is False
+    when nothing a list shows (stage, scores, channel) moved: ``updated_at`` stays.
+    A commit is atomic but for the company: a refused one writes no lead, ledger,
+    timeline or counter; its company may be written (re-applying the same reads to a
+    company changes nothing). DynamoDB: one conditional update of the lead (after the
+    company's conditional put) when nothing else changes, a transaction otherwise.
     """
 
     lead_id: str
@@ -83,6 +93,13 @@ class ScoringCommit:
     funnel: dict[str, dict[str, int]] = field(default_factory=dict)
     funnel_pk: str = "FUNNEL#00"
     now: float = 0.0
+    event_ids: tuple[str, ...] = ()
+    recent: str = ""
+    list_changed: bool = True
+
+    @property
+    def applied_ids(self) -> tuple[str, ...]:
+        return self.event_ids or tuple(self.ledger)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +153,7 @@ class ScoreStates(Protocol):
     """Score state and ledger: a lead's (and its company's) scoring, written as one commit."""
 
     def get_for_scoring(
-        self, lead_id: str, company_domain: str | None
+        self, lead_id: str, company_domain: str | None, consistent: bool = True
     ) -> tuple[LeadRecord | None, CompanyRecord | None]: ...
 
     def get_company(self, domain: str) -> CompanyRecord: ...

@@ -88,4 +88,5 @@ def snapshot(values: Mapping[str, Any] | None) -> LeadSnapshot | None:
         quiet_for=float(quiet_for) if quiet_for is not None else None,
         quiet_at=float(values["quiet_at"]) if values.get("quiet_at") is not None else None,
         merged_into=values.get("merged_into"),
+        state=state,
     )

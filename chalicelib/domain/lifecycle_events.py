@@ -18,6 +18,7 @@ from typing import Any
 
 from chalicelib.domain.clock import iso
 from chalicelib.domain.lead import Stage
+from chalicelib.domain.scoring.state import LeadScoreState
 
 #: The ``source`` of every event Trechter puts on the bus.
 EVENT_SOURCE = "trechter"
@@ -80,6 +81,8 @@ class LeadSnapshot:
     quiet_for: float | None = None
     quiet_at: float | None = None
     merged_into: str | None = None
+    #: The score state, from which ``reasons`` are rendered when the image carries none.
+    state: LeadScoreState | None = None
 
     @property
     def identified(self) -> bool:

@@ -190,6 +190,7 @@ def build_services(
             bus,
             quarantine,
             Payload(settings.lifecycle_event_payload),
+            sales_language=settings.sales_language,
         )
         if bus is not None and publications is not None
         else None,

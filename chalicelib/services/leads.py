@@ -17,7 +17,6 @@ from chalicelib.adapters.ports import (
     Privacy,
     Profiles,
     ScoreStates,
-    VersionConflict,
 )
 from chalicelib.domain.clock import iso
 from chalicelib.domain.errors import Conflict, FieldError, InvalidInput, NotFound
@@ -33,7 +32,7 @@ from chalicelib.domain.scoring.explain import (
     recommend_channel,
 )
 from chalicelib.domain.scoring.model import ScoringModel
-from chalicelib.domain.scoring.scorer import LedgerEntry
+from chalicelib.domain.scoring.scorer import LedgerEntry, mail_hit_id
 from chalicelib.domain.scoring.state import LeadScoreState
 from chalicelib.domain.segment import user_key
 from chalicelib.domain.submissions import FormSubmission
@@ -55,6 +54,7 @@ from chalicelib.schemas import (
 from chalicelib.services.capture import email_hash, new_id
 from chalicelib.services.models import ModelProvider, provider_of
 from chalicelib.services.scoring import funnel_counters, scoring_commit, stage_change_event
+from chalicelib.services.updates import Change, LeadUpdates
 
 TIMELINE_LENGTH = 50
 MAX_PAGE = 100
@@ -71,7 +71,8 @@ _BURST = MachineOut(
 
 
 def burst_hits(state: LeadScoreState) -> frozenset[str]:
-    """Ids of the recent mail hits the scorer labelled machine."""
+    """The recent mail hits the scorer labelled machine (``mail_hit_id``s; whole event ids
+    in states written before)."""
     return frozenset(h[2] for hits in state.mail_hits.values() for h in hits if h[3])
 
 
@@ -84,7 +85,7 @@ def timeline_entry(
     machine = None
     if event.machine is not None:
         machine = MachineOut(label=event.machine.label.value, reason=event.machine.reason)
-    elif event.event_id in bursts:
+    elif event.event_id in bursts or mail_hit_id(event.event_id) in bursts:
         machine = _BURST
     return TimelineEntry(
         event_id=event.event_id,
@@ -131,6 +132,7 @@ class LeadService:
     ) -> None:
         self._models = provider_of(model)
         self._leads = leads
+        self._updates = LeadUpdates(lambda commit: leads.commit_scoring(commit))
         self._events = events
         self._clock = clock
         self._sales_language = sales_language
@@ -357,8 +359,10 @@ class LeadService:
             (``strict`` only) the outcome does not fit the lead's stage.
         """
         event_id = event_id or new_id()
-        for attempt in range(5):
-            record = self._record(lead_id)
+        read: list[LeadRecord] = []
+
+        def apply(record: LeadRecord) -> Change[OutcomeApplied]:
+            read[:] = [record]
             now = self._clock()
             state = record.state.clone()
             try:
@@ -411,17 +415,17 @@ class LeadService:
                     ),
                 ],
                 funnel=funnel_counters(record.state, transitions, 0, 0, now),
+                before=record,
                 sales_language=self._sales_language,
             )
-            try:
-                self._leads.commit_scoring(commit)
-            except AlreadyApplied:
-                return OutcomeApplied(record.lead.lead_id, record.state.stage, False, True)
-            except VersionConflict:
-                time.sleep(0.01 * 2**attempt)
-                continue
-            return OutcomeApplied(record.lead.lead_id, state.stage, bool(transitions), False)
-        raise VersionConflict("the lead kept changing; try again")
+            applied = OutcomeApplied(record.lead.lead_id, state.stage, bool(transitions), False)
+            return Change(commit, applied)
+
+        def duplicate(_: AlreadyApplied) -> OutcomeApplied:
+            # A given event id seen before: the second time nothing is written.
+            return OutcomeApplied(read[0].lead.lead_id, read[0].state.stage, False, True)
+
+        return self._updates.update(lambda: self._record(lead_id), apply, duplicate)
 
     def set_consent(self, lead_id: str, request: ConsentRequest) -> LeadView:
         """Record consent given or withdrawn (attribution stops from this moment)."""

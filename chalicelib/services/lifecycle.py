@@ -18,14 +18,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.adapters.ports import EventBus, Publications, Quarantine, QuietLeads
 from chalicelib.adapters.streams import StreamChange
-from chalicelib.domain.lifecycle_events import LifecycleEvent, Payload, lifecycle_events
+from chalicelib.domain.language import lead_language
+from chalicelib.domain.lifecycle_events import (
+    LeadSnapshot,
+    LifecycleEvent,
+    Payload,
+    lifecycle_events,
+)
+from chalicelib.domain.scoring.explain import reasons
 from chalicelib.domain.scoring.model import ScoringModel
+from chalicelib.domain.scoring.state import LeadScoreState
 from chalicelib.observability import logger
 from chalicelib.services.models import ModelProvider, provider_of
 
@@ -60,7 +68,9 @@ class LifecyclePublisher:
         payload: Payload = Payload.IDS,
         clock: Callable[[], float] = time.time,
         lease_seconds: float = LEASE_SECONDS,
+        sales_language: str = "en",
     ) -> None:
+        self._sales_language = sales_language
         self._models = provider_of(model)
         self._publications = publications
         self._bus = bus
@@ -96,6 +106,13 @@ class LifecyclePublisher:
             events = lifecycle_events(
                 change, lifecycle.score_thresholds, lifecycle.quiet_days, self._payload
             )
+            after = change.after
+            if events and after is not None and after.state is not None and not after.reasons:
+                # The lead item stores no sentences: render the reasons as of that write.
+                change = replace(change, after=replace(after, reasons=self._reasons(after)))
+                events = lifecycle_events(
+                    change, lifecycle.score_thresholds, lifecycle.quiet_days, self._payload
+                )
             try:
                 for event in events:
                     if self.publish(event):
@@ -110,6 +127,15 @@ class LifecyclePublisher:
                 blocked.add(change.lead_id)
                 result.failed.append(item.sequence)
         return result
+
+    def _reasons(self, lead: LeadSnapshot) -> tuple[dict[str, Any], ...]:
+        state = lead.state if lead.state is not None else LeadScoreState()
+        language = lead_language(self._sales_language, state.profile, state.page_lang)
+        at = lead.updated_at or self._clock()
+        return tuple(
+            {"rule": r.rule, "points": r.points, "text": r.text}
+            for r in reasons(state, self._model, at, language)
+        )
 
     def publish(self, event: LifecycleEvent) -> bool:
         """Put ``event`` on the bus unless it already was; True if put now.

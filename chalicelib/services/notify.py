@@ -27,8 +27,8 @@ from chalicelib.domain.announcement import chat_notification, email_text, subjec
 from chalicelib.domain.clock import iso
 from chalicelib.domain.followup import FollowUp, follow_up
 from chalicelib.domain.language import lead_language
-from chalicelib.domain.lead import Stage
-from chalicelib.domain.scoring.explain import recommend_channel
+from chalicelib.domain.lead import Channel, Stage
+from chalicelib.domain.scoring.explain import reasons, recommend_channel
 from chalicelib.domain.scoring.model import ScoringModel, load_scoring_model
 from chalicelib.domain.scoring.state import LeadScoreState
 from chalicelib.observability import logger
@@ -79,10 +79,22 @@ def qualification(record: Mapping[str, Any]) -> tuple[dict[str, Any], int] | Non
 
 
 def hot_lead_message(
-    lead: Mapping[str, Any], number: int, advice: FollowUp | None = None
+    lead: Mapping[str, Any],
+    number: int,
+    advice: FollowUp | None = None,
+    explained: tuple[list[dict[str, Any]], str] | None = None,
 ) -> dict[str, Any]:
-    """The contract's ``lead.sales_qualified`` message (section 4), its id and ``follow_up``."""
-    reasons = json.loads(lead.get("reasons") or "[]")
+    """The contract's ``lead.sales_qualified`` message (section 4), its id and ``follow_up``.
+
+    ``explained``: the reasons and the channel's sentence, rendered from the lead's
+    state (items written before carry them as attributes, read when not given).
+    """
+    channel_reason: str | None
+    if explained is not None:
+        reasons, channel_reason = explained
+    else:
+        reasons = json.loads(lead.get("reasons") or "[]")
+        channel_reason = lead.get("channel_reason")
     message = {
         "type": MESSAGE_TYPE,
         "version": 1,
@@ -101,7 +113,7 @@ def hot_lead_message(
         "engagement_score": int(lead.get("engagement_score") or 0),
         "reasons": reasons,
         "recommended_channel": lead.get("recommended_channel") or "email",
-        "recommended_channel_reason": lead.get("channel_reason"),
+        "recommended_channel_reason": channel_reason,
         "qualification": number,
         "qualified_at": iso(float(lead.get("updated_at") or time.time())),
     }
@@ -172,8 +184,9 @@ class HotLeadNotifier:
                 result.suppressed += 1
         return result
 
-    def advice(self, lead: Mapping[str, Any]) -> FollowUp:
-        """The follow-up advice for a lead image, in the lead's language."""
+    def _explain(
+        self, lead: Mapping[str, Any]
+    ) -> tuple[LeadScoreState, ScoringModel, float, str, Channel, str]:
         if self._model is None:
             self._model = load_scoring_model()
         model = provider_of(self._model).current()  # the active model, when given its provider
@@ -182,7 +195,23 @@ class HotLeadNotifier:
         at = float(lead.get("updated_at") or self._clock())
         language = lead_language(self._sales_language, state.profile, state.page_lang)
         channel, reason = recommend_channel(state, model, language)
+        return state, model, at, language, channel, reason
+
+    def advice(self, lead: Mapping[str, Any]) -> FollowUp:
+        """The follow-up advice for a lead image, in the lead's language."""
+        state, model, at, language, channel, reason = self._explain(lead)
         return follow_up(state, model, at, language, channel, reason, self._knowledge_base_name)
+
+    def explained(self, lead: Mapping[str, Any]) -> tuple[list[dict[str, Any]], str]:
+        """The lead's reasons and its channel's sentence as of its qualification, in its
+        language (the lead item stores no sentences; older items' stored ones win)."""
+        if lead.get("reasons") is not None or not lead.get("scoring_state"):
+            return json.loads(lead.get("reasons") or "[]"), str(lead.get("channel_reason") or "")
+        state, model, at, language, _, reason = self._explain(lead)
+        return [
+            {"rule": r.rule, "points": r.points, "text": r.text}
+            for r in reasons(state, model, at, language)
+        ], reason
 
     def announce(
         self, lead: Mapping[str, Any], number: int, advice: FollowUp | None = None
@@ -200,7 +229,7 @@ class HotLeadNotifier:
             return False
         if not claim.granted:
             raise AnnouncementInProgress(f"announcement {lead_id}:{number} is being published")
-        message = hot_lead_message(lead, number, advice or self.advice(lead))
+        message = hot_lead_message(lead, number, advice or self.advice(lead), self.explained(lead))
         attributes: dict[str, str | float] = {
             "type": MESSAGE_TYPE,
             "score": message["score"],

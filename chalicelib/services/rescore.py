@@ -13,11 +13,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from chalicelib.adapters.ports import EventStore, LeadLists, Profiles, ScoreStates, VersionConflict
+from chalicelib.adapters.ports import (
+    EventStore,
+    LeadLists,
+    LeadRecord,
+    Profiles,
+    ScoreStates,
+)
 from chalicelib.domain.scoring.model import ScoringModel
 from chalicelib.domain.scoring.scorer import LedgerEntry, replay
 from chalicelib.services.models import ModelProvider, provider_of
 from chalicelib.services.scoring import scoring_commit
+from chalicelib.services.updates import Change, LeadUpdates
 
 
 @dataclass(slots=True)
@@ -45,6 +52,7 @@ class RescoreService:
         self._events = events
         self._clock = clock
         self._sales_language = sales_language
+        self._updates = LeadUpdates(lambda commit: leads.commit_scoring(commit))
 
     @property
     def _model(self) -> ScoringModel:
@@ -53,10 +61,10 @@ class RescoreService:
 
     def rescore_lead(self, lead_id: str) -> bool:
         """Replay one lead under the current model; False if it does not exist."""
-        for attempt in range(6):
-            record = self._leads.get_lead(lead_id)
+
+        def apply(record: LeadRecord | None) -> Change[bool]:
             if record is None or record.erased or record.merged_into:
-                return False
+                return Change(None, False)
             history = sorted(
                 self._events.history(lead_id), key=lambda e: (e.occurred_at, e.event_id)
             )
@@ -88,15 +96,14 @@ class RescoreService:
                 self._model,
                 now,
                 {marker.event_id: (now, [marker])},
+                before=record,
                 sales_language=self._sales_language,
             )
-            try:
-                self._leads.commit_scoring(commit)
-            except VersionConflict:
-                time.sleep(0.01 * 2**attempt)
-                continue
-            return True
-        raise VersionConflict(f"lead {lead_id} kept changing during the rescore")
+            return Change(commit, True)
+
+        return self._updates.update(
+            lambda: self._leads.get_lead(lead_id), apply, what=f"lead {lead_id}"
+        )
 
     def rescore_all(
         self,

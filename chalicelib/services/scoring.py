@@ -27,12 +27,12 @@ from chalicelib.adapters.ports import (
     Quarantine,
     ScoreStates,
     ScoringCommit,
-    VersionConflict,
 )
 from chalicelib.domain.events import EventType, TrackingEvent
 from chalicelib.domain.identity import company_domain
 from chalicelib.domain.language import lead_language
 from chalicelib.domain.lead import FUNNEL_ORDER, Stage
+from chalicelib.domain.redelivery import RECENT_EVENTS, remember, was_applied
 from chalicelib.domain.scoring.explain import current_scores, reasons, recommend_channel
 from chalicelib.domain.scoring.model import ScoringModel
 from chalicelib.domain.scoring.scorer import (
@@ -46,9 +46,10 @@ from chalicelib.domain.scoring.scorer import (
 from chalicelib.domain.scoring.state import CompanyState, LeadScoreState
 from chalicelib.observability import logger
 from chalicelib.services.models import ModelProvider, provider_of
+from chalicelib.services.updates import Change, LeadUpdates
 
 MAX_ATTEMPTS = 6
-CHUNK = 40
+CHUNK = RECENT_EVENTS  # a commit applies no more events than a lead remembers
 DURATION_BUCKETS = 16
 
 
@@ -134,15 +135,28 @@ def scoring_commit(
     funnel: dict[str, dict[str, int]] | None = None,
     company: CompanyRecord | None = None,
     sales_language: str = "en",
+    before: LeadRecord | None = None,
+    event_ids: Sequence[str] = (),
 ) -> ScoringCommit:
     """The one write of a lead's new state: scores, reasons and channel as of ``now``.
 
     Used by the stream scorer, sales feedback and the rescore alike. The sentences
-    are written in the lead's language (``lead_language``).
+    are written in the lead's language (``lead_language``). ``before`` is the record
+    read (its recent event digests carry over; a list shows a change only if its
+    fields moved); ``event_ids`` the events applied (default: the ledger's).
     """
     scores = current_scores(state, model, now)
     language = lead_language(sales_language, state.profile, state.page_lang)
     channel, channel_reason = recommend_channel(state, model, language)
+    applied = tuple(event_ids) or tuple(ledger)
+    shown = (state.stage, scores.score, scores.fit_score, scores.engagement_score, channel.value)
+    list_changed = before is None or shown != (
+        before.lead.stage,
+        round(before.lead.score),
+        round(before.lead.fit_score),
+        round(before.lead.engagement_score),
+        before.lead.recommended_channel,
+    )
     return ScoringCommit(
         lead_id=lead_id,
         expected_version=expected_version,
@@ -163,6 +177,9 @@ def scoring_commit(
         funnel=funnel or {},
         funnel_pk=funnel_pk(funnel_shard(lead_id)),
         now=now,
+        event_ids=applied,
+        recent=remember(before.recent if before is not None else "", applied),
+        list_changed=list_changed,
     )
 
 
@@ -267,6 +284,7 @@ class ScoringService:
         self._clock = clock
         self._sales_language = sales_language
         self._domains: OrderedDict[str, str | None] = OrderedDict()
+        self._updates = LeadUpdates(lambda commit: leads.commit_scoring(commit), MAX_ATTEMPTS)
 
     @property
     def _model(self) -> ScoringModel:
@@ -299,8 +317,10 @@ class ScoringService:
         last = next(reversed(groups), None)
         for lead_id, items in groups.items():
             try:
+                # The batch's hits are one counter update of their own (below): carried in
+                # a lead's commit they would turn its single write into a transaction.
                 applied, duplicates, conflicts = self.apply(
-                    lead_id, [e for _, e in items], tally, carry=lead_id == last
+                    lead_id, [e for _, e in items], tally, carry=False
                 )
             except Exception:
                 logger.exception("scoring a lead failed; its records will be retried")
@@ -370,18 +390,37 @@ class ScoringService:
     def _apply_chunk(
         self, lead_id: str, events: list[TrackingEvent], tally: HitTally, carry: bool = False
     ) -> tuple[int, int, int]:
-        duplicates = conflicts = 0
+        """(applied, duplicates skipped, conflicts retried) for one commit's worth of events."""
         pending = list(events)
-        for _attempt in range(MAX_ATTEMPTS):
-            if not pending:
-                return 0, duplicates, conflicts
+        counts = {"duplicates": 0, "conflicts": 0, "reads": 0}
+
+        def outcome(applied: int, skipped: int = 0) -> tuple[int, int, int]:
+            return applied, counts["duplicates"] + skipped, counts["conflicts"]
+
+        def read() -> tuple[str | None, LeadRecord | None, CompanyRecord | None]:
             domain = self._domain_for(lead_id, pending)
-            record, company = self._leads.get_for_scoring(lead_id, self._business(domain))
+            # The first read may be stale (it costs half); after a conflict, read consistently.
+            record, company = self._leads.get_for_scoring(
+                lead_id, self._business(domain), consistent=counts["reads"] > 0
+            )
+            counts["reads"] += 1
+            return domain, record, company
+
+        def apply(
+            found: tuple[str | None, LeadRecord | None, CompanyRecord | None],
+        ) -> Change[tuple[int, int, int]]:
+            domain, record, company = found
             if record is not None and record.erased:
-                return 0, duplicates + len(pending), conflicts
+                return Change(None, outcome(0, len(pending)))
             if record is not None and record.merged_into:
                 self._events.move_events(lead_id, record.merged_into)
-                return 0, duplicates, conflicts
+                return Change(None, outcome(0))
+            if record is not None and record.recent:
+                fresh = [e for e in pending if not was_applied(record.recent, e.event_id)]
+                counts["duplicates"] += len(pending) - len(fresh)
+                pending[:] = fresh
+            if not pending:
+                return Change(None, outcome(0))
             known = self._known_domain(record)
             if known != domain:
                 domain = known
@@ -392,24 +431,31 @@ class ScoringService:
             commit, surges, hits = self._score(
                 lead_id, record, company, pending, tally if carry else None
             )
-            try:
-                self._leads.commit_scoring(commit)
-            except AlreadyApplied as error:
-                done = set(error.event_ids)
-                duplicates += sum(1 for e in pending if e.event_id in done)
-                pending = [e for e in pending if e.event_id not in done]
-                continue
-            except VersionConflict:
-                conflicts += 1
-                time.sleep(0.01 * 2**_attempt)
-                continue
-            self._remember_domain(lead_id, domain)
-            tally.merge(hits)
-            tally.written = tally.written or carry
-            for surge in surges:
-                self._emit_account_signals(surge)
-            return len(pending), duplicates, conflicts
-        raise VersionConflict(f"lead {lead_id} kept changing; the stream will retry")
+
+            def committed() -> None:
+                self._remember_domain(lead_id, domain)
+                tally.merge(hits)
+                tally.written = tally.written or carry
+                for surge in surges:
+                    self._emit_account_signals(surge)
+
+            return Change(commit, outcome(len(pending)), committed)
+
+        def redelivered(refused: AlreadyApplied) -> None:
+            done = set(refused.event_ids)
+            counts["duplicates"] += sum(1 for e in pending if e.event_id in done)
+            pending[:] = [e for e in pending if e.event_id not in done]
+
+        def conflict() -> None:
+            counts["conflicts"] += 1
+
+        return self._updates.update(
+            read,
+            apply,
+            redelivered,
+            what=f"lead {lead_id} (the stream will retry)",
+            on_conflict=conflict,
+        )
 
     @staticmethod
     def _known_domain(record: LeadRecord | None) -> str | None:
@@ -448,12 +494,14 @@ class ScoringService:
             outcome = score_event(state, company_state, event, model, now)
             state = outcome.lead
             company_state = outcome.company
-            ledger[event.event_id] = (event.occurred_at, outcome.ledger)
+            if outcome.ledger:  # a ledger item only for what earned, cost or labelled something
+                ledger[event.event_id] = (event.occurred_at, outcome.ledger)
             transitions.extend(outcome.transitions)
             if outcome.account_surge is not None:
                 surges.append(outcome.account_surge)
             hits.add(event, outcome)
-        company_changed = company is not None and company_state is not company.state
+        # Compared by value: a read that moves no reader's time leaves the company unwritten.
+        company_changed = company is not None and company_state != company.state
         commit = scoring_commit(
             lead_id,
             record.version if record is not None else 0,
@@ -474,6 +522,8 @@ class ScoringService:
             if company_changed and company is not None and company_state is not None
             else None,
             sales_language=self._sales_language,
+            before=record,
+            event_ids=[e.event_id for e in events],
         )
         return commit, surges, hits
 

@@ -71,8 +71,12 @@ def _costs(results: dict[str, Any]) -> dict[str, Any]:
         "usd_per_million_events_session": session["total"],
         "cost_detail": {
             "basis": "history_100 row; one front-door request (CloudFront + Lambda function "
-            "URL, as in infra/template.yaml), one scorer and one notifier invocation per page "
-            "view (low traffic: no batching)",
+            "URL, as in infra/template.yaml), one scorer invocation per page view (low "
+            "traffic: no batching; the worst case), the notifier invocations the leads "
+            "stream's filter lets through, as counted",
+            "busy_prod": cost.per_million(
+                cost.batched(typical, cost.SCORER_BATCH), api_seconds, prod
+            ),
             "front_door": cost.AS_BUILT,
             "front_door_usd_per_million_requests": round(cost.front_door_per_million(), 3),
             "session_prod": session,

@@ -206,7 +206,11 @@ def test_notifier_only_receives_profile_records(packaged: dict[str, Any]):
     ]["Properties"]
     # Then its one filter admits only records whose sort key is PROFILE
     (only,) = props["FilterCriteria"]["Filters"]
-    assert json.loads(only["Pattern"]) == {"dynamodb": {"Keys": {"sk": {"S": ["PROFILE"]}}}}
+    pattern = json.loads(only["Pattern"])
+    assert pattern["dynamodb"]["Keys"] == {"sk": {"S": ["PROFILE"]}}
+    # and of those not the scorer's writes that moved nothing the notifier reads (issue 12)
+    assert pattern["dynamodb"]["NewImage"] == {"scored_only": {"BOOL": [{"exists": False}]}}
+    assert set(pattern["dynamodb"]) == {"Keys", "NewImage"}
 
 
 def test_expansion_creates_one_event_source_mapping_per_consumer_with_failure_handling(

@@ -289,7 +289,7 @@ def test_openapi_document_is_served(harness):
     assert "/v1/forms/{form_id}/submissions" in document["paths"]
 
 
-def test_a_tracked_page_view_costs_four_dynamodb_requests_whatever_the_history(harness):
+def test_a_tracked_page_view_costs_the_same_dynamodb_requests_whatever_the_history(harness):
     from chalicelib.adapters.aws import dynamodb_client
 
     calls: list[str] = []
@@ -314,4 +314,6 @@ def test_a_tracked_page_view_costs_four_dynamodb_requests_whatever_the_history(h
         harness.pump()
         per_history.append(sorted(calls))
     assert per_history[0] == per_history[1]
-    assert per_history[0] == ["BatchGetItem", "GetItem", "PutItem", "TransactWriteItems"]
+    # Issue 12: a page view that earns nothing is a plain conditional update of the lead
+    # (a transaction would bill it twice) and the batch's funnel hits an update of their own.
+    assert per_history[0] == ["BatchGetItem", "GetItem", "PutItem", "UpdateItem", "UpdateItem"]

@@ -6,7 +6,9 @@ The stream handler, the full rescore and the benchmarks all call ``score_event``
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import hashlib
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -639,6 +641,9 @@ def _own_asset(state: LeadScoreState, event: TrackingEvent, facts: _Facts) -> bo
 # -- account -----------------------------------------------------------------------------
 
 
+READER_REFRESH_SECONDS = 3600.0
+
+
 def _track_company(
     company: CompanyState,
     lead_id: str,
@@ -654,8 +659,11 @@ def _track_company(
         readers = dict(previous)  # nobody left the window: the common case, at C speed
     else:
         readers = {reader: last for reader, last in previous.items() if at - last <= window_seconds}
-    last = readers.get(lead_id, at)
-    readers[lead_id] = at if at > last else last
+    last = readers.get(lead_id)
+    # A reader's time moves on at most hourly: repeated reads in the hour leave the company
+    # unchanged (and unwritten); the window (days) loses at most an hour of it.
+    if last is None or at - last >= min(READER_REFRESH_SECONDS, window_seconds / 24):
+        readers[lead_id] = at if last is None or at > last else last
     if len(readers) > rule.max_colleagues_tracked:
         keep = sorted(readers, key=lambda r: readers[r], reverse=True)[
             : rule.max_colleagues_tracked
@@ -944,12 +952,13 @@ def _mail_burst(
     rules = model.machine_limits
     at = event.occurred_at
     hits = state.mail_hits.get(key, ())
-    if any(h[2] == event.event_id for h in hits):
+    hit_id = mail_hit_id(event.event_id)
+    if any(h[2] in (hit_id, event.event_id) for h in hits):  # (states before: whole ids)
         return None  # the same event again (a replay of a redelivery): nothing new
     hit: MailHit = (
         at,
         _hit_target(event),
-        event.event_id,
+        hit_id,
         int(event.machine is not None),
         state.stage,
         (),
@@ -962,7 +971,8 @@ def _mail_burst(
         return None
     members = {h[2] for h in cluster}
     earlier = sorted(
-        (h for h in cluster if not h[3] and h[2] != event.event_id), key=lambda h: h[0]
+        (h for h in cluster if not h[3] and h[2] not in (hit_id, event.event_id)),
+        key=lambda h: h[0],
     )
     _store_hits(
         state, key, tuple((h[0], h[1], h[2], 1, h[4], ()) if h[2] in members else h for h in hits)
@@ -981,6 +991,12 @@ def _mail_burst(
         MachineLabel.SCANNER_BURST,
         f"{opened}{links} link(s) of one mail fetched within {spread:.0f} s: a mail scanner",
     )
+
+
+def mail_hit_id(event_id: str) -> str:
+    """How a mail hit remembers its event: 48 bits of its id's SHA-256, 8 characters
+    (a whole event id is 32 and the state is stored on every lead)."""
+    return base64.urlsafe_b64encode(hashlib.sha256(event_id.encode()).digest()[:6]).decode()
 
 
 def _store_hits(state: LeadScoreState, key: str, hits: tuple[MailHit, ...]) -> None:
@@ -1004,8 +1020,9 @@ def _remember_credit(
         for e in ledger
         if e.kind == "engagement"
     )
+    hit_id = mail_hit_id(event_id)
     state.mail_hits[key] = tuple(
-        (h[0], h[1], h[2], h[3], h[4], credited) if h[2] == event_id else h
+        (h[0], h[1], h[2], h[3], h[4], credited) if h[2] in (hit_id, event_id) else h
         for h in state.mail_hits.get(key, ())
     )
 

@@ -16,7 +16,7 @@ MAX_EMAIL_CLICKS = 50
 MAX_CAP_WINDOWS = 3
 #: The e-mail messages whose recent hits are remembered, and the hits kept per message.
 MAX_MAIL_MESSAGES = 10
-MAX_MAIL_HITS = 8
+MAX_MAIL_HITS = 6
 
 #: What was credited for one hit: (rule id, points, decay group, buying signal 0/1).
 CreditedEntry = tuple[str, float, str | None, int]
