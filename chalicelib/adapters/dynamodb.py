@@ -62,6 +62,7 @@ from chalicelib.adapters.ports import (
     VersionConflict,
 )
 from chalicelib.domain.clock import iso
+from chalicelib.domain.errors import NotFound
 from chalicelib.domain.events import TrackingEvent
 from chalicelib.domain.lead import PROFILE_FIELDS, Lead, Stage
 from chalicelib.domain.redelivery import event_digest, remember, was_applied
@@ -298,25 +299,39 @@ class DynamoLeadStore:
         sets.append("stage = if_not_exists(stage, :lead)")
         attribute_values[":now"] = to_attr(now)
         attribute_values[":lead"] = to_attr(Stage.LEAD.value)
-        answer = self._client.update_item(
-            TableName=self._table,
-            Key={"pk": {"S": lead_pk(lead_id)}, "sk": {"S": PROFILE_SK}},
-            UpdateExpression="SET " + ", ".join(sets),
-            ConditionExpression="attribute_not_exists(erased_at)",
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=attribute_values,
-            ReturnValues="ALL_NEW",
-        )
+        try:
+            answer = self._client.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": lead_pk(lead_id)}, "sk": {"S": PROFILE_SK}},
+                UpdateExpression="SET " + ", ".join(sets),
+                ConditionExpression="attribute_not_exists(erased_at)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=attribute_values,
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if not _is_condition_failure(error):
+                raise
+            raise NotFound(f"lead_id: lead '{lead_id[:64]}' was erased") from error
         return lead_from_item(from_item(answer["Attributes"])).lead
 
     def set_consent(self, lead_id: str, consent: Mapping[str, Any], now: float) -> None:
-        self._client.update_item(
-            TableName=self._table,
-            Key={"pk": {"S": lead_pk(lead_id)}, "sk": {"S": PROFILE_SK}},
-            UpdateExpression="SET consent = :c, updated_at = :t",
-            ConditionExpression="attribute_exists(lead_id) AND attribute_not_exists(erased_at)",
-            ExpressionAttributeValues={":c": to_attr(_consent_values(consent)), ":t": to_attr(now)},
-        )
+        """Record consent on a lead; ``NotFound`` when there is none (or it was erased)."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": lead_pk(lead_id)}, "sk": {"S": PROFILE_SK}},
+                UpdateExpression="SET consent = :c, updated_at = :t",
+                ConditionExpression="attribute_exists(lead_id) AND attribute_not_exists(erased_at)",
+                ExpressionAttributeValues={
+                    ":c": to_attr(_consent_values(consent)),
+                    ":t": to_attr(now),
+                },
+            )
+        except ClientError as error:
+            if not _is_condition_failure(error):
+                raise
+            raise NotFound(f"lead_id: no lead '{lead_id[:64]}' (or it was erased)") from error
 
     def mark_merged(self, lead_id: str, into_lead_id: str, now: float) -> None:
         """A visitor merged into a lead: its item stays as a pointer, out of every list."""
@@ -977,14 +992,21 @@ class DynamoQuarantine:
         return quarantine_id
 
     def recent(self, limit: int) -> list[dict[str, Any]]:
-        answer = self._client.query(
-            TableName=self._table,
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": f"Q#{iso(time.time())[:10]}"}},
-            ScanIndexForward=False,
-            Limit=limit,
-        )
-        return [from_item(i) for i in answer.get("Items", [])]
+        """The newest items first, as stored, from every day of the retention period."""
+        found: list[dict[str, Any]] = []
+        now = time.time()
+        for back in range(max(1, self._retention_seconds // 86_400)):
+            if len(found) >= limit:
+                break
+            answer = self._client.query(
+                TableName=self._table,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": f"Q#{iso(now - back * 86_400)[:10]}"}},
+                ScanIndexForward=False,
+                Limit=limit - len(found),
+            )
+            found += [from_item(i) for i in answer.get("Items", [])]
+        return found
 
     def held(self, limit: int, days: int) -> list[QuarantinedItem]:
         found: list[QuarantinedItem] = []

@@ -1,7 +1,11 @@
 """In-memory stores with the same contract as the DynamoDB ones (unit tests, benchmarks).
 
-They keep plain item dicts keyed like the tables, so the same item mapping code
-is exercised, and they count requests the way DynamoDB would bill them.
+They count requests the way DynamoDB would bill them. E-mail owners, browsers'
+links (``AnonymousLink``), campaign counters, erased e-mail hashes and the audit
+log are held as domain values (ids, ints, hashes, ``AuditRecord``); the rest are
+still plain item dicts keyed like the tables, because the scoring commit writes
+them and the tests' stream pump reads them as stream images (the contract suite,
+``tests/contract``, holds both stores to the same answers).
 """
 
 from __future__ import annotations
@@ -25,8 +29,6 @@ from chalicelib.adapters.items import (
     PROFILE_SK,
     ListPosition,
     add_day_counters,
-    audit_record,
-    campaign_pk,
     decode_list_cursor,
     encode_state,
     event_from_item,
@@ -46,7 +48,6 @@ from chalicelib.adapters.items import (
     shards_to_read,
     stage_list_pk,
     stage_sort_key,
-    sum_campaign,
 )
 from chalicelib.adapters.ports import (
     AlreadyApplied,
@@ -62,6 +63,7 @@ from chalicelib.adapters.ports import (
     VersionConflict,
 )
 from chalicelib.domain.clock import iso
+from chalicelib.domain.errors import NotFound
 from chalicelib.domain.events import TrackingEvent
 from chalicelib.domain.lead import PROFILE_FIELDS, Lead, Stage
 from chalicelib.domain.redelivery import remember, was_applied
@@ -164,6 +166,14 @@ class MemoryLeadStore:
     def __init__(self, events: MemoryEventStore) -> None:
         self.table = _Table()
         self._events = events
+        #: Held as domain values, not items: e-mail owners, browsers' links, campaign
+        #: counters per shard (plain ints) and kill switches, erased e-mail hashes, the audit log.
+        self.emails: dict[str, str] = {}
+        self.links: dict[str, AnonymousLink] = {}
+        self.campaign_counts: dict[str, dict[int, dict[str, int]]] = {}
+        self.campaign_disabled: dict[str, bool] = {}
+        self.erased_emails: set[str] = set()
+        self.audit_records: list[AuditRecord] = []
         #: Called inside ``commit_scoring`` before it applies (tests inject crashes/races).
         self.before_commit: list[Any] = []
 
@@ -196,26 +206,21 @@ class MemoryLeadStore:
 
     def lead_id_by_email(self, email: str) -> str | None:
         self.table.requests["GetItem"] += 1
-        item = self.table.get(f"EMAIL#{email.lower()}", "LEAD")
-        return str(item["lead_id"]) if item else None
+        return self.emails.get(email.lower())
 
     def anonymous_link(self, anonymous_id: str) -> AnonymousLink | None:
         self.table.requests["GetItem"] += 1
-        item = self.table.get(f"ANON#{anonymous_id}", "LINK")
-        if item is None:
-            return None
-        return AnonymousLink(item.get("lead_id"), erased=bool(item.get("erased_at")))
+        return self.links.get(anonymous_id)
 
     # -- identity --------------------------------------------------------------------
 
     def link_anonymous_id(self, anonymous_id: str, lead_id: str, *, replace: bool) -> str:
         with self.table.lock:
             self.table.requests["PutItem"] += 1
-            key = (f"ANON#{anonymous_id}", "LINK")
-            current = self.table.items.get(key)
-            if current is not None and (current.get("erased_at") or not replace):
-                return str(current.get("lead_id") or "")
-            self.table.items[key] = {"pk": key[0], "sk": key[1], "lead_id": lead_id}
+            current = self.links.get(anonymous_id)
+            if current is not None and (current.erased or not replace):
+                return current.lead_id or ""
+            self.links[anonymous_id] = AnonymousLink(lead_id)
             self.table.requests["PutItem"] += 1
             alias = (lead_pk(lead_id), f"ALIAS#{anonymous_id}")
             self.table.items[alias] = {"pk": alias[0], "sk": alias[1], "anonymous_id": anonymous_id}
@@ -226,15 +231,10 @@ class MemoryLeadStore:
         assert email is not None
         with self.table.lock:
             self.table.requests["TransactWriteItems"] += 1
-            email_key = (f"EMAIL#{email.lower()}", "LEAD")
             lead_key = (lead_pk(lead.lead_id), PROFILE_SK)
-            if email_key in self.table.items or lead_key in self.table.items:
+            if email.lower() in self.emails or lead_key in self.table.items:
                 return False
-            self.table.items[email_key] = {
-                "pk": email_key[0],
-                "sk": email_key[1],
-                "lead_id": lead.lead_id,
-            }
+            self.emails[email.lower()] = lead.lead_id
             values = {n: lead.profile[n] for n in PROFILE_FIELDS if lead.profile.get(n)}
             values.update(
                 pk=lead_key[0],
@@ -260,12 +260,7 @@ class MemoryLeadStore:
     def claim_email(self, email: str, lead_id: str) -> str:
         with self.table.lock:
             self.table.requests["PutItem"] += 1
-            key = (f"EMAIL#{email.lower()}", "LEAD")
-            current = self.table.items.get(key)
-            if current is not None:
-                return str(current["lead_id"])
-            self.table.items[key] = {"pk": key[0], "sk": key[1], "lead_id": lead_id}
-            return lead_id
+            return self.emails.setdefault(email.lower(), lead_id)
 
     def update_profile(
         self,
@@ -280,7 +275,7 @@ class MemoryLeadStore:
             key = (lead_pk(lead_id), PROFILE_SK)
             item = self.table.items.setdefault(key, {"pk": key[0], "sk": key[1]})
             if item.get("erased_at"):
-                raise RuntimeError("lead was erased")
+                raise NotFound(f"lead_id: lead '{lead_id[:64]}' was erased")
             for name in PROFILE_FIELDS:
                 if profile.get(name) not in (None, ""):
                     item[name] = profile[name]
@@ -297,7 +292,9 @@ class MemoryLeadStore:
     def set_consent(self, lead_id: str, consent: Mapping[str, Any], now: float) -> None:
         with self.table.lock:
             self.table.requests["UpdateItem"] += 1
-            item = self.table.items[(lead_pk(lead_id), PROFILE_SK)]
+            item = self.table.items.get((lead_pk(lead_id), PROFILE_SK))
+            if item is None or "lead_id" not in item or item.get("erased_at"):
+                raise NotFound(f"lead_id: no lead '{lead_id[:64]}' (or it was erased)")
             item["consent"] = {k: v for k, v in consent.items() if v is not None}
             item["updated_at"] = now
 
@@ -468,6 +465,8 @@ class MemoryLeadStore:
                 "sk": key[1],
                 "status": "pending",
                 "claimed_until": now + lease_seconds,
+                "attempts": int(item["attempts"]) + 1 if item else 1,
+                "created_at": item["created_at"] if item else now,
             }
             return AnnouncementClaim(True, False)
 
@@ -515,32 +514,27 @@ class MemoryLeadStore:
                     funnel[name] = int(funnel.get(name, 0)) + amount
 
     def bump_campaign(self, campaign_id: str, counter: str) -> None:
-        pk = campaign_pk(campaign_id, secrets.randbelow(CAMPAIGN_SHARDS))
+        shard = secrets.randbelow(CAMPAIGN_SHARDS)
         with self.table.lock:
             self.table.requests["UpdateItem"] += 1
-            item = self.table.items.setdefault((pk, "COUNTS"), {"pk": pk, "sk": "COUNTS"})
-            item[counter] = int(item.get(counter, 0)) + 1
+            counts = self.campaign_counts.setdefault(campaign_id, {}).setdefault(shard, {})
+            counts[counter] = counts.get(counter, 0) + 1
 
     def campaign(self, campaign_id: str) -> dict[str, Any]:
         self.table.requests["BatchGetItem"] += 1
-        pks = [campaign_pk(campaign_id)] + [
-            campaign_pk(campaign_id, shard) for shard in range(CAMPAIGN_SHARDS)
-        ]
+        values: dict[str, Any] = {}
         with self.table.lock:
-            found = [
-                copy.deepcopy(self.table.items[(pk, "COUNTS")])
-                for pk in pks
-                if (pk, "COUNTS") in self.table.items
-            ]
-        return sum_campaign(found)
+            for counts in self.campaign_counts.get(campaign_id, {}).values():
+                for name, amount in counts.items():
+                    values[name] = values.get(name, 0) + amount
+            if campaign_id in self.campaign_disabled:
+                values["disabled"] = self.campaign_disabled[campaign_id]
+        return values
 
     def set_campaign_disabled(self, campaign_id: str, disabled: bool) -> None:
         with self.table.lock:
-            item = self.table.items.setdefault(
-                (f"CAMPAIGN#{campaign_id}", "COUNTS"),
-                {"pk": f"CAMPAIGN#{campaign_id}", "sk": "COUNTS"},
-            )
-            item["disabled"] = disabled
+            self.table.requests["UpdateItem"] += 1
+            self.campaign_disabled[campaign_id] = disabled
 
     # -- privacy ---------------------------------------------------------------------
 
@@ -557,7 +551,7 @@ class MemoryLeadStore:
                 del self.table.items[key]
             removed = len(partition)
             email = record.lead.email if record is not None else None
-            if email and self.table.items.pop((f"EMAIL#{email.lower()}", "LEAD"), None):
+            if email and self.emails.pop(email.lower(), None):
                 removed += 1
             self.table.items[(lead_pk(lead_id), PROFILE_SK)] = {
                 "pk": lead_pk(lead_id),
@@ -565,16 +559,12 @@ class MemoryLeadStore:
                 "erased_at": now,
             }
             for aid in aliases:
-                current = self.table.items.get((f"ANON#{aid}", "LINK")) or {}
-                if current.get("lead_id") not in (None, lead_id):
+                current = self.links.get(aid)
+                if current is not None and current.lead_id not in (None, lead_id):
                     continue  # a shared browser that moved on to someone else
-                self.table.items[(f"ANON#{aid}", "LINK")] = {
-                    "pk": f"ANON#{aid}",
-                    "sk": "LINK",
-                    "erased_at": now,
-                }
+                self.links[aid] = AnonymousLink(None, erased=True)
             if email_hash:
-                self.table.items[(f"ERASED#{email_hash}", "TOMBSTONE")] = {"erased_at": now}
+                self.erased_emails.add(email_hash)
             if record is not None and record.lead.company_domain:
                 stored = self.table.items.get((f"COMPANY#{record.lead.company_domain}", "STATE"))
                 if stored:
@@ -587,22 +577,19 @@ class MemoryLeadStore:
 
     def is_erased_email(self, email_hash: str) -> bool:
         self.table.requests["GetItem"] += 1
-        return (f"ERASED#{email_hash}", "TOMBSTONE") in self.table.items
+        return email_hash in self.erased_emails
 
     def clear_erased_email(self, email_hash: str) -> None:
-        self.table.items.pop((f"ERASED#{email_hash}", "TOMBSTONE"), None)
+        with self.table.lock:
+            self.table.requests["DeleteItem"] += 1
+            self.erased_emails.discard(email_hash)
 
     def audit(self, action: str, lead_id: str, detail: Mapping[str, Any], now: float) -> None:
+        # The detail as it reads back from DynamoDB's JSON (tuples become lists, and so on).
+        stored = json.loads(json.dumps(dict(detail), default=str))
         with self.table.lock:
-            key = (f"AUDIT#{iso(now)[:7]}", f"{iso(now)}#{uuid.uuid4().hex[:12]}")
-            self.table.items[key] = {
-                "pk": key[0],
-                "sk": key[1],
-                "action": action,
-                "lead_id": lead_id,
-                "detail": json.dumps(dict(detail), default=str),
-                "at": now,
-            }
+            self.table.requests["PutItem"] += 1
+            self.audit_records.append(AuditRecord(action, lead_id, stored, now))
 
     def export_items(self, lead_id: str) -> list[dict[str, Any]]:
         return self.table.query(lead_pk(lead_id))
@@ -610,12 +597,23 @@ class MemoryLeadStore:
     def personal_data(self, lead_id: str) -> PersonalData:
         return personal_data(self.export_items(lead_id))
 
+    def contents(self) -> str:
+        """Everything this store holds, as text (for tests that look for what must be gone)."""
+        with self.table.lock:
+            held = (
+                self.table.items,
+                self.emails,
+                self.links,
+                self.campaign_counts,
+                self.campaign_disabled,
+                self.erased_emails,
+                self.audit_records,
+            )
+            return repr(held)
+
     def audit_log(self) -> list[dict[str, Any]]:
-        return [
-            copy.deepcopy(v)
-            for k, v in sorted(self.table.items.items())
-            if k[0].startswith("AUDIT#")
-        ]
+        """The audit records, oldest first, as plain values."""
+        return [asdict(r) for r in sorted(self.audit_records, key=lambda r: r.at)]
 
 
 class MemoryQuarantine:
@@ -637,7 +635,8 @@ class MemoryQuarantine:
         return quarantine_id
 
     def recent(self, limit: int) -> list[dict[str, Any]]:
-        return list(reversed(self.items))[:limit]
+        oldest_first = sorted(self.items, key=lambda i: i["at"])
+        return oldest_first[::-1][:limit]
 
     def held(self, limit: int, days: int) -> list[QuarantinedItem]:
         since = time.time() - days * 86_400
@@ -684,10 +683,11 @@ class MemoryAuditTrail:
         self._leads = leads
 
     def recent(self, limit: int, months: int) -> list[AuditRecord]:
-        first = iso(time.time() - months * 31 * 86_400)[:7]
-        kept = [i for i in self._leads.audit_log() if i["pk"][len("AUDIT#") :] >= first]
-        newest_first = sorted(kept, key=lambda i: i["sk"], reverse=True)
-        return [audit_record(i) for i in newest_first[:limit]]
+        year, month = (int(part) for part in iso(time.time())[:7].split("-"))
+        back = year * 12 + month - 1 - (months - 1)  # the first month read, like DynamoDB
+        first = f"{back // 12:04d}-{back % 12 + 1:02d}"
+        kept = [r for r in self._leads.audit_records if iso(r.at)[:7] >= first]
+        return sorted(kept, key=lambda r: r.at, reverse=True)[:limit]
 
 
 class MemorySightings:

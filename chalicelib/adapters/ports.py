@@ -1,7 +1,11 @@
 """The small interfaces services depend on, and the records that cross them.
 
-Two implementations each: DynamoDB/SNS (``dynamodb.py``, ``sns.py``) and in
-memory (``memory.py``), held to the same contract by ``tests/contract``.
+Ports are small and split by aggregate; the leads table's are ``Profiles``,
+``ScoreStates``, ``LeadLists``, ``Announcements``, ``Campaigns``, ``Privacy`` and
+``Counters`` (``LeadStore`` is their union, for the wiring). Two implementations
+each: DynamoDB/SNS/EventBridge and in memory, held to the same contract by
+``tests/contract``, which covers every method of every port
+(``tests/contract/test_port_coverage.py``).
 """
 
 from __future__ import annotations
@@ -137,16 +141,10 @@ class AnnouncementClaim:
     already_published: bool
 
 
-class LeadStore(Protocol):
-    """The leads table: profiles and score state, identities, ledger, counters."""
+class Profiles(Protocol):
+    """Profile and identity: who a lead is, their e-mail and their browsers."""
 
     def get_lead(self, lead_id: str) -> LeadRecord | None: ...
-
-    def get_for_scoring(
-        self, lead_id: str, company_domain: str | None, consistent: bool = True
-    ) -> tuple[LeadRecord | None, CompanyRecord | None]: ...
-
-    def get_company(self, domain: str) -> CompanyRecord: ...
 
     def lead_id_by_email(self, email: str) -> str | None: ...
 
@@ -165,15 +163,27 @@ class LeadStore(Protocol):
         company_domain: str | None,
         consent: Mapping[str, Any] | None,
         now: float,
-    ) -> Lead: ...
+    ) -> Lead:
+        """Set the non-empty fields (a new lead item if none); ``NotFound`` once erased."""
+        ...
 
-    def set_consent(self, lead_id: str, consent: Mapping[str, Any], now: float) -> None: ...
+    def set_consent(self, lead_id: str, consent: Mapping[str, Any], now: float) -> None:
+        """Record consent on a lead; ``NotFound`` when there is none (or it was erased)."""
+        ...
 
     def mark_merged(self, lead_id: str, into_lead_id: str, now: float) -> None: ...
 
-    def commit_scoring(self, commit: ScoringCommit) -> None: ...
 
-    def list_leads(self, stage: str | None, limit: int, cursor: str | None) -> LeadPage: ...
+class ScoreStates(Protocol):
+    """Score state and ledger: a lead's (and its company's) scoring, written as one commit."""
+
+    def get_for_scoring(
+        self, lead_id: str, company_domain: str | None, consistent: bool = True
+    ) -> tuple[LeadRecord | None, CompanyRecord | None]: ...
+
+    def get_company(self, domain: str) -> CompanyRecord: ...
+
+    def commit_scoring(self, commit: ScoringCommit) -> None: ...
 
     def ledger(self, lead_id: str) -> list[LedgerEntry]: ...
 
@@ -181,27 +191,35 @@ class LeadStore(Protocol):
         self, lead_id: str, version: str, ledger: Sequence[LedgerEntry]
     ) -> None: ...
 
+
+class LeadLists(Protocol):
+    """Leads by stage (or all identified leads), highest score first, with cursors."""
+
+    def list_leads(self, stage: str | None, limit: int, cursor: str | None) -> LeadPage: ...
+
+
+class Announcements(Protocol):
+    """Exactly-once bookkeeping for hot-lead announcements (qualification ``number``)."""
+
     def claim_announcement(
         self, lead_id: str, number: int, now: float, lease_seconds: float
     ) -> AnnouncementClaim: ...
 
     def mark_announced(self, lead_id: str, number: int, message_id: str, now: float) -> None: ...
 
-    def funnel_counters(
-        self, first_day: str, last_day: str
-    ) -> tuple[dict[str, int], dict[str, int]]: ...
 
-    def add_funnel_counts(
-        self, funnel_pk: str, increments: Mapping[str, Mapping[str, int]]
-    ) -> None:
-        """Add to funnel counters outside any scoring transaction (one update per day item)."""
-        ...
+class Campaigns(Protocol):
+    """A campaign's counters and its kill switch."""
 
     def bump_campaign(self, campaign_id: str, counter: str) -> None: ...
 
     def campaign(self, campaign_id: str) -> dict[str, Any]: ...
 
     def set_campaign_disabled(self, campaign_id: str, disabled: bool) -> None: ...
+
+
+class Privacy(Protocol):
+    """Privacy and audit: erasure and its tombstones, the audit log, the data export."""
 
     def erase(self, lead_id: str, email_hash: str | None, now: float) -> int: ...
 
@@ -216,6 +234,27 @@ class LeadStore(Protocol):
     def personal_data(self, lead_id: str) -> PersonalData:
         """What the leads table holds about the person, for an export (art. 15/20)."""
         ...
+
+
+class Counters(Protocol):
+    """The funnel's counters (by day and all-time), summed over their shards."""
+
+    def funnel_counters(
+        self, first_day: str, last_day: str
+    ) -> tuple[dict[str, int], dict[str, int]]: ...
+
+    def add_funnel_counts(
+        self, funnel_pk: str, increments: Mapping[str, Mapping[str, int]]
+    ) -> None:
+        """Add to funnel counters outside any scoring transaction (one update per day item)."""
+        ...
+
+
+class LeadStore(
+    Profiles, ScoreStates, LeadLists, Announcements, Campaigns, Privacy, Counters, Protocol
+):
+    """The leads table, every aggregate of it (the wiring's type; services name the small
+    ports they use)."""
 
 
 class EventStore(Protocol):

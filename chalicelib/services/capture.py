@@ -12,12 +12,19 @@ import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 from pydantic import ValidationError
 
-from chalicelib.adapters.ports import EventStore, LeadStore, Quarantine, Sightings
+from chalicelib.adapters.ports import (
+    Campaigns,
+    EventStore,
+    Privacy,
+    Profiles,
+    Quarantine,
+    Sightings,
+)
 from chalicelib.domain.clock import EventTimeError, event_time, parse_instant
 from chalicelib.domain.errors import Conflict, FieldError, Gone, InvalidInput, NotFound
 from chalicelib.domain.events import (
@@ -111,6 +118,10 @@ class ClickResult:
     target_url: str
 
 
+class CaptureLeads(Profiles, Campaigns, Privacy, Protocol):
+    """The lead-store ports CaptureService uses."""
+
+
 class CaptureService:
     """Turns what the outside world sends into leads and events."""
 
@@ -118,7 +129,7 @@ class CaptureService:
         self,
         settings: Settings,
         model: ScoringModel | ModelProvider,
-        leads: LeadStore,
+        leads: CaptureLeads,
         events: EventStore,
         quarantine: Quarantine,
         signing_secrets: SecretSet,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
@@ -13,9 +13,11 @@ from chalicelib.adapters.ports import (
     AuditTrail,
     EventRecordReader,
     LeadRecord,
-    LeadStore,
+    Privacy,
+    Profiles,
     Quarantine,
     QuarantinedItem,
+    ScoreStates,
 )
 from chalicelib.domain.access import Principal
 from chalicelib.domain.clock import iso
@@ -91,10 +93,14 @@ def rule_book(model: ScoringModel) -> RuleBook:
     )
 
 
+class ConsoleLeads(Profiles, ScoreStates, Privacy, Protocol):
+    """The lead-store ports ConsoleService uses."""
+
+
 class ConsoleService:
     def __init__(
         self,
-        leads: LeadStore,
+        leads: ConsoleLeads,
         quarantine: Quarantine,
         audit: AuditTrail | None,
         scoring: ScoringService,

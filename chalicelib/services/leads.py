@@ -5,13 +5,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from chalicelib.adapters.ports import (
     AlreadyApplied,
     EventStore,
+    LeadLists,
     LeadRecord,
-    LeadStore,
+    Privacy,
+    Profiles,
+    ScoreStates,
 )
 from chalicelib.domain.clock import iso
 from chalicelib.domain.errors import Conflict, FieldError, InvalidInput, NotFound
@@ -116,13 +119,17 @@ class OutcomeApplied:
     duplicate: bool
 
 
+class SalesLeads(Profiles, ScoreStates, LeadLists, Privacy, Protocol):
+    """The lead-store ports LeadService uses."""
+
+
 class LeadService:
     """What sales tools read and write about leads."""
 
     def __init__(
         self,
         model: ScoringModel | ModelProvider,
-        leads: LeadStore,
+        leads: SalesLeads,
         events: EventStore,
         clock: Callable[[], float] = time.time,
         sales_language: str = "en",

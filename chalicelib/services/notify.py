@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.adapters.ports import LeadStore, Publisher, Quarantine
+from chalicelib.adapters.ports import Announcements, Publisher, Quarantine
 from chalicelib.domain.announcement import chat_notification, email_text, subject_line
 from chalicelib.domain.clock import iso
 from chalicelib.domain.followup import FollowUp, follow_up
@@ -91,7 +91,7 @@ class HotLeadNotifier:
 
     def __init__(
         self,
-        leads: LeadStore,
+        leads: Announcements,
         publisher: Publisher,
         quarantine: Quarantine,
         clock: Callable[[], float] = time.time,

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from chalicelib.adapters.ports import LeadStore, OutcomeStore, VersionConflict
+from chalicelib.adapters.ports import OutcomeStore, Profiles, VersionConflict
 from chalicelib.domain.clock import parse_instant
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.lifecycle import Outcome
@@ -26,7 +26,7 @@ from chalicelib.services.leads import LeadService
 class OutcomeService:
     def __init__(
         self,
-        leads: LeadStore,
+        leads: Profiles,
         outcomes: OutcomeStore,
         sales: LeadService,
         clock: Callable[[], float] = time.time,

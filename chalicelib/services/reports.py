@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 
-from chalicelib.adapters.ports import FunnelSeries, LeadStore
+from chalicelib.adapters.ports import Counters, FunnelSeries
 from chalicelib.domain.errors import FieldError, InvalidInput
 from chalicelib.domain.lead import FUNNEL_ORDER, Stage
 from chalicelib.schemas import FunnelDay, FunnelReport, StageConversion
@@ -46,7 +46,7 @@ def median_hours(counters: dict[str, int], prefix: str) -> float | None:
 class ReportService:
     def __init__(
         self,
-        leads: LeadStore,
+        leads: Counters,
         clock: Callable[[], float] = time.time,
         series: FunnelSeries | None = None,
     ) -> None:

@@ -11,8 +11,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Protocol
 
-from chalicelib.adapters.ports import EventStore, LeadRecord, LeadStore
+from chalicelib.adapters.ports import (
+    EventStore,
+    LeadLists,
+    LeadRecord,
+    Profiles,
+    ScoreStates,
+)
 from chalicelib.domain.scoring.model import ScoringModel
 from chalicelib.domain.scoring.scorer import LedgerEntry, replay
 from chalicelib.services.models import ModelProvider, provider_of
@@ -27,11 +34,15 @@ class RescoreProgress:
     cursor: str | None = None
 
 
+class RescoreLeads(Profiles, ScoreStates, LeadLists, Protocol):
+    """The lead-store ports RescoreService uses."""
+
+
 class RescoreService:
     def __init__(
         self,
         model: ScoringModel | ModelProvider,
-        leads: LeadStore,
+        leads: RescoreLeads,
         events: EventStore,
         clock: Callable[[], float] = time.time,
         sales_language: str = "en",

@@ -12,14 +12,17 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 from chalicelib.adapters.ports import (
     AlreadyApplied,
     CompanyRecord,
+    Counters,
     EventStore,
     LeadRecord,
-    LeadStore,
+    Profiles,
     Quarantine,
+    ScoreStates,
     ScoringCommit,
     funnel_partition,
 )
@@ -211,13 +214,17 @@ class HitTally:
         self.machine_hits += other.machine_hits
 
 
+class ScoringLeads(Profiles, ScoreStates, Counters, Protocol):
+    """The lead-store ports ScoringService uses."""
+
+
 class ScoringService:
     """Applies events to leads; the scorer itself is the pure ``score_event``."""
 
     def __init__(
         self,
         model: ScoringModel | ModelProvider,
-        leads: LeadStore,
+        leads: ScoringLeads,
         events: EventStore,
         quarantine: Quarantine,
         clock: Callable[[], float] = time.time,

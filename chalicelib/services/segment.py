@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from chalicelib.adapters.ports import EventStore, LeadStore, Quarantine, Sightings
+from chalicelib.adapters.ports import EventStore, Privacy, Profiles, Quarantine, Sightings
 from chalicelib.domain.clock import EventTimeError
 from chalicelib.domain.errors import FieldError, InvalidInput, TrechterError, Unauthorized
 from chalicelib.domain.events import (
@@ -83,13 +83,17 @@ class _Hit:
     call: _Call
 
 
+class SegmentLeads(Profiles, Privacy, Protocol):
+    """The lead-store ports SegmentService uses."""
+
+
 class SegmentService:
     """Turns Segment HTTP Tracking API calls into Trechter's leads and events."""
 
     def __init__(
         self,
         model: ScoringModel | ModelProvider,
-        leads: LeadStore,
+        leads: SegmentLeads,
         events: EventStore,
         quarantine: Quarantine,
         sightings: Sightings,

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from chalicelib.adapters.ports import EventStore, LeadStore, OutcomeStore
+from chalicelib.adapters.ports import EventStore, LeadLists, OutcomeStore
 from chalicelib.domain.clock import EventTimeError, parse_instant
 from chalicelib.domain.errors import FieldError, InvalidCursor, InvalidInput
 from chalicelib.domain.scoring.explain import reasons
@@ -39,7 +39,7 @@ STAGES = ("visitor", "lead", "mql", "sql", "customer", "recycled")
 class WhatIfService:
     def __init__(
         self,
-        leads: LeadStore,
+        leads: LeadLists,
         events: EventStore,
         outcomes: OutcomeStore,
         models: ModelService,

@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.adapters.items import EVENT_SHARDS, event_pk, event_to_item, lead_pk
+from chalicelib.adapters.ports import EventStore
 from chalicelib.domain.events import TrackingEvent
+from tests.contract.registry import covers
 from tests.contract.test_store_contract import stores  # noqa: F401  (the fixture)
 from tests.support import T0, event
 
@@ -38,6 +40,7 @@ def busy_lead(events: Any, lead_id: str = "L1") -> list[TrackingEvent]:
     return written
 
 
+@covers(EventStore.history, EventStore.put_events)
 def test_history_merges_every_shard_and_the_legacy_partition_oldest_first(stores):  # noqa: F811
     _, events = stores
     written = busy_lead(events)
@@ -46,6 +49,7 @@ def test_history_merges_every_shard_and_the_legacy_partition_oldest_first(stores
     assert {e.lead_id for e in events.history("L1")} == {"L1"}
 
 
+@covers(EventStore.timeline)
 def test_timeline_is_the_newest_across_shards_for_any_limit(stores):  # noqa: F811
     _, events = stores
     written = busy_lead(events)
@@ -54,6 +58,7 @@ def test_timeline_is_the_newest_across_shards_for_any_limit(stores):  # noqa: F8
         assert [e.event_id for e in events.timeline("L1", limit)] == newest_first[:limit]
 
 
+@covers(EventStore.put_events, EventStore.put_event_if_absent)
 def test_a_retried_put_hits_the_same_key_and_an_event_in_two_partitions_is_read_once(
     stores,  # noqa: F811
 ):
@@ -70,6 +75,7 @@ def test_a_retried_put_hits_the_same_key_and_an_event_in_two_partitions_is_read_
     assert events.timeline("L1", 10) == []
 
 
+@covers(EventStore.move_events)
 def test_moving_a_visitors_events_takes_them_from_every_partition(stores):  # noqa: F811
     _, events = stores
     written = busy_lead(events, "V1")
@@ -82,6 +88,7 @@ def test_moving_a_visitors_events_takes_them_from_every_partition(stores):  # no
     assert {e.lead_id for e in moved} == {"L1"}
 
 
+@covers(EventStore.delete_events)
 def test_erasure_deletes_the_events_in_every_partition(stores):  # noqa: F811
     leads, events = stores
     from tests.contract.test_store_contract import lead

@@ -2,43 +2,26 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-
 import pytest
 
-from chalicelib.adapters.learning import MemoryModelStore, MemoryOutcomeStore, StoredModel
+from chalicelib.adapters.learning import ModelStore, OutcomeStore, StoredModel
 from chalicelib.domain.outcomes import DealOutcome
+from tests.contract.conftest import Backend
+from tests.contract.registry import covers
 from tests.support import DAY, T0
 
 
-@pytest.fixture(params=["memory", "dynamodb"])
-def stores(request) -> Iterator[tuple[object, object]]:
-    if request.param == "memory":
-        yield MemoryOutcomeStore(), MemoryModelStore()
-        return
-    from moto import mock_aws
-
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="eu-west-1"
-    )
-    with mock_aws():
-        import boto3
-
-        from chalicelib.adapters.learning import DynamoModelStore, DynamoOutcomeStore
-        from infra.definitions import dynamodb_tables, table_names
-
-        client = boto3.client("dynamodb", region_name="eu-west-1")
-        for kwargs in dynamodb_tables("test"):
-            client.create_table(**kwargs)
-        leads = table_names("test")["leads"]
-        yield DynamoOutcomeStore(client, leads), DynamoModelStore(client, leads)
+@pytest.fixture
+def stores(backend: Backend) -> tuple[object, object]:
+    """(outcome store, model store) of one backend."""
+    return backend.outcomes, backend.models
 
 
 def deal(lead_id: str, outcome: str, closed_at: float, amount: float | None = None) -> DealOutcome:
     return DealOutcome(lead_id, outcome, closed_at, recorded_at=T0, amount=amount, source="crm")
 
 
+@covers(OutcomeStore.record, OutcomeStore.between)
 def test_an_outcome_is_recorded_once_per_lead_outcome_and_close_time(stores) -> None:
     outcomes, _ = stores
     assert outcomes.record(deal("L1", "won", T0, 1200.5)) is True
@@ -48,6 +31,7 @@ def test_an_outcome_is_recorded_once_per_lead_outcome_and_close_time(stores) -> 
     assert len(outcomes.between(T0 - DAY, T0 + DAY)) == 3
 
 
+@covers(OutcomeStore.between)
 def test_outcomes_are_read_by_period_across_months_oldest_first(stores) -> None:
     outcomes, _ = stores
     for index, day in enumerate((-70, -40, -10, -1, 5)):
@@ -64,6 +48,7 @@ def test_outcomes_are_read_by_period_across_months_oldest_first(stores) -> None:
     ]
 
 
+@covers(OutcomeStore.record, OutcomeStore.between)
 def test_the_amount_and_source_survive_the_round_trip(stores) -> None:
     outcomes, _ = stores
     outcomes.record(deal("L9", "won", T0, 9999.99))
@@ -76,6 +61,7 @@ def version(name: str, text: str = "version: x") -> StoredModel:
     return StoredModel(version=name, text=text, source="upload", created_at=T0, created_by="me")
 
 
+@covers(ModelStore.put_version, ModelStore.get_version)
 def test_a_model_version_is_stored_once_and_read_back_as_sent(stores) -> None:
     _, models = stores
     assert models.put_version(version("2026.12.1", "version: '2026.12.1'\n# nl: zin")) is True
@@ -86,6 +72,7 @@ def test_a_model_version_is_stored_once_and_read_back_as_sent(stores) -> None:
     assert models.get_version("nope") is None
 
 
+@covers(ModelStore.promote, ModelStore.active, ModelStore.versions)
 def test_promotion_records_who_and_when_and_rolling_back_is_promoting_again(stores) -> None:
     _, models = stores
     assert models.active() is None
@@ -101,6 +88,7 @@ def test_promotion_records_who_and_when_and_rolling_back_is_promoting_again(stor
     assert (listed["v2"].promoted_by, listed["v2"].promoted_at) == ("anna", T0)
 
 
+@covers(ModelStore.promote)
 def test_promoting_an_unknown_version_changes_nothing(stores) -> None:
     _, models = stores
     models.put_version(version("v1"))

@@ -3,57 +3,26 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from chalicelib.adapters.memory import MemoryEventStore, MemoryLeadStore
+from chalicelib.adapters.ports import EventBus, Publications, Publisher, QuietLeads
+from tests.contract.conftest import Backend
+from tests.contract.registry import covers
 from tests.contract.test_store_contract import commit_for, lead
 from tests.support import DAY, T0
 
 
-@pytest.fixture(params=["memory", "dynamodb"])
-def ports(request) -> Iterator[dict[str, Any]]:
-    if request.param == "memory":
-        from chalicelib.adapters.publications import MemoryPublications
-        from chalicelib.adapters.quiet import MemoryQuietLeads
-
-        leads = MemoryLeadStore(MemoryEventStore())
-        yield {
-            "leads": leads,
-            "publications": MemoryPublications(leads),
-            "quiet": MemoryQuietLeads(leads),
-        }
-        return
-    from moto import mock_aws
-
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="eu-west-1"
-    )
-    with mock_aws():
-        import boto3
-
-        from chalicelib.adapters.dynamodb import DynamoEventStore, DynamoLeadStore
-        from chalicelib.adapters.publications import DynamoPublications
-        from chalicelib.adapters.quiet import DynamoQuietLeads
-        from infra.definitions import dynamodb_tables, table_names
-
-        client = boto3.client("dynamodb", region_name="eu-west-1")
-        for kwargs in dynamodb_tables("test"):
-            client.create_table(**kwargs)
-        names = table_names("test")
-        events = DynamoEventStore(client, names["events"], 395)
-        yield {
-            "leads": DynamoLeadStore(client, names["leads"], events),
-            "publications": DynamoPublications(client, names["leads"]),
-            "quiet": DynamoQuietLeads(client, names["leads"]),
-        }
+@pytest.fixture
+def ports(backend: Backend) -> dict[str, Any]:
+    return {"leads": backend.leads, "publications": backend.publications, "quiet": backend.quiet}
 
 
 # -- Publications ------------------------------------------------------------------------
 
 
+@covers(Publications.claim, Publications.mark)
 def test_a_claim_is_granted_once_and_a_mark_makes_it_published(ports):
     publications = ports["publications"]
     assert publications.claim("L1", "Lead Created#1", T0, 60).granted
@@ -64,6 +33,7 @@ def test_a_claim_is_granted_once_and_a_mark_makes_it_published(ports):
     assert not third.granted and third.already_published
 
 
+@covers(Publications.claim, Publications.release)
 def test_an_expired_lease_is_granted_again_and_a_released_claim_at_once(ports):
     publications = ports["publications"]
     assert publications.claim("L1", "k", T0, 60).granted
@@ -72,6 +42,7 @@ def test_an_expired_lease_is_granted_again_and_a_released_claim_at_once(ports):
     assert publications.claim("L1", "k", T0 + 62, 60).granted
 
 
+@covers(Publications.release)
 def test_release_never_undoes_a_published_mark(ports):
     publications = ports["publications"]
     publications.claim("L1", "k", T0, 60)
@@ -80,6 +51,7 @@ def test_release_never_undoes_a_published_mark(ports):
     assert publications.claim("L1", "k", T0 + 1, 60).already_published
 
 
+@covers(Publications.claim)
 def test_claims_are_per_lead_and_leave_with_an_erasure(ports):
     publications, leads = ports["publications"], ports["leads"]
     leads.create_lead(lead("L1"))
@@ -106,6 +78,7 @@ def day(at: float) -> str:
     return iso(at)[:10]
 
 
+@covers(QuietLeads.engaged_on)
 def test_leads_are_found_by_the_day_they_last_engaged(ports):
     engaged_lead(ports, "L1", T0)
     engaged_lead(ports, "L2", T0 + 2 * DAY)
@@ -114,6 +87,7 @@ def test_leads_are_found_by_the_day_they_last_engaged(ports):
     assert ports["quiet"].engaged_on(day(T0 + DAY)) == []
 
 
+@covers(QuietLeads.mark_quiet, QuietLeads.engaged_on)
 def test_a_lead_is_marked_quiet_once_and_leaves_the_index(ports):
     engaged_lead(ports, "L1", T0)
     quiet = ports["quiet"]
@@ -123,6 +97,7 @@ def test_a_lead_is_marked_quiet_once_and_leaves_the_index(ports):
     assert quiet.engaged_on(day(T0)) == []
 
 
+@covers(QuietLeads.engaged_on, QuietLeads.mark_quiet)
 def test_customers_visitors_and_erased_leads_are_not_watched(ports):
     engaged_lead(ports, "L1", T0, stage="customer")
     engaged_lead(ports, "L2", T0)
@@ -189,6 +164,37 @@ def test_the_eventbridge_bus_delivers_the_event_to_a_rules_target_as_documented(
             bus.put(event)
 
 
+@covers(EventBus.put)
+def test_a_lifecycle_event_put_on_the_bus_reaches_a_rules_target_with_its_detail(backend):
+    from chalicelib.domain.lifecycle_events import LeadChange, lifecycle_events
+    from tests.unit.test_lifecycle_events import snap
+
+    (event,) = lifecycle_events(LeadChange("L1", None, snap(created_at=T0)), (25,), 21)
+    first, second = backend.bus.put(event), backend.bus.put(event)
+    assert first and second and first != second  # the bus's own id, one per put
+    delivered = backend.delivered()
+    assert [(d["source"], d["detail-type"], d["detail"]) for d in delivered] == [
+        ("trechter", "Lead Created", event.detail)
+    ] * 2
+
+
+# -- Publisher ---------------------------------------------------------------------------
+
+
+@covers(Publisher.publish)
+def test_a_published_message_reaches_subscribers_as_json_with_its_attributes(backend):
+    message = {"lead_id": "L1", "stage": "sql", "score": 80, "name": "Jan Jansen"}
+    attributes = {"stage": "sql", "score": 80}
+    first = backend.publisher.publish(message, attributes, "Hot lead: Jan Jansen", "Jan is hot")
+    second = backend.publisher.publish({"lead_id": "L2"}, {"stage": "mql"}, "Warm lead")
+    assert first and second and first != second
+    assert backend.published() == [
+        (message, {"stage": "sql", "score": 80}, "Hot lead: Jan Jansen"),
+        ({"lead_id": "L2"}, {"stage": "mql"}, "Warm lead"),
+    ]
+
+
+@covers(QuietLeads.engaged_on, QuietLeads.mark_quiet)
 def test_the_sweep_reads_every_shard_of_a_day_and_its_legacy_key(ports):
     from chalicelib.adapters.items import QUIET_SHARDS, quiet_pk
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from tests.contract.test_store_contract import commit_for, lead, stores  # noqa: F401
+from chalicelib.adapters.ports import Privacy
+from tests.contract.registry import covers
+from tests.contract.test_store_contract import commit_for, lead
 from tests.support import T0
 
 
-def test_personal_data_is_the_profile_the_browsers_and_the_hand_overs_without_keys(stores):  # noqa: F811
-    leads, _ = stores
+@covers(Privacy.personal_data)
+def test_personal_data_is_the_profile_the_browsers_and_the_hand_overs_without_keys(backend):
+    leads = backend.leads
     leads.create_lead(lead())
     leads.link_anonymous_id("aid-b-2", "L1", replace=True)
     leads.link_anonymous_id("aid-a-1", "L1", replace=True)
@@ -27,7 +30,8 @@ def test_personal_data_is_the_profile_the_browsers_and_the_hand_overs_without_ke
     assert "pk" not in announced
 
 
-def test_personal_data_of_someone_unknown_is_empty(stores):  # noqa: F811
-    leads, _ = stores
+@covers(Privacy.personal_data)
+def test_personal_data_of_someone_unknown_is_empty(backend):
+    leads = backend.leads
     held = leads.personal_data("nobody")
     assert (held.profile, held.identities, held.announcements) == ({}, [], [])

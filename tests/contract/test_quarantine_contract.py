@@ -2,57 +2,23 @@
 
 from __future__ import annotations
 
-import os
+import json
 import time
-from collections.abc import Iterator
 
 import pytest
 
-from chalicelib.adapters.memory import (
-    MemoryAuditTrail,
-    MemoryEventStore,
-    MemoryLeadStore,
-    MemoryQuarantine,
-)
+from chalicelib.adapters.ports import AuditTrail, FunnelSeries, Privacy, Quarantine
+from tests.contract.conftest import Backend
+from tests.contract.registry import covers
 
 
-@pytest.fixture(params=["memory", "dynamodb"])
-def stores(request) -> Iterator[tuple[object, object, object]]:
+@pytest.fixture
+def stores(backend: Backend) -> tuple[object, object, object]:
     """(quarantine, lead store, audit trail)."""
-    if request.param == "memory":
-        leads = MemoryLeadStore(MemoryEventStore())
-        yield MemoryQuarantine(), leads, MemoryAuditTrail(leads)
-        return
-    from moto import mock_aws
-
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="eu-west-1"
-    )
-    with mock_aws():
-        import boto3
-
-        from chalicelib.adapters.dynamodb import (
-            DynamoAuditTrail,
-            DynamoEventStore,
-            DynamoLeadStore,
-            DynamoQuarantine,
-        )
-        from infra.definitions import dynamodb_tables, table_names
-
-        client = boto3.client("dynamodb", region_name="eu-west-1")
-        for kwargs in dynamodb_tables("test"):
-            client.create_table(**kwargs)
-        names = table_names("test")
-        leads = DynamoLeadStore(
-            client, names["leads"], DynamoEventStore(client, names["events"], 395)
-        )
-        yield (
-            DynamoQuarantine(client, names["quarantine"], 30),
-            leads,
-            DynamoAuditTrail(client, names["leads"]),
-        )
+    return backend.quarantine, backend.leads, backend.audit
 
 
+@covers(Quarantine.put, Quarantine.held)
 def test_held_items_come_newest_first_with_source_reason_and_payload(stores):
     quarantine, _, _ = stores
     now = time.time()
@@ -66,6 +32,7 @@ def test_held_items_come_newest_first_with_source_reason_and_payload(stores):
     assert [i.source for i in quarantine.held(10, 1)] == ["form:demo"]
 
 
+@covers(Quarantine.get, Quarantine.delete)
 def test_an_item_is_found_by_its_ref_and_deleted_once(stores):
     quarantine, _, _ = stores
     quarantine.put("stream:leads", "corrupt", {"k": "v"}, time.time())
@@ -77,6 +44,7 @@ def test_an_item_is_found_by_its_ref_and_deleted_once(stores):
     quarantine.delete(ref)  # gone already: nothing happens
 
 
+@covers(Quarantine.get, Quarantine.delete)
 @pytest.mark.parametrize("ref", ["", "nope", "TEVBRCNMMQpQUk9GSUxF", "%%%", "a" * 400])
 def test_a_ref_that_is_not_a_quarantine_ref_finds_nothing(stores, ref):
     quarantine, _, _ = stores
@@ -86,6 +54,7 @@ def test_a_ref_that_is_not_a_quarantine_ref_finds_nothing(stores, ref):
     assert len(quarantine.held(10, 30)) == 1
 
 
+@covers(AuditTrail.recent, Privacy.audit)
 def test_the_audit_trail_reads_what_the_lead_store_audits_newest_first(stores):
     _, leads, trail = stores
     now = time.time()
@@ -97,15 +66,14 @@ def test_the_audit_trail_reads_what_the_lead_store_audits_newest_first(stores):
     assert len(trail.recent(1, 2)) == 1
 
 
-def test_the_funnel_series_sums_each_day_over_its_shards(stores):
+@covers(FunnelSeries.daily)
+def test_the_funnel_series_sums_each_day_over_its_shards(backend):
     # Given funnel counters on two shards and three days
     from dataclasses import replace
 
-    from chalicelib.adapters.dynamodb import DynamoFunnelSeries
-    from chalicelib.adapters.memory import MemoryFunnelSeries, MemoryLeadStore
     from tests.contract.test_store_contract import commit_for
 
-    _, leads, _ = stores
+    leads = backend.leads
     bumps = [
         ("L1", "FUNNEL#00", "2026-11-17", {"entered_lead": 1, "hits": 3}),
         ("L2", "FUNNEL#03", "2026-11-17", {"entered_lead": 1, "machine_hits": 2}),
@@ -115,11 +83,7 @@ def test_the_funnel_series_sums_each_day_over_its_shards(stores):
     for lead_id, pk, day, counters in bumps:
         commit = commit_for(lead_id, 0, funnel={f"DAY#{day}": counters}, funnel_pk=pk)
         leads.commit_scoring(replace(commit, lead_id=lead_id))
-    series = (
-        MemoryFunnelSeries(leads)
-        if isinstance(leads, MemoryLeadStore)
-        else DynamoFunnelSeries(leads._client, leads._table)
-    )
+    series = backend.series
     # When the days of November are read
     days = series.daily("2026-11-01", "2026-11-30")
     # Then each day is summed over the shards, and days outside the range are left out
@@ -127,3 +91,30 @@ def test_the_funnel_series_sums_each_day_over_its_shards(stores):
     assert days["2026-11-17"]["entered_lead"] == 2
     assert days["2026-11-17"]["hits"] == 3 and days["2026-11-17"]["machine_hits"] == 2
     assert days["2026-11-18"]["entered_mql"] == 1
+
+
+@covers(Quarantine.recent, Quarantine.put)
+def test_recent_items_come_newest_first_as_stored_over_the_last_days(stores):
+    quarantine, _, _ = stores
+    now = time.time()
+    first = quarantine.put("stream:events", "bad record", {"n": 1}, now - 86_400)
+    second = quarantine.put("form:demo", "honeypot", {"n": 2}, now)
+    recent = quarantine.recent(10)
+    assert [(i["quarantine_id"], i["source"], i["reason"]) for i in recent] == [
+        (second, "form:demo", "honeypot"),
+        (first, "stream:events", "bad record"),
+    ]
+    assert json.loads(recent[0]["payload"]) == {"n": 2}
+    assert [i["quarantine_id"] for i in quarantine.recent(1)] == [second]
+
+
+@covers(AuditTrail.recent)
+def test_the_audit_trail_reads_whole_calendar_months_back_from_this_one(stores):
+    _, leads, trail = stores
+    now = time.time()
+    leads.audit("erased", "OLD", {}, now - 62 * 86_400)  # two or three months ago
+    leads.audit("exported", "NEW", {"items": (1, 2)}, now)
+    assert [r.lead_id for r in trail.recent(10, 1)] == ["NEW"]
+    assert [r.lead_id for r in trail.recent(10, 2)] == ["NEW"]
+    assert [r.lead_id for r in trail.recent(10, 4)] == ["NEW", "OLD"]
+    assert trail.recent(10, 4)[0].detail == {"items": [1, 2]}

@@ -36,7 +36,7 @@ def populated(count: int = 40):
 
 def everything(w) -> list:
     return [
-        copy.deepcopy(w.leads.table.items),
+        w.leads.contents(),
         copy.deepcopy(w.events.table.items),
         copy.deepcopy(w.services.outcome_store.items),  # type: ignore[attr-defined]
         copy.deepcopy(w.services.model_store.models),  # type: ignore[attr-defined]
