@@ -377,6 +377,7 @@ class MemoryLeadStore:
                     "sk": ledger_key[1],
                     "event_id": event_id,
                     "entries": json.dumps([e.to_dict() for e in entries]),
+                    "recorded_at": commit.now,
                     "expires_at": ledger_expiry(at, entries, self._events.retention_seconds),
                 }
             for event in commit.events:

@@ -18,10 +18,7 @@ from tests.contract.test_store_contract import commit_for, lead
 from tests.support import T0, event
 
 #: Item attributes one backend writes and the other does not yet, with the owner of the fix.
-KNOWN_DIFFERENCES = {
-    # The in-memory commit_scoring writes no ``recorded_at`` on ledger items (cost branch).
-    ("LEDGER", "recorded_at"),
-}
+KNOWN_DIFFERENCES: set[tuple[str, str]] = set()
 
 
 def story(backend: Backend) -> dict[str, Any]:
