@@ -31,7 +31,9 @@ from chalicelib.adapters.items import (
     event_from_item,
     event_partitions,
     event_to_item,
+    funnel_partition_of,
     funnel_pk,
+    funnel_sort_key,
     lead_from_item,
     lead_pk,
     ledger_expiry,
@@ -383,8 +385,12 @@ class DynamoLeadStore:
         if commit.company is not None:
             items.append(self._company_put(commit.company, commit.now))
         items.extend(
-            self._funnel_update(commit.funnel_pk, sk, counters)
-            for sk, counters in commit.funnel.items()
+            self._funnel_update(
+                funnel_partition_of(commit.funnel_pk or commit.lead_id),
+                funnel_sort_key(period),
+                counters,
+            )
+            for period, counters in commit.funnel.items()
         )
         try:
             self._client.transact_write_items(TransactItems=items)
@@ -680,12 +686,12 @@ class DynamoLeadStore:
                         target[name] = target.get(name, 0) + amount
         return days, totals
 
-    def add_funnel_counts(
-        self, funnel_pk: str, increments: Mapping[str, Mapping[str, int]]
-    ) -> None:
-        for sk, counters in increments.items():
+    def add_funnel_counts(self, owner: str, increments: Mapping[str, Mapping[str, int]]) -> None:
+        pk = funnel_partition_of(owner)
+        for period, counters in increments.items():
             if counters:
-                self._client.update_item(**self._funnel_update(funnel_pk, sk, counters)["Update"])
+                update = self._funnel_update(pk, funnel_sort_key(period), counters)
+                self._client.update_item(**update["Update"])
 
     def bump_campaign(self, campaign_id: str, counter: str) -> None:
         shard = secrets.randbelow(CAMPAIGN_SHARDS)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chalicelib.adapters.ports import AuditRecord, LeadRecord, PersonalData
+from chalicelib.adapters.ports import FUNNEL_TOTAL, AuditRecord, LeadRecord, PersonalData
 from chalicelib.domain.clock import iso
 from chalicelib.domain.errors import InvalidCursor
 from chalicelib.domain.events import MachineLabel, MachineVerdict, TrackingEvent
@@ -51,6 +51,19 @@ FUNNEL_SHARDS = 8
 def funnel_pk(shard: int) -> str:
     """Funnel counters are spread over a few partitions so scoring never queues on one."""
     return f"FUNNEL#{shard:02d}"
+
+
+def funnel_partition_of(owner: str) -> str:
+    """The counter partition for ``add_funnel_counts``' first argument: a lead id (its
+    shard), or a partition named already (``FUNNEL#NN``)."""
+    return owner if owner.startswith("FUNNEL#") else funnel_pk(funnel_shard(owner))
+
+
+def funnel_sort_key(period: str) -> str:
+    """A funnel counter's item for a period: ``TOTAL`` for ``total``, else the day's."""
+    if period in (FUNNEL_TOTAL, "TOTAL"):
+        return "TOTAL"
+    return period if period.startswith("DAY#") else f"DAY#{period}"
 
 
 def funnel_shard(lead_id: str) -> int:

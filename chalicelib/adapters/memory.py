@@ -34,6 +34,8 @@ from chalicelib.adapters.items import (
     event_from_item,
     event_partitions,
     event_to_item,
+    funnel_partition_of,
+    funnel_sort_key,
     lead_from_item,
     lead_pk,
     ledger_expiry,
@@ -391,10 +393,10 @@ class MemoryLeadStore:
                     "state": json.dumps(commit.company.state.to_dict()),
                     "version": commit.company.version + 1,
                 }
-            for sk, counters in commit.funnel.items():
-                funnel = self.table.items.setdefault(
-                    (commit.funnel_pk, sk), {"pk": commit.funnel_pk, "sk": sk}
-                )
+            funnel_pk = funnel_partition_of(commit.funnel_pk or commit.lead_id)
+            for period, counters in commit.funnel.items():
+                sk = funnel_sort_key(period)
+                funnel = self.table.items.setdefault((funnel_pk, sk), {"pk": funnel_pk, "sk": sk})
                 for name, amount in counters.items():
                     funnel[name] = int(funnel.get(name, 0)) + amount
 
@@ -502,14 +504,14 @@ class MemoryLeadStore:
                         target[name] = target.get(name, 0) + amount
         return days, totals
 
-    def add_funnel_counts(
-        self, funnel_pk: str, increments: Mapping[str, Mapping[str, int]]
-    ) -> None:
+    def add_funnel_counts(self, owner: str, increments: Mapping[str, Mapping[str, int]]) -> None:
+        funnel_pk = funnel_partition_of(owner)
         with self.table.lock:
-            for sk, counters in increments.items():
+            for period, counters in increments.items():
                 if not counters:
                     continue
                 self.table.requests["UpdateItem"] += 1
+                sk = funnel_sort_key(period)
                 funnel = self.table.items.setdefault((funnel_pk, sk), {"pk": funnel_pk, "sk": sk})
                 for name, amount in counters.items():
                     funnel[name] = int(funnel.get(name, 0)) + amount

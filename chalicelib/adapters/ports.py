@@ -92,8 +92,10 @@ class ScoringCommit:
     ledger: dict[str, tuple[float, list[LedgerEntry]]]
     events: list[TrackingEvent] = field(default_factory=list)
     company: CompanyRecord | None = None
+    #: Funnel counter increments per period (a day ``YYYY-MM-DD`` or ``FUNNEL_TOTAL``),
+    #: kept in the lead's counter partition (``funnel_pk`` only for callers from before).
     funnel: dict[str, dict[str, int]] = field(default_factory=dict)
-    funnel_pk: str = "FUNNEL#00"
+    funnel_pk: str = ""
     now: float = 0.0
     event_ids: tuple[str, ...] = ()
     recent: str = ""
@@ -104,13 +106,9 @@ class ScoringCommit:
         return self.event_ids or tuple(self.ledger)
 
 
-def funnel_partition(lead_id: str) -> str:
-    """The funnel-counter partition a lead's counts go to (``ScoringCommit.funnel_pk``,
-    ``LeadStore.add_funnel_counts``): an opaque name to services; the stores' item
-    module (``items.funnel_pk``) defines it, so counters can be resharded there alone."""
-    from chalicelib.adapters.items import funnel_pk, funnel_shard  # items imports this module
-
-    return funnel_pk(funnel_shard(lead_id))
+#: The period of the funnel's all-time counters (``ScoringCommit.funnel``); every other
+#: period is a day, ``YYYY-MM-DD``. Where counters are kept is the stores' business.
+FUNNEL_TOTAL = "total"
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,9 +241,7 @@ class Counters(Protocol):
         self, first_day: str, last_day: str
     ) -> tuple[dict[str, int], dict[str, int]]: ...
 
-    def add_funnel_counts(
-        self, funnel_pk: str, increments: Mapping[str, Mapping[str, int]]
-    ) -> None:
+    def add_funnel_counts(self, owner: str, increments: Mapping[str, Mapping[str, int]]) -> None:
         """Add to funnel counters outside any scoring transaction (one update per day item)."""
         ...
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from chalicelib.adapters.ports import (
+    FUNNEL_TOTAL,
     AlreadyApplied,
     CompanyRecord,
     Counters,
@@ -24,7 +25,6 @@ from chalicelib.adapters.ports import (
     Quarantine,
     ScoreStates,
     ScoringCommit,
-    funnel_partition,
 )
 from chalicelib.domain.events import (
     EventType,
@@ -104,8 +104,8 @@ def funnel_counters(
 
     entered = dict(state_before.stage_entered)
     for transition in transitions:
-        day = f"DAY#{day_of(transition.at)}"
-        for sk in (day, "TOTAL"):
+        day = day_of(transition.at)
+        for sk in (day, FUNNEL_TOTAL):
             add(sk, f"entered_{transition.to_stage}")
             add(sk, f"left_{transition.from_stage}")
             for passed in _stages_between(transition.from_stage, transition.to_stage):
@@ -117,7 +117,7 @@ def funnel_counters(
         if transition.to_stage == Stage.SQL and Stage.MQL in entered:
             add(day, f"mql_to_sql_b{duration_bucket(transition.at - entered[Stage.MQL])}")
     if hits:
-        today = f"DAY#{day_of(now)}"
+        today = day_of(now)
         add(today, "hits", hits)
         if machine_hits:
             add(today, "machine_hits", machine_hits)
@@ -175,7 +175,6 @@ def scoring_commit(
         events=list(events),
         company=company,
         funnel=funnel or {},
-        funnel_pk=funnel_partition(lead_id),
         now=now,
         event_ids=applied,
         recent=remember(before.recent if before is not None else "", applied),
@@ -282,10 +281,10 @@ class ScoringService:
             result.duplicates += duplicates
             result.conflicts += conflicts
         if last is not None and not tally.written:
-            self._write_hits(tally, funnel_partition(last), now)
+            self._write_hits(tally, last, now)
         return result
 
-    def _write_hits(self, tally: HitTally, pk: str, now: float) -> None:
+    def _write_hits(self, tally: HitTally, owner: str, now: float) -> None:
         """One counter update for the batch's hits. Only newly applied events are counted
         (a redelivered one is a duplicate), so a retry never counts twice; a failure here is
         logged, not retried: the leads are committed, so these hits would not recount."""
@@ -294,7 +293,7 @@ class ScoringService:
         if not counts:
             return
         try:
-            self._leads.add_funnel_counts(pk, {f"DAY#{day_of(now)}": counts})
+            self._leads.add_funnel_counts(owner, {day_of(now): counts})
         except Exception:
             logger.exception("the batch's funnel hits were not counted")
 
