@@ -16,11 +16,10 @@ from typing import Any
 from chalicelib.adapters.attributes import from_item
 from chalicelib.adapters.items import PROFILE_SK, decode_state, event_from_item, stream_position
 from chalicelib.domain.events import TrackingEvent
-from chalicelib.domain.lead import PROFILE_FIELDS, Stage
+from chalicelib.domain.lead import CONTACT_FIELDS, PROFILE_FIELDS, Stage
 from chalicelib.domain.lifecycle_events import LeadChange, LeadSnapshot
 from chalicelib.domain.scoring.state import LeadScoreState
 from chalicelib.domain.stream import (
-    CONTACT_FIELDS,
     Delivery,
     Qualification,
     StreamChange,

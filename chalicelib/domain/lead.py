@@ -34,6 +34,19 @@ PROFILE_FIELDS: tuple[str, ...] = (
     "industry",
 )
 
+#: The fields that reach someone's inbox or another system: a hand-over message
+#: (``lead.sales_qualified``) and a lifecycle event in ``profile`` mode carry these.
+CONTACT_FIELDS: tuple[str, ...] = (
+    "email",
+    "first_name",
+    "last_name",
+    "company",
+    "company_domain",
+    "job_title",
+    "phone",
+    "country",
+)
+
 
 class Channel(StrEnum):
     """How sales should follow up."""

@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from chalicelib.domain.clock import iso
-from chalicelib.domain.lead import Stage
+from chalicelib.domain.lead import CONTACT_FIELDS, Stage
 from chalicelib.domain.scoring.state import LeadScoreState
 
 #: The ``source`` of every event Trechter puts on the bus.
@@ -46,16 +46,7 @@ class Payload(StrEnum):
 
 
 #: Profile fields an event carries in ``profile`` mode.
-EVENT_PROFILE_FIELDS: tuple[str, ...] = (
-    "email",
-    "first_name",
-    "last_name",
-    "company",
-    "company_domain",
-    "job_title",
-    "phone",
-    "country",
-)
+EVENT_PROFILE_FIELDS = CONTACT_FIELDS
 #: Outcomes sales (or a CRM) can record; ``accepted`` keeps the stage.
 OUTCOMES = frozenset({"accepted", "rejected", "won", "lost"})
 

@@ -69,19 +69,6 @@ class Qualification:
     updated_at: float | None = None
 
 
-#: The contact fields a hand-over message carries (``lead.sales_qualified``).
-CONTACT_FIELDS = (
-    "email",
-    "first_name",
-    "last_name",
-    "company",
-    "company_domain",
-    "job_title",
-    "phone",
-    "country",
-)
-
-
 @dataclass(frozen=True, slots=True)
 class StreamChange:
     """One leads-stream record: its position, and the lead change it holds (or why not)."""
