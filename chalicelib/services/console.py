@@ -37,6 +37,7 @@ from chalicelib.schemas_console import (
     RuleLine,
     Sentence,
 )
+from chalicelib.services.leads import live_record
 from chalicelib.services.scoring import ScoringService
 
 #: Sources whose records can be fed to their stream handler again once the cause is fixed.
@@ -145,12 +146,7 @@ class ConsoleService:
         )
 
     def _record(self, lead_id: str) -> LeadRecord:
-        record = self._leads.get_lead(lead_id) if len(lead_id) <= 64 else None
-        if record is None or record.erased:
-            raise NotFound(f"lead_id: no lead '{lead_id[:64]}'")
-        if record.merged_into:
-            return self._record(record.merged_into)
-        return record
+        return live_record(self._leads, lead_id)
 
     def colleagues(self, lead_id: str, limit: int = 20) -> CompanyActivity:
         """Other people at the lead's company who read recently, newest first.

@@ -75,6 +75,16 @@ _BURST = MachineOut(
 )
 
 
+def live_record(leads: Profiles, lead_id: str) -> LeadRecord:
+    """The live lead ``lead_id`` names (a merge followed); ``NotFound`` for none or erased."""
+    record = leads.get_lead(lead_id) if len(lead_id) <= 64 else None
+    if record is None or record.erased:
+        raise NotFound(f"lead_id: no lead '{lead_id[:64]}'")
+    if record.merged_into:
+        return live_record(leads, record.merged_into)
+    return record
+
+
 def burst_hits(state: LeadScoreState) -> frozenset[str]:
     """The recent mail hits the scorer labelled machine (``mail_hit_id``s; whole event ids
     in states written before)."""
@@ -149,12 +159,7 @@ class LeadService:
         return self._models.current()
 
     def _record(self, lead_id: str) -> LeadRecord:
-        record = self._leads.get_lead(lead_id) if len(lead_id) <= 64 else None
-        if record is None or record.erased:
-            raise NotFound(f"lead_id: no lead '{lead_id[:64]}'")
-        if record.merged_into:
-            return self._record(record.merged_into)
-        return record
+        return live_record(self._leads, lead_id)
 
     def view_lead_id(self, lead_id: str) -> str:
         """The id of the live lead ``lead_id`` names (merges followed).
