@@ -60,6 +60,11 @@ def json_body(
     data = raw_body(request, limit)
     if not data.strip():
         raise MalformedBody("body: a JSON object is required")
+    return json_object(data)
+
+
+def json_object(data: bytes) -> dict[str, Any]:
+    """Bytes as one JSON object; ``MalformedBody`` naming ``body`` otherwise."""
     try:
         parsed = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import zlib
 from typing import Any
 
 from chalice.app import Blueprint, Request, Response
 
-from chalicelib.api.http import header, media_type, request_context
+from chalicelib.api.http import header, json_object, media_type, request_context
 from chalicelib.api.registry import Param, operation
 from chalicelib.domain.errors import MalformedBody, PayloadTooLarge, UnsupportedMediaType
 from chalicelib.domain.segment import BATCH_PATHS, MAX_BATCH_BYTES, MAX_CALL_BYTES, PATH_TYPES
@@ -72,13 +71,7 @@ def _body(request: Request, path: str) -> dict[str, Any]:
             raise _too_large(path)
     elif encoding not in ("", "identity"):
         raise UnsupportedMediaType(f"Content-Encoding: '{encoding}' is not accepted; send gzip")
-    try:
-        parsed = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise MalformedBody(f"body: not valid JSON ({error})") from None
-    if not isinstance(parsed, dict):
-        raise MalformedBody("body: must be a JSON object")
-    return parsed
+    return json_object(data)
 
 
 def _basic_user(request: Request) -> str | None:
