@@ -95,6 +95,32 @@ def put_if_absent(client: DynamoDBClient, table: str, values: Mapping[str, Any])
     return True
 
 
+def newest_first(
+    client: DynamoDBClient, table: str, partitions: Sequence[str], limit: int
+) -> list[dict[str, Any]]:
+    """Up to ``limit`` items, newest first, from time partitions given newest first (each
+    read newest first, the next only while the limit is not reached)."""
+    found: list[dict[str, Any]] = []
+    for pk in partitions:
+        if len(found) >= limit:
+            break
+        answer = client.query(
+            TableName=table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": pk}},
+            ScanIndexForward=False,
+            Limit=limit - len(found),
+        )
+        found += [from_item(i) for i in answer.get("Items", [])]
+    return found
+
+
+def _days_back(days: int) -> list[str]:
+    """The quarantine's day partitions, today first."""
+    now = time.time()
+    return [f"Q#{iso(now - back * 86_400)[:10]}" for back in range(days)]
+
+
 def _batch_write(client: DynamoDBClient, table: str, requests: list[dict[str, Any]]) -> None:
     """BatchWriteItem in chunks of 25, re-sending unprocessed items with backoff."""
     for start in range(0, len(requests), _BATCH_WRITE):
@@ -999,36 +1025,13 @@ class DynamoQuarantine:
 
     def recent(self, limit: int) -> list[dict[str, Any]]:
         """The newest items first, as stored, from every day of the retention period."""
-        found: list[dict[str, Any]] = []
-        now = time.time()
-        for back in range(max(1, self._retention_seconds // 86_400)):
-            if len(found) >= limit:
-                break
-            answer = self._client.query(
-                TableName=self._table,
-                KeyConditionExpression="pk = :pk",
-                ExpressionAttributeValues={":pk": {"S": f"Q#{iso(now - back * 86_400)[:10]}"}},
-                ScanIndexForward=False,
-                Limit=limit - len(found),
-            )
-            found += [from_item(i) for i in answer.get("Items", [])]
-        return found
+        return newest_first(
+            self._client, self._table, _days_back(max(1, self._retention_seconds // 86_400)), limit
+        )
 
     def held(self, limit: int, days: int) -> list[QuarantinedItem]:
-        found: list[QuarantinedItem] = []
-        now = time.time()
-        for back in range(days):
-            if len(found) >= limit:
-                break
-            answer = self._client.query(
-                TableName=self._table,
-                KeyConditionExpression="pk = :pk",
-                ExpressionAttributeValues={":pk": {"S": f"Q#{iso(now - back * 86_400)[:10]}"}},
-                ScanIndexForward=False,
-                Limit=limit - len(found),
-            )
-            found += [_quarantined(from_item(i)) for i in answer.get("Items", [])]
-        return found
+        items = newest_first(self._client, self._table, _days_back(days), limit)
+        return [_quarantined(values) for values in items]
 
     def get(self, ref: str) -> QuarantinedItem | None:
         key = _quarantine_key(ref)
@@ -1107,18 +1110,9 @@ class DynamoAuditTrail:
         self._table = table
 
     def recent(self, limit: int, months: int) -> list[AuditRecord]:
-        found: list[AuditRecord] = []
         year, month = (int(part) for part in iso(time.time())[:7].split("-"))
+        partitions = []
         for _ in range(months):
-            if len(found) >= limit:
-                break
-            answer = self._client.query(
-                TableName=self._table,
-                KeyConditionExpression="pk = :pk",
-                ExpressionAttributeValues={":pk": {"S": f"AUDIT#{year:04d}-{month:02d}"}},
-                ScanIndexForward=False,
-                Limit=limit - len(found),
-            )
-            found += [audit_record(from_item(i)) for i in answer.get("Items", [])]
+            partitions.append(f"AUDIT#{year:04d}-{month:02d}")
             year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-        return found
+        return [audit_record(v) for v in newest_first(self._client, self._table, partitions, limit)]
