@@ -412,7 +412,7 @@ class DynamoLeadStore:
             items.append(self._company_put(commit.company, commit.now))
         items.extend(
             self._funnel_update(
-                funnel_partition_of(commit.funnel_pk or commit.lead_id),
+                funnel_partition_of(commit.lead_id),
                 funnel_sort_key(period),
                 counters,
             )
@@ -712,8 +712,8 @@ class DynamoLeadStore:
                         target[name] = target.get(name, 0) + amount
         return days, totals
 
-    def add_funnel_counts(self, owner: str, increments: Mapping[str, Mapping[str, int]]) -> None:
-        pk = funnel_partition_of(owner)
+    def add_funnel_counts(self, lead_id: str, increments: Mapping[str, Mapping[str, int]]) -> None:
+        pk = funnel_partition_of(lead_id)
         for period, counters in increments.items():
             if counters:
                 update = self._funnel_update(pk, funnel_sort_key(period), counters)

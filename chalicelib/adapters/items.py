@@ -53,17 +53,14 @@ def funnel_pk(shard: int) -> str:
     return f"FUNNEL#{shard:02d}"
 
 
-def funnel_partition_of(owner: str) -> str:
-    """The counter partition for ``add_funnel_counts``' first argument: a lead id (its
-    shard), or a partition named already (``FUNNEL#NN``)."""
-    return owner if owner.startswith("FUNNEL#") else funnel_pk(funnel_shard(owner))
+def funnel_partition_of(lead_id: str) -> str:
+    """The counter partition a lead's funnel counts go to (its shard)."""
+    return funnel_pk(funnel_shard(lead_id))
 
 
 def funnel_sort_key(period: str) -> str:
-    """A funnel counter's item for a period: ``TOTAL`` for ``total``, else the day's."""
-    if period in (FUNNEL_TOTAL, "TOTAL"):
-        return "TOTAL"
-    return period if period.startswith("DAY#") else f"DAY#{period}"
+    """A funnel counter's item for a period: ``TOTAL`` for ``FUNNEL_TOTAL``, else the day's."""
+    return "TOTAL" if period == FUNNEL_TOTAL else f"DAY#{period}"
 
 
 def funnel_shard(lead_id: str) -> int:

@@ -393,7 +393,7 @@ class MemoryLeadStore:
                     "state": json.dumps(commit.company.state.to_dict()),
                     "version": commit.company.version + 1,
                 }
-            funnel_pk = funnel_partition_of(commit.funnel_pk or commit.lead_id)
+            funnel_pk = funnel_partition_of(commit.lead_id)
             for period, counters in commit.funnel.items():
                 sk = funnel_sort_key(period)
                 funnel = self.table.items.setdefault((funnel_pk, sk), {"pk": funnel_pk, "sk": sk})
@@ -504,8 +504,8 @@ class MemoryLeadStore:
                         target[name] = target.get(name, 0) + amount
         return days, totals
 
-    def add_funnel_counts(self, owner: str, increments: Mapping[str, Mapping[str, int]]) -> None:
-        funnel_pk = funnel_partition_of(owner)
+    def add_funnel_counts(self, lead_id: str, increments: Mapping[str, Mapping[str, int]]) -> None:
+        funnel_pk = funnel_partition_of(lead_id)
         with self.table.lock:
             for period, counters in increments.items():
                 if not counters:

@@ -92,10 +92,9 @@ class ScoringCommit:
     ledger: dict[str, tuple[float, list[LedgerEntry]]]
     events: list[TrackingEvent] = field(default_factory=list)
     company: CompanyRecord | None = None
-    #: Funnel counter increments per period (a day ``YYYY-MM-DD`` or ``FUNNEL_TOTAL``),
-    #: kept in the lead's counter partition (``funnel_pk`` only for callers from before).
+    #: Funnel counter increments per period (a day ``YYYY-MM-DD`` or ``FUNNEL_TOTAL``); the
+    #: store keeps them in the lead's own counter shard.
     funnel: dict[str, dict[str, int]] = field(default_factory=dict)
-    funnel_pk: str = ""
     now: float = 0.0
     event_ids: tuple[str, ...] = ()
     recent: str = ""
@@ -241,8 +240,9 @@ class Counters(Protocol):
         self, first_day: str, last_day: str
     ) -> tuple[dict[str, int], dict[str, int]]: ...
 
-    def add_funnel_counts(self, owner: str, increments: Mapping[str, Mapping[str, int]]) -> None:
-        """Add to funnel counters outside any scoring transaction (one update per day item)."""
+    def add_funnel_counts(self, lead_id: str, increments: Mapping[str, Mapping[str, int]]) -> None:
+        """Add to funnel counters outside any scoring transaction, per period (a day or
+        ``FUNNEL_TOTAL``), in ``lead_id``'s counter shard (one update per period)."""
         ...
 
 

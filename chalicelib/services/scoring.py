@@ -284,7 +284,7 @@ class ScoringService:
             self._write_hits(tally, last, now)
         return result
 
-    def _write_hits(self, tally: HitTally, owner: str, now: float) -> None:
+    def _write_hits(self, tally: HitTally, lead_id: str, now: float) -> None:
         """One counter update for the batch's hits. Only newly applied events are counted
         (a redelivered one is a duplicate), so a retry never counts twice; a failure here is
         logged, not retried: the leads are committed, so these hits would not recount."""
@@ -293,7 +293,7 @@ class ScoringService:
         if not counts:
             return
         try:
-            self._leads.add_funnel_counts(owner, {day_of(now): counts})
+            self._leads.add_funnel_counts(lead_id, {day_of(now): counts})
         except Exception:
             logger.exception("the batch's funnel hits were not counted")
 

@@ -75,13 +75,13 @@ def test_the_funnel_series_sums_each_day_over_its_shards(backend):
 
     leads = backend.leads
     bumps = [
-        ("L1", "FUNNEL#00", "2026-11-17", {"entered_lead": 1, "hits": 3}),
-        ("L2", "FUNNEL#03", "2026-11-17", {"entered_lead": 1, "machine_hits": 2}),
-        ("L3", "FUNNEL#03", "2026-11-18", {"entered_mql": 1}),
-        ("L4", "FUNNEL#01", "2026-12-02", {"entered_sql": 1}),
+        ("L1", "2026-11-17", {"entered_lead": 1, "hits": 3}),
+        ("L2", "2026-11-17", {"entered_lead": 1, "machine_hits": 2}),
+        ("L3", "2026-11-18", {"entered_mql": 1}),
+        ("L4", "2026-12-02", {"entered_sql": 1}),
     ]
-    for lead_id, pk, day, counters in bumps:
-        commit = commit_for(lead_id, 0, funnel={f"DAY#{day}": counters}, funnel_pk=pk)
+    for lead_id, day, counters in bumps:
+        commit = commit_for(lead_id, 0, funnel={day: counters})
         leads.commit_scoring(replace(commit, lead_id=lead_id))
     series = backend.series
     # When the days of November are read

@@ -39,7 +39,7 @@ def story(backend: Backend) -> dict[str, Any]:
     leads.bump_campaign("nov", "opens")
     leads.set_campaign_disabled("nov", False)
     answers["campaign"] = leads.campaign("nov")
-    leads.add_funnel_counts("FUNNEL#02", {"DAY#2026-11-18": {"hits": 2}})
+    leads.add_funnel_counts("L2", {"2026-11-18": {"hits": 2}})
     answers["funnel"] = leads.funnel_counters("2026-11-01", "2026-11-30")
     written = [event("page_view", T0 + i, f"https://x.nl/{i}", event_id=f"v{i}") for i in range(3)]
     events.put_events(written)

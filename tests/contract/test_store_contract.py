@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from chalicelib.adapters.ports import (
+    FUNNEL_TOTAL,
     AlreadyApplied,
     Announcements,
     Campaigns,
@@ -128,8 +129,7 @@ def test_commit_writes_timeline_events_company_and_funnel_atomically(stores):
             0,
             events=[stage_event],
             company=company,
-            funnel={"DAY#2026-11-18": {"entered_mql": 1}, "TOTAL": {"entered_mql": 1}},
-            funnel_pk="FUNNEL#00",
+            funnel={"2026-11-18": {"entered_mql": 1}, FUNNEL_TOTAL: {"entered_mql": 1}},
         )
     )
     assert [e.type for e in events.timeline("L1", 10)] == ["stage_changed"]
@@ -340,8 +340,8 @@ def test_campaign_counters_add_up_over_their_shards_beside_the_kill_switch(store
 @covers(Counters.add_funnel_counts, Counters.funnel_counters)
 def test_funnel_counts_added_outside_a_commit_are_reported(stores):
     leads, _ = stores
-    leads.add_funnel_counts("FUNNEL#03", {"DAY#2026-11-18": {"hits": 4, "machine_hits": 1}})
-    leads.add_funnel_counts("FUNNEL#05", {"DAY#2026-11-18": {"hits": 2}, "DAY#2026-11-19": {}})
+    leads.add_funnel_counts("L3", {"2026-11-18": {"hits": 4, "machine_hits": 1}})
+    leads.add_funnel_counts("L5", {"2026-11-18": {"hits": 2}, "2026-11-19": {}})
     days, totals = leads.funnel_counters("2026-11-01", "2026-11-30")
     assert days == {"hits": 6, "machine_hits": 1}
     assert totals == {}
