@@ -86,9 +86,7 @@ class ScoringCommit:
     score: int
     fit_score: int
     engagement_score: int
-    reasons: list[dict[str, Any]]
     recommended_channel: str
-    channel_reason: str
     ledger: dict[str, tuple[float, list[LedgerEntry]]]
     events: list[TrackingEvent] = field(default_factory=list)
     company: CompanyRecord | None = None

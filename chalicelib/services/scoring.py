@@ -36,7 +36,7 @@ from chalicelib.domain.identity import company_domain
 from chalicelib.domain.language import lead_language
 from chalicelib.domain.lead import FUNNEL_ORDER, Stage
 from chalicelib.domain.redelivery import RECENT_EVENTS, remember, was_applied
-from chalicelib.domain.scoring.explain import current_scores, reasons, recommend_channel
+from chalicelib.domain.scoring.explain import current_scores, recommend_channel
 from chalicelib.domain.scoring.model import ScoringModel
 from chalicelib.domain.scoring.scorer import (
     NEVER_SCORED,
@@ -138,16 +138,17 @@ def scoring_commit(
     before: LeadRecord | None = None,
     event_ids: Sequence[str] = (),
 ) -> ScoringCommit:
-    """The one write of a lead's new state: scores, reasons and channel as of ``now``.
+    """The one write of a lead's new state: scores and channel as of ``now``.
 
-    Used by the stream scorer, sales feedback and the rescore alike. The sentences
-    are written in the lead's language (``lead_language``). ``before`` is the record
+    Used by the stream scorer, sales feedback and the rescore alike. No sentence is
+    stored: reasons are rendered in the lead's language when read. ``before`` is the record
     read (its recent event digests carry over; a list shows a change only if its
     fields moved); ``event_ids`` the events applied (default: the ledger's).
     """
     scores = current_scores(state, model, now)
     language = lead_language(sales_language, state.profile, state.page_lang)
-    channel, channel_reason = recommend_channel(state, model, language)
+    # Sentences are not stored: reasons and the channel's reason are rendered when read.
+    channel, _ = recommend_channel(state, model, language)
     applied = tuple(event_ids) or tuple(ledger)
     shown = (state.stage, scores.score, scores.fit_score, scores.engagement_score, channel.value)
     list_changed = before is None or shown != (
@@ -165,12 +166,7 @@ def scoring_commit(
         score=scores.score,
         fit_score=scores.fit_score,
         engagement_score=scores.engagement_score,
-        reasons=[
-            {"rule": r.rule, "points": r.points, "text": r.text}
-            for r in reasons(state, model, now, language)
-        ],
         recommended_channel=channel.value,
-        channel_reason=channel_reason,
         ledger=ledger,
         events=list(events),
         company=company,
