@@ -132,10 +132,7 @@ class LifecyclePublisher:
         state = lead.state if lead.state is not None else LeadScoreState()
         language = lead_language(self._sales_language, state.profile, state.page_lang)
         at = lead.updated_at or self._clock()
-        return tuple(
-            {"rule": r.rule, "points": r.points, "text": r.text}
-            for r in reasons(state, self._model, at, language)
-        )
+        return tuple(r.to_dict() for r in reasons(state, self._model, at, language))
 
     def publish(self, event: LifecycleEvent) -> bool:
         """Put ``event`` on the bus unless it already was; True if put now.

@@ -164,11 +164,7 @@ class HotLeadNotifier:
         at = found.updated_at or self._clock()
         language = lead_language(self._sales_language, state.profile, state.page_lang)
         _, reason = recommend_channel(state, model, language)
-        said = [
-            {"rule": r.rule, "points": r.points, "text": r.text}
-            for r in reasons(state, model, at, language)
-        ]
-        return said, reason
+        return [r.to_dict() for r in reasons(state, model, at, language)], reason
 
     def _current_model(self) -> ScoringModel:
         if self._model is None:

@@ -125,6 +125,10 @@ class Reason:
     points: int
     text: str
 
+    def to_dict(self) -> dict[str, Any]:
+        """As messages carry it (contract section 4: ``{"rule", "points", "text"}``)."""
+        return {"rule": self.rule, "points": self.points, "text": self.text}
+
 
 @dataclass(frozen=True, slots=True)
 class Scores:
