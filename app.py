@@ -154,6 +154,19 @@ def notify_hot_leads(event: DynamoDBEvent) -> dict[str, Any]:
     return streams.notify_batch(event.to_dict(), event.context)
 
 
+# The funnel's hits: the leads stream's second reader adds up what the lead writes carry,
+# in batches of up to five minutes (a quiet site's page views share one counter write;
+# docs/PERFORMANCE.md "Funnel hits"). The template filters it to lead items with hits.
+@app.on_dynamodb_record(
+    stream_arn=os.environ.get("LEADS_STREAM_ARN", _NO_STREAM),
+    batch_size=1000,
+    starting_position="TRIM_HORIZON",
+    maximum_batching_window_in_seconds=300,
+)
+def count_hits(event: DynamoDBEvent) -> dict[str, Any]:
+    return streams.count_hits_batch(event.to_dict(), event.context)
+
+
 @app.schedule(Rate(1, unit=Rate.HOURS), name="sweep_quiet_leads")
 def sweep_quiet_leads(event: CloudWatchEvent) -> dict[str, Any]:
     return streams.sweep_quiet(event.context)

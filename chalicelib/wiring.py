@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.scoring.model import ScoringModel
     from chalicelib.services.capture import CaptureService
     from chalicelib.services.console import ConsoleService
+    from chalicelib.services.hits import HitCounter
     from chalicelib.services.leads import LeadService
     from chalicelib.services.lifecycle import LifecyclePublisher, QuietSweep
     from chalicelib.services.models import ActiveModelProvider, ModelService
@@ -64,6 +65,7 @@ class Services:
     sales: LeadService
     scoring: ScoringService
     notifier: HotLeadNotifier
+    hits: HitCounter
     reports: ReportService
     rescore: RescoreService
     segment: SegmentService
@@ -121,6 +123,7 @@ def build_services(
     from chalicelib.observability import logger
     from chalicelib.services.capture import CaptureService
     from chalicelib.services.console import ConsoleService
+    from chalicelib.services.hits import HitCounter
     from chalicelib.services.leads import LeadService
     from chalicelib.services.lifecycle import LifecyclePublisher, QuietSweep
     from chalicelib.services.models import ActiveModelProvider, ModelService
@@ -179,6 +182,7 @@ def build_services(
             knowledge_base_name=knowledge_base,
             lead_url=lambda lead_id: lead_url(settings, lead_id),
         ),
+        hits=HitCounter(leads, quarantine),
         reports=ReportService(leads, series=series or _funnel_series(leads)),
         rescore=RescoreService(active, leads, events, sales_language=language),
         segment=SegmentService(

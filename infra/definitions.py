@@ -46,6 +46,7 @@ LIFECYCLE_INBOX_QUEUE = "trechter-{stage}-lifecycle-inbox"
 QUEUES = {
     "score_events_failures": "ScoreEventsFailureQueue",
     "notify_hot_leads_failures": "NotifyHotLeadsFailureQueue",
+    "count_hits_failures": "CountHitsFailureQueue",
 }
 
 # Pseudo parameters, resolved to what the local emulator uses.

@@ -141,6 +141,7 @@ def create_resources(stage: str = STAGE) -> dict[str, str]:
         "SALES_INBOX_URL": queues["sales_inbox"],
         "SCORE_EVENTS_FAILURE_URL": queues["score_events_failures"],
         "NOTIFY_HOT_LEADS_FAILURE_URL": queues["notify_hot_leads_failures"],
+        "COUNT_HITS_FAILURE_URL": queues["count_hits_failures"],
         "EVENT_BUS_NAME": bus["name"],
         "LIFECYCLE_INBOX_URL": bus["inbox_url"],
     }
@@ -582,6 +583,15 @@ class LocalStack:
                 resources["NOTIFY_HOT_LEADS_FAILURE_URL"],
                 batch_size=50,
             ),
+            # The leads stream's second reader: on AWS it waits up to five minutes for a
+            # batch; here it counts at once, so the funnel report shows hits right away.
+            StreamWorker(
+                "count_hits",
+                resources["LEADS_STREAM_ARN"],
+                application.count_hits,
+                resources["COUNT_HITS_FAILURE_URL"],
+                batch_size=1000,
+            ),
             QueuePrinter(
                 "sales-inbox",
                 resources["SALES_INBOX_URL"],
@@ -621,7 +631,7 @@ class LocalStack:
             f"{resources['LIFECYCLE_INBOX_URL']} (printed here)"
         )
         _say(
-            "stream workers score_events, notify_hot_leads (+ lifecycle events), "
+            "stream workers score_events, notify_hot_leads (+ lifecycle events), count_hits, "
             "quiet sweep: running. Ctrl-C stops everything."
         )
 

@@ -36,10 +36,18 @@ import yaml
 
 from infra.definitions import INFRA_TEMPLATE, PROJECT_ROOT, load_template
 
-CHALICE_FUNCTIONS = ("APIHandler", "ScoreEvents", "NotifyHotLeads", "SweepQuietLeads", "FrontDoor")
+CHALICE_FUNCTIONS = (
+    "APIHandler",
+    "ScoreEvents",
+    "NotifyHotLeads",
+    "CountHits",
+    "SweepQuietLeads",
+    "FrontDoor",
+)
 STREAM_EVENT_SOURCES = {
     "ScoreEvents": ("ScoreEventsDynamodbEventSource", "EventsTable"),
     "NotifyHotLeads": ("NotifyHotLeadsDynamodbEventSource", "LeadsTable"),
+    "CountHits": ("CountHitsDynamodbEventSource", "LeadsTable"),
 }
 TEMPLATE_NAME = "template.yaml"
 

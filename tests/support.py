@@ -17,11 +17,12 @@ from chalicelib.adapters.memory import (
     MemoryQuarantine,
     MemorySightings,
 )
-from chalicelib.adapters.streams import event_deliveries, qualifications
+from chalicelib.adapters.streams import event_deliveries, hit_deltas, qualifications
 from chalicelib.domain.events import MachineLabel, MachineVerdict, TrackingEvent
 from chalicelib.domain.scoring.model import ScoringModel, load_scoring_model
 from chalicelib.services.container import Services, build_services
 from chalicelib.services.context import RequestContext
+from chalicelib.services.hits import HitBatchResult
 from chalicelib.services.idempotency import MemoryPersistenceLayer
 from chalicelib.services.notify import NotifyResult
 from chalicelib.services.scoring import BatchResult
@@ -120,7 +121,9 @@ class World:
             if old == item:
                 continue
             self._lead_images[key] = dict(item)
-            records.append(stream_record(item, old, "MODIFY" if old else "INSERT"))
+            records.append(
+                stream_record(item, old, "MODIFY" if old else "INSERT", at=self.clock.now)
+            )
         return records
 
     def score(self, records: list[dict[str, Any]]) -> BatchResult:
@@ -131,8 +134,13 @@ class World:
         """The notifier's stream handler: decode the leads-stream records, announce."""
         return self.services.notifier.process(qualifications(records, self.clock.now))
 
+    def count_hits(self, records: list[dict[str, Any]]) -> HitBatchResult:
+        """The hit counter's stream handler: decode the leads-stream records, count."""
+        return self.services.hits.process(hit_deltas(records, self.clock.now))
+
     def pump(self, rounds: int = 5) -> None:
-        """Run the stream handlers until nothing new arrives (scoring, then notification)."""
+        """Run the stream handlers until nothing new arrives (scoring, then the leads
+        stream's two readers: notification, and the funnel's hits)."""
         for _ in range(rounds):
             events = self.new_event_records()
             if events:
@@ -140,6 +148,7 @@ class World:
             leads = self.new_lead_records()
             if leads:
                 self.notify(leads)
+                self.count_hits(leads)
             if not events and not leads:
                 return
 
@@ -183,14 +192,17 @@ _sequence = itertools.count(1000)
 
 
 def stream_record(
-    item: Mapping[str, Any], old: Mapping[str, Any] | None = None, name: str = "INSERT"
+    item: Mapping[str, Any],
+    old: Mapping[str, Any] | None = None,
+    name: str = "INSERT",
+    at: float = T0,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "Keys": to_item({"pk": item["pk"], "sk": item["sk"]}),
         "NewImage": to_item(dict(item)),
         "SequenceNumber": str(next(_sequence)),
         "StreamViewType": "NEW_AND_OLD_IMAGES",
-        "ApproximateCreationDateTime": T0,
+        "ApproximateCreationDateTime": at,
     }
     if old is not None:
         body["OldImage"] = to_item(dict(old))

@@ -21,6 +21,7 @@ from chalicelib.adapters.attributes import from_item, to_attr, to_item
 from chalicelib.adapters.items import (
     CAMPAIGN_SHARDS,
     FUNNEL_SHARDS,
+    HIT_ATTRIBUTES,
     PROFILE_SK,
     ListPosition,
     add_day_counters,
@@ -526,11 +527,19 @@ class DynamoLeadStore:
         for n, event_id in enumerate(commit.applied_ids):
             condition += f" AND NOT contains(recent_events, :d{n})"
             values[f":d{n}"] = to_attr(event_digest(event_id))
+        # The funnel's hits ride on the lead's own write: the leads stream's hit counter
+        # adds each write's increase up per day (no counter write per page view).
+        adds = []
+        for name, amount in zip(HIT_ATTRIBUTES, (commit.hits, commit.machine_hits), strict=True):
+            if amount:
+                adds.append(f"{name} :{name}")
+                values[f":{name}"] = to_attr(amount)
+        added = " ADD " + ", ".join(adds) if adds else ""
         return {
             "Update": {
                 "TableName": self._table,
                 "Key": {"pk": {"S": lead_pk(commit.lead_id)}, "sk": {"S": PROFILE_SK}},
-                "UpdateExpression": "SET " + ", ".join(sets) + removes,
+                "UpdateExpression": "SET " + ", ".join(sets) + removes + added,
                 "ConditionExpression": condition,
                 "ExpressionAttributeValues": values,
             }
@@ -712,12 +721,26 @@ class DynamoLeadStore:
                         target[name] = target.get(name, 0) + amount
         return days, totals
 
-    def add_funnel_counts(self, lead_id: str, increments: Mapping[str, Mapping[str, int]]) -> None:
-        pk = funnel_partition_of(lead_id)
+    def add_funnel_counts(
+        self, key: str, increments: Mapping[str, Mapping[str, int]], batch: str | None = None
+    ) -> None:
+        pk = funnel_partition_of(key)
         for period, counters in increments.items():
-            if counters:
-                update = self._funnel_update(pk, funnel_sort_key(period), counters)
-                self._client.update_item(**update["Update"])
+            if not counters:
+                continue
+            update = self._funnel_update(pk, funnel_sort_key(period), counters)["Update"]
+            if batch is not None:
+                update["UpdateExpression"] += " SET last_batch = :batch"
+                update["ConditionExpression"] = (
+                    "attribute_not_exists(last_batch) OR last_batch <> :batch"
+                )
+                update["ExpressionAttributeValues"][":batch"] = {"S": batch}
+            try:
+                self._client.update_item(**update)
+            except ClientError as error:
+                if not (batch is not None and _is_condition_failure(error)):
+                    raise
+                # This batch was counted here already (delivered again after its write).
 
     def bump_campaign(self, campaign_id: str, counter: str) -> None:
         shard = secrets.randbelow(CAMPAIGN_SHARDS)

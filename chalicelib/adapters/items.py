@@ -21,6 +21,9 @@ from chalicelib.domain.lead import PROFILE_FIELDS, Consent, Lead, Stage
 from chalicelib.domain.scoring.state import LeadScoreState
 
 PROFILE_SK = "PROFILE"
+#: The funnel hits the scorer applied to a lead, all time (its writes ADD to them); the
+#: leads stream's hit counter adds each write's increase to the day's funnel counters.
+HIT_ATTRIBUTES = ("hits", "machine_hits")
 #: What the lead-list indexes (``by_stage``, ``by_score``) project besides their keys.
 LIST_ATTRIBUTES = (
     "lead_id",

@@ -25,6 +25,7 @@ from typing import Any
 from chalicelib.adapters.items import (
     CAMPAIGN_SHARDS,
     FUNNEL_SHARDS,
+    HIT_ATTRIBUTES,
     LIST_ATTRIBUTES,
     PROFILE_SK,
     ListPosition,
@@ -357,6 +358,11 @@ class MemoryLeadStore:
             )
             item.pop("reasons", None)
             item.pop("channel_reason", None)
+            for name, amount in zip(
+                HIT_ATTRIBUTES, (commit.hits, commit.machine_hits), strict=True
+            ):
+                if amount:
+                    item[name] = int(item.get(name, 0)) + amount
             if scored_only(commit):
                 item["scored_only"] = True
             else:
@@ -504,8 +510,10 @@ class MemoryLeadStore:
                         target[name] = target.get(name, 0) + amount
         return days, totals
 
-    def add_funnel_counts(self, lead_id: str, increments: Mapping[str, Mapping[str, int]]) -> None:
-        funnel_pk = funnel_partition_of(lead_id)
+    def add_funnel_counts(
+        self, key: str, increments: Mapping[str, Mapping[str, int]], batch: str | None = None
+    ) -> None:
+        funnel_pk = funnel_partition_of(key)
         with self.table.lock:
             for period, counters in increments.items():
                 if not counters:
@@ -513,6 +521,10 @@ class MemoryLeadStore:
                 self.table.requests["UpdateItem"] += 1
                 sk = funnel_sort_key(period)
                 funnel = self.table.items.setdefault((funnel_pk, sk), {"pk": funnel_pk, "sk": sk})
+                if batch is not None:
+                    if funnel.get("last_batch") == batch:
+                        continue  # counted already: the batch was delivered again
+                    funnel["last_batch"] = batch
                 for name, amount in counters.items():
                     funnel[name] = int(funnel.get(name, 0)) + amount
 

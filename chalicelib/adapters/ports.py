@@ -97,6 +97,11 @@ class ScoringCommit:
     event_ids: tuple[str, ...] = ()
     recent: str = ""
     list_changed: bool = True
+    #: The funnel hits among the applied events (and how many of them, or of earlier hits
+    #: now shown to be a scanner's, are machine traffic): added to the lead's all-time
+    #: counts; the leads stream's hit counter adds each write's increase up per day.
+    hits: int = 0
+    machine_hits: int = 0
 
     @property
     def applied_ids(self) -> tuple[str, ...]:
@@ -238,9 +243,13 @@ class Counters(Protocol):
         self, first_day: str, last_day: str
     ) -> tuple[dict[str, int], dict[str, int]]: ...
 
-    def add_funnel_counts(self, lead_id: str, increments: Mapping[str, Mapping[str, int]]) -> None:
+    def add_funnel_counts(
+        self, key: str, increments: Mapping[str, Mapping[str, int]], batch: str | None = None
+    ) -> None:
         """Add to funnel counters outside any scoring transaction, per period (a day or
-        ``FUNNEL_TOTAL``), in ``lead_id``'s counter shard (one update per period)."""
+        ``FUNNEL_TOTAL``), in ``key``'s counter shard (a lead id or a batch id; one update
+        per period). With ``batch``, a period's update is skipped when that counter's last
+        update was the same batch: a stream batch delivered again does not count twice."""
         ...
 
 

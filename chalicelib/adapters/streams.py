@@ -1,7 +1,8 @@
 """Stream records to domain values: the one place that knows a stream record's shape.
 
-Three readers: the scorer reads the events stream (``event_deliveries``), the notifier
-(``qualifications``) and the lifecycle publisher (``lead_changes``) the leads stream.
+Four readers: the scorer reads the events stream (``event_deliveries``); the notifier
+(``qualifications``), the lifecycle publisher (``lead_changes``) and the funnel's hit
+counter (``hit_deltas``) read the leads stream.
 Each record becomes its position and a domain value, or a poison delivery with the
 reason the quarantine keeps: decoding never raises, so one bad record never fails a batch.
 """
@@ -14,13 +15,21 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from chalicelib.adapters.attributes import from_item
-from chalicelib.adapters.items import PROFILE_SK, decode_state, event_from_item, stream_position
+from chalicelib.adapters.items import (
+    HIT_ATTRIBUTES,
+    PROFILE_SK,
+    decode_state,
+    event_from_item,
+    stream_position,
+)
+from chalicelib.domain.clock import day_of
 from chalicelib.domain.events import TrackingEvent
 from chalicelib.domain.lead import CONTACT_FIELDS, PROFILE_FIELDS, Stage
 from chalicelib.domain.lifecycle_events import LeadChange, LeadSnapshot
 from chalicelib.domain.scoring.state import LeadScoreState
 from chalicelib.domain.stream import (
     Delivery,
+    HitDelta,
     Qualification,
     StreamChange,
     StreamPosition,
@@ -30,13 +39,16 @@ __all__ = [
     "StreamChange",  # re-exported: it lived here before it moved to the domain
     "event_deliveries",
     "event_delivery",
+    "hit_deltas",
     "lead_change",
     "lead_changes",
     "qualification",
     "qualifications",
 ]
 
-_CORRUPT = (KeyError, ValueError, TypeError, AttributeError, zlib.error)
+#: What decoding a damaged record raises (ArithmeticError: a number DynamoDB's JSON holds
+#: as an unreadable string).
+_CORRUPT = (KeyError, ValueError, TypeError, AttributeError, ArithmeticError, zlib.error)
 
 
 class PoisonRecord(ValueError):
@@ -173,7 +185,7 @@ def lead_changes(records: Sequence[Mapping[str, Any]], now: float) -> list[Strea
         sequence, lag = stream_position(record, now)
         try:
             change = lead_change(record)
-        except (KeyError, ValueError, TypeError, AttributeError) as error:
+        except _CORRUPT as error:
             changes.append(
                 StreamChange(sequence, lag, None, f"corrupt lead record: {error}", record)
             )
@@ -227,3 +239,56 @@ def snapshot(values: Mapping[str, Any] | None) -> LeadSnapshot | None:
         merged_into=values.get("merged_into"),
         state=state,
     )
+
+
+# -- leads stream: the funnel's hit counter ---------------------------------------------
+
+
+def hit_deltas(records: Sequence[Mapping[str, Any]], now: float) -> list[Delivery[HitDelta]]:
+    """Decode leads-stream records into the funnel hits each lead write added.
+
+    A lead item holds the hits the scorer applied to it, all time (``hits``,
+    ``machine_hits``); a write's hits are the increase from its old image to its new one,
+    counted on the day of the write (the record's creation time, else ``now``). Any other
+    write (consent, feedback, a hand-over's mark, erasure) or item carries nothing; a
+    decrease (an item rewritten without them) counts nothing. Only the two counters are
+    decoded, never the score state.
+    """
+    deliveries: list[Delivery[HitDelta]] = []
+    for record in records:
+        at = position(record, now)
+        try:
+            found = hit_delta(record, now)
+        except _CORRUPT as error:
+            deliveries.append(Delivery(at, None, f"corrupt lead record: {error}", dict(record)))
+            continue
+        deliveries.append(Delivery(at, found))
+    return deliveries
+
+
+def hit_delta(record: Mapping[str, Any], now: float) -> HitDelta | None:
+    """The hits one leads-stream record added, or None (no increase, not a lead profile).
+
+    Raises
+    ------
+    ValueError
+        the record is corrupt.
+    """
+    if record.get("eventName") not in ("INSERT", "MODIFY"):
+        return None
+    body = record["dynamodb"]
+    keys = from_item(body["Keys"])
+    if keys.get("sk") != PROFILE_SK or not str(keys.get("pk", "")).startswith("LEAD#"):
+        return None
+
+    def counters(image: Mapping[str, Any] | None) -> list[int]:
+        values = from_item({k: image[k] for k in HIT_ATTRIBUTES if k in image}) if image else {}
+        return [int(values.get(name) or 0) for name in HIT_ATTRIBUTES]
+
+    new, old = counters(body.get("NewImage")), counters(body.get("OldImage"))
+    hits, machine = (max(0, n - o) for n, o in zip(new, old, strict=True))
+    if not hits and not machine:
+        return None
+    created = body.get("ApproximateCreationDateTime")
+    written = float(created) if isinstance(created, int | float) else now
+    return HitDelta(str(keys["pk"])[len("LEAD#") :], day_of(written), hits, machine)

@@ -79,9 +79,9 @@ def score_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def notify_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The leads stream: announce leads that entered SQL, and publish lifecycle events.
 
-    One reader of the leads stream serves both (a DynamoDB stream shard should
-    have at most two); both are idempotent, so a record retried for one is
-    harmless to the other.
+    One reader of the leads stream serves both (a DynamoDB stream shard should have at
+    most two readers: this one and the hit counter); both are idempotent, so a record
+    retried for one is harmless to the other.
     """
     from chalicelib.adapters.streams import qualifications
 
@@ -106,6 +106,26 @@ def notify_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
     )
     metrics.flush_metrics()
     return _partial_response(event, set(result.failed) | lifecycle_failed, context)
+
+
+def count_hits_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The leads stream's second reader: add the funnel hits the lead writes carry."""
+    from chalicelib.adapters.streams import hit_deltas
+
+    result = get_services().hits.process(hit_deltas(event.get("Records", []), time.time()))
+    metrics.add_metric(name="FunnelHitsCounted", unit="Count", value=result.hits)
+    metrics.add_metric(name="RecordsQuarantined", unit="Count", value=result.quarantined)
+    metrics.add_metric(name="StreamLagSeconds", unit="Seconds", value=result.lag_seconds)
+    logger.info(
+        "hits batch",
+        extra={
+            "hits": result.hits,
+            "machine_hits": result.machine_hits,
+            "failed": len(result.failed),
+        },
+    )
+    metrics.flush_metrics()
+    return _partial_response(event, set(result.failed), context)
 
 
 def publish_lifecycle(records: list[dict[str, Any]]) -> set[str]:

@@ -51,3 +51,8 @@ def iso(epoch_seconds: float) -> str:
     """Epoch seconds as an ISO 8601 UTC instant with milliseconds."""
     moment = datetime.fromtimestamp(epoch_seconds, tz=UTC)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def day_of(epoch_seconds: float) -> str:
+    """The UTC day (``YYYY-MM-DD``) of an instant: the funnel counters' period."""
+    return datetime.fromtimestamp(epoch_seconds, tz=UTC).strftime("%Y-%m-%d")

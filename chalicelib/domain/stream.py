@@ -70,6 +70,18 @@ class Qualification:
 
 
 @dataclass(frozen=True, slots=True)
+class HitDelta:
+    """The funnel hits one lead write added: ``hits`` scored hits (tracker, pixel, e-mail),
+    ``machine_hits`` of them machine traffic (by label, by behaviour, or reversed later),
+    counted on ``day`` (``YYYY-MM-DD``, the day of the write)."""
+
+    lead_id: str
+    day: str
+    hits: int = 0
+    machine_hits: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class StreamChange:
     """One leads-stream record: its position, and the lead change it holds (or why not)."""
 

@@ -420,7 +420,7 @@ class LeadService:
                         for t in transitions
                     ),
                 ],
-                funnel=funnel_counters(record.state, transitions, 0, 0, now),
+                funnel=funnel_counters(record.state, transitions),
                 before=record,
                 sales_language=self._sales_language,
             )

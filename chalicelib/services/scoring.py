@@ -11,7 +11,6 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Protocol
 
 from chalicelib.adapters.ports import (
@@ -26,6 +25,7 @@ from chalicelib.adapters.ports import (
     ScoreStates,
     ScoringCommit,
 )
+from chalicelib.domain.clock import day_of
 from chalicelib.domain.events import (
     EventType,
     TrackingEvent,
@@ -69,10 +69,6 @@ class BatchResult:
     lag_seconds: float = 0.0
 
 
-def day_of(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%d")
-
-
 def duration_bucket(seconds: float) -> int:
     """Log2 buckets of hours: 0 is under an hour, k is [2^(k-1), 2^k) hours."""
     hours = max(seconds / 3600.0, 0.0)
@@ -84,13 +80,12 @@ def duration_bucket(seconds: float) -> int:
 
 
 def funnel_counters(
-    state_before: LeadScoreState,
-    transitions: Sequence[StageTransition],
-    hits: int,
-    machine_hits: int,
-    now: float,
+    state_before: LeadScoreState, transitions: Sequence[StageTransition]
 ) -> dict[str, dict[str, int]]:
     """Counter increments for the funnel report (day and all-time), from transitions.
+
+    (The report's hits are not counted here: a lead's commit adds them to the lead, and
+    the leads stream's hit counter adds them up per day; ``HitCounter``.)
 
     A lead that jumps stages (a demo request takes a lead straight to ``sql``)
     passes the stages between: each counts as entered and left, so conversion
@@ -116,11 +111,6 @@ def funnel_counters(
             add(day, f"lead_to_mql_b{duration_bucket(transition.at - entered[Stage.LEAD])}")
         if transition.to_stage == Stage.SQL and Stage.MQL in entered:
             add(day, f"mql_to_sql_b{duration_bucket(transition.at - entered[Stage.MQL])}")
-    if hits:
-        today = day_of(now)
-        add(today, "hits", hits)
-        if machine_hits:
-            add(today, "machine_hits", machine_hits)
     return increments
 
 
@@ -137,13 +127,15 @@ def scoring_commit(
     sales_language: str = "en",
     before: LeadRecord | None = None,
     event_ids: Sequence[str] = (),
+    hits: HitTally | None = None,
 ) -> ScoringCommit:
     """The one write of a lead's new state: scores and channel as of ``now``.
 
     Used by the stream scorer, sales feedback and the rescore alike. No sentence is
     stored: reasons are rendered in the lead's language when read. ``before`` is the record
     read (its recent event digests carry over; a list shows a change only if its
-    fields moved); ``event_ids`` the events applied (default: the ledger's).
+    fields moved); ``event_ids`` the events applied (default: the ledger's); ``hits``
+    the funnel hits among them (added to the lead's counts).
     """
     scores = current_scores(state, model, now)
     language = lead_language(sales_language, state.profile, state.page_lang)
@@ -175,6 +167,8 @@ def scoring_commit(
         event_ids=applied,
         recent=remember(before.recent if before is not None else "", applied),
         list_changed=list_changed,
+        hits=hits.hits if hits is not None else 0,
+        machine_hits=hits.machine_hits if hits is not None else 0,
     )
 
 
@@ -190,11 +184,10 @@ HIT_SOURCES = ("tracker", "pixel", "email")
 
 @dataclass
 class HitTally:
-    """A stream batch's hits for the funnel report, written once per batch."""
+    """The funnel hits among one lead commit's events: the commit adds them to the lead."""
 
     hits: int = 0
     machine_hits: int = 0
-    written: bool = False
 
     def add(self, event: TrackingEvent, outcome: ScoreOutcome) -> None:
         """Count one scored event: a hit by its source; machine by label or by behaviour."""
@@ -203,10 +196,6 @@ class HitTally:
             self.machine_hits += event.machine is not None or outcome.machine is not None
         # Earlier hits now shown to be a scanner's were counted as people: recount them.
         self.machine_hits += outcome.reversed_hits
-
-    def merge(self, other: HitTally) -> None:
-        self.hits += other.hits
-        self.machine_hits += other.machine_hits
 
 
 class ScoringLeads(Profiles, ScoreStates, Counters, Protocol):
@@ -243,12 +232,10 @@ class ScoringService:
         """Score a batch of the events stream's deliveries; returns the positions to retry.
 
         Poison deliveries go to the quarantine with their reason. The funnel's
-        ``hits``/``machine_hits`` are counted over the batch and written once per batch
-        (one update of one shard's day item): they ride in the batch's last lead
-        transaction, or, if that lead commits nothing, in one update of their own.
+        ``hits``/``machine_hits`` ride in each lead's own commit (added to the lead's
+        counts, no extra write); the leads stream's hit counter adds them up per day.
         """
         result = BatchResult()
-        tally = HitTally()
         groups: dict[str, list[tuple[str, TrackingEvent]]] = {}
         now = self._clock()
         for delivery in deliveries:
@@ -261,14 +248,9 @@ class ScoringService:
             # Timeline-only events (stage changes, feedback, consent) change no score.
             if event is not None and event.type not in NEVER_SCORED:
                 groups.setdefault(event.lead_id, []).append((delivery.position.sequence, event))
-        last = next(reversed(groups), None)
         for lead_id, items in groups.items():
             try:
-                # The batch's hits are one counter update of their own (below): carried in
-                # a lead's commit they would turn its single write into a transaction.
-                applied, duplicates, conflicts = self.apply(
-                    lead_id, [e for _, e in items], tally, carry=False
-                )
+                applied, duplicates, conflicts = self.apply(lead_id, [e for _, e in items])
             except Exception:
                 logger.exception("scoring a lead failed; its records will be retried")
                 result.failed.extend(seq for seq, _ in items)
@@ -276,44 +258,17 @@ class ScoringService:
             result.applied += applied
             result.duplicates += duplicates
             result.conflicts += conflicts
-        if last is not None and not tally.written:
-            self._write_hits(tally, last, now)
         return result
 
-    def _write_hits(self, tally: HitTally, lead_id: str, now: float) -> None:
-        """One counter update for the batch's hits. Only newly applied events are counted
-        (a redelivered one is a duplicate), so a retry never counts twice; a failure here is
-        logged, not retried: the leads are committed, so these hits would not recount."""
-        counts = {"hits": tally.hits, "machine_hits": tally.machine_hits}
-        counts = {name: amount for name, amount in counts.items() if amount}
-        if not counts:
-            return
-        try:
-            self._leads.add_funnel_counts(lead_id, {day_of(now): counts})
-        except Exception:
-            logger.exception("the batch's funnel hits were not counted")
-
-    def apply(
-        self,
-        lead_id: str,
-        events: Sequence[TrackingEvent],
-        tally: HitTally | None = None,
-        carry: bool = True,
-    ) -> tuple[int, int, int]:
-        """Apply events to one lead; (applied, duplicates skipped, conflicts retried).
-
-        ``tally`` collects the hits applied; with ``carry`` the last commit also writes the
-        tally's hits so far (the batch's one funnel-hits update).
-        """
-        tally = tally if tally is not None else HitTally()
+    def apply(self, lead_id: str, events: Sequence[TrackingEvent]) -> tuple[int, int, int]:
+        """Apply events to one lead; (applied, duplicates skipped, conflicts retried)."""
         applied = duplicates = conflicts = 0
         for merge in (e for e in events if e.type == EventType.IDENTITY_LINKED):
             source = (merge.properties or {}).get("merge_from")
             if isinstance(source, str) and source != lead_id:
                 self._merge_visitor(source, lead_id)
         for start in range(0, len(events), CHUNK):
-            final = carry and start + CHUNK >= len(events)
-            a, d, c = self._apply_chunk(lead_id, list(events[start : start + CHUNK]), tally, final)
+            a, d, c = self._apply_chunk(lead_id, list(events[start : start + CHUNK]))
             applied, duplicates, conflicts = applied + a, duplicates + d, conflicts + c
         return applied, duplicates, conflicts
 
@@ -334,9 +289,7 @@ class ScoringService:
         while len(self._domains) > 10_000:
             self._domains.popitem(last=False)
 
-    def _apply_chunk(
-        self, lead_id: str, events: list[TrackingEvent], tally: HitTally, carry: bool = False
-    ) -> tuple[int, int, int]:
+    def _apply_chunk(self, lead_id: str, events: list[TrackingEvent]) -> tuple[int, int, int]:
         """(applied, duplicates skipped, conflicts retried) for one commit's worth of events."""
         pending = list(events)
         counts = {"duplicates": 0, "conflicts": 0, "reads": 0}
@@ -375,14 +328,10 @@ class ScoringService:
                 business = self._business(domain)
                 if business and company is None and self._needs_company(pending):
                     company = self._leads.get_company(business)
-            commit, surges, hits = self._score(
-                lead_id, record, company, pending, tally if carry else None
-            )
+            commit, surges = self._score(lead_id, record, company, pending)
 
             def committed() -> None:
                 self._remember_domain(lead_id, domain)
-                tally.merge(hits)
-                tally.written = tally.written or carry
                 for surge in surges:
                     self._emit_account_signals(surge)
 
@@ -426,8 +375,7 @@ class ScoringService:
         record: LeadRecord | None,
         company: CompanyRecord | None,
         events: Sequence[TrackingEvent],
-        carried: HitTally | None = None,
-    ) -> tuple[ScoringCommit, list[AccountSurge], HitTally]:
+    ) -> tuple[ScoringCommit, list[AccountSurge]]:
         now = self._clock()
         model = self._model  # one model for the whole batch of this lead
         before = record.state if record is not None else LeadScoreState()
@@ -457,22 +405,16 @@ class ScoringService:
             now,
             ledger,
             events=[stage_change_event(lead_id, t) for t in transitions],
-            # Hits are counted per stream batch: only the batch's carrying commit writes them.
-            funnel=funnel_counters(
-                before,
-                transitions,
-                carried.hits + hits.hits if carried is not None else 0,
-                carried.machine_hits + hits.machine_hits if carried is not None else 0,
-                now,
-            ),
+            funnel=funnel_counters(before, transitions),
             company=CompanyRecord(company_state, company.version)
             if company_changed and company is not None and company_state is not None
             else None,
             sales_language=self._sales_language,
             before=record,
             event_ids=[e.event_id for e in events],
+            hits=hits,
         )
-        return commit, surges, hits
+        return commit, surges
 
     def _emit_account_signals(self, surge: AccountSurge) -> None:
         """One account_signal event per colleague, idempotent by a deterministic id."""

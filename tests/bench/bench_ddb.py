@@ -3,14 +3,18 @@
 The real path, in process: the Chalice app through ``chalice.test.Client``, against
 the local emulator (moto in server mode, ``infra.emulator``, in its own process), the
 events and leads streams read with the ``dynamodbstreams`` API and handed to
-``app.score_events`` and ``app.notify_hot_leads`` as Lambda delivers them (the notifier
-gets only ``PROFILE`` records, like the deployed event source mapping's filter).
+``app.score_events``, ``app.notify_hot_leads`` and ``app.count_hits`` as Lambda delivers
+them (each leads-stream reader gets only the records its deployed event source mapping's
+filter lets through).
 
 A lead is identified by a demo-form post, its anonymous id linked, and its history
 written straight into the events table and scored through the stream (none of that
 is counted). Then each measured hit is one tracker beacon with one page view for the
 known anonymous id; every DynamoDB request the app makes for it (ingest, scoring,
-notification checks) is counted by ``capacity.Meter``'s botocore hooks.
+notification checks) is counted by ``capacity.Meter``'s botocore hooks. The funnel's hit
+counter reads the leads stream in windows of up to five minutes: the measured hits' lead
+writes are handed to it as one batch, whose cost is shared by the page views of a window
+(``cost.HITS_WINDOW_EVENTS``; ``hit_counter`` in each row says how).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import Any
 from urllib.parse import quote
 
 from tests.bench.capacity import Index, Meter, summarise
+from tests.bench.cost import HITS_WINDOW_EVENTS
 from tests.bench.workload import BROWSER_UA, SITE, history_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -140,8 +145,11 @@ class Bench:
             json.dumps({"version": "2.0", "app_name": "trechter", "stages": {"dev": {}}})
         )
         self.http = Client(application.app, project_dir=self._project.name).http
-        self.invocations = {"score_events": 0, "notify_hot_leads": 0}
+        self.invocations = {"score_events": 0, "notify_hot_leads": 0, "count_hits": 0}
         self.records = {"events": 0, "leads": 0, "leads_profile": 0}
+        #: Leads-stream records for the hit counter, held back while a window is measured.
+        self.hold_hits = False
+        self.held_hits: list[dict[str, Any]] = []
 
     def close(self) -> None:
         self.meter.close()
@@ -223,8 +231,79 @@ class Bench:
                 if cpu is not None:
                     cpu["notify_hot_leads"].append(time.process_time() - began_cpu)
                 self.invocations["notify_hot_leads"] += 1
+            # The hit counter's filter: profile records that carry hits.
+            counted = [
+                r
+                for r in leads
+                if r["dynamodb"]["Keys"]["sk"]["S"] == "PROFILE"
+                and "hits" in r["dynamodb"].get("NewImage", {})
+            ]
+            self.held_hits += counted
+            if not self.hold_hits:
+                self.count_hits()
             if not events and not leads:
                 return
+
+    def count_hits(self) -> dict[str, float]:
+        """Hand the held leads records to the hit counter as one batch; its CPU and wall time."""
+        from infra.local_stack import FakeLambdaContext, lambda_record
+
+        records, self.held_hits = self.held_hits, []
+        if not records:
+            return {"cpu": 0.0, "wall": 0.0, "records": 0}
+        self.meter.phase = "hits"
+        batch = [lambda_record(r, self.taps["leads"]["arn"]) for r in records]
+        began, began_cpu = time.perf_counter(), time.process_time()
+        answer = self.app.count_hits({"Records": batch}, FakeLambdaContext("count_hits"))
+        cpu, wall = time.process_time() - began_cpu, time.perf_counter() - began
+        self.invocations["count_hits"] += 1
+        if answer.get("batchItemFailures"):
+            raise RuntimeError(f"counting hits failed: {answer}")
+        return {"cpu": cpu, "wall": wall, "records": len(records)}
+
+    def measure_hit_batch(self) -> tuple[dict[str, Any], dict[str, float]]:
+        """Count the held window's hits as one batch: its counted requests, and its times."""
+        self.meter.take()
+        self.meter.enabled = True
+        timing = self.count_hits()
+        self.meter.enabled = False
+        self.hold_hits = False
+        return summarise(self.meter.take(), 1), timing
+
+    @staticmethod
+    def hit_counter_share(
+        summary: dict[str, Any], batch: dict[str, Any], timing: dict[str, float]
+    ) -> None:
+        """Add the hit counter's share to a per-event row.
+
+        The measured batch holds the row's lead writes; on AWS a window holds
+        ``HITS_WINDOW_EVENTS`` page views (the worst case: a million a month), so its one
+        invocation and counter update are shared by that many, and its CPU time (a few
+        microseconds a record) by each.
+        """
+        share = 1 / HITS_WINDOW_EVENTS
+        records = max(int(timing["records"]), 1)
+        summary["hit_counter"] = {
+            "records_in_measured_batch": timing["records"],
+            "window_events": HITS_WINDOW_EVENTS,
+            "per_batch": {k: batch[k] for k in ("requests", "rru", "wru_table", "by_operation")},
+            "cpu_seconds_per_record": round(timing["cpu"] / records, 7),
+        }
+        summary["requests"] = round(summary["requests"] + batch["requests"] * share, 3)
+        summary["by_phase"]["hits"] = round(batch["requests"] * share, 4)
+        summary["rru"] = round(summary["rru"] + batch["rru"] * share, 4)
+        summary["wru_table"] = round(summary["wru_table"] + batch["wru_table"] * share, 4)
+        for kind, row in batch["writes_by_kind"].items():
+            shared = {k: (v if k == "bytes" else round(v * share, 4)) for k, v in row.items()}
+            summary["writes_by_kind"][kind] = shared
+        summary.setdefault("invocations", {})["count_hits"] = round(share, 5)
+        # One window's invocation: the batch's CPU time per record times the window.
+        summary.setdefault("cpu_seconds", {})["count_hits"] = round(
+            timing["cpu"] / records * HITS_WINDOW_EVENTS, 6
+        )
+        summary.setdefault("seconds", {})["count_hits"] = round(
+            timing["wall"] / records * HITS_WINDOW_EVENTS, 6
+        )
 
     def post(self, path: str, body: Any, content_type: str = "application/json") -> Any:
         answer = self.http.post(
@@ -299,6 +378,7 @@ class Bench:
         records = dict(self.records)
         self.meter.take()
         self.meter.enabled = True
+        self.hold_hits = True
         for hit in range(HITS):
             self.meter.phase = "ingest"
             self.beacon(aid, [PAGES[hit % len(PAGES)]])
@@ -310,6 +390,7 @@ class Bench:
             k: (self.invocations[k] - invocations[k]) / HITS for k in self.invocations
         }
         summary["sns_publishes"] = sum(self.publishes.values()) / HITS
+        hit_batch = self.measure_hit_batch()
         # A scorer container that has not seen this lead yet reads its company separately.
         self.services.scoring._domains.clear()
         self.meter.enabled = True
@@ -332,6 +413,7 @@ class Bench:
         summary["seconds"] = {k: round(statistics.median(v), 5) for k, v in timings.items() if v}
         # This process's CPU time (the emulator runs in its own): what the handler computes.
         summary["cpu_seconds"] = {k: round(statistics.median(v), 5) for k, v in cpu.items() if v}
+        self.hit_counter_share(summary, *hit_batch)
         summary["lead_id"] = lead_id
         summary["lead_item"] = self.lead_item_sizes(lead_id)
         return summary
@@ -360,6 +442,7 @@ class Bench:
         invocations = dict(self.invocations)
         self.meter.take()
         self.meter.enabled = True
+        self.hold_hits = True
         for beacon in beacons:
             self.meter.phase = "ingest"
             self.session_beacon(aid, beacon)
@@ -374,6 +457,7 @@ class Bench:
         summary["sns_publishes"] = sum(self.publishes.values()) / events
         summary["seconds"] = dict(timing)
         summary["cpu_seconds"] = dict(cpu)
+        self.hit_counter_share(summary, *self.measure_hit_batch())
         summary["lead_id"] = lead_id
         return summary
 

@@ -82,7 +82,25 @@ def _billed_gb_seconds(seconds: float, memory_mb: int) -> float:
 DYNAMODB_LATENCY_SECONDS = 0.005
 
 #: Which DynamoDB requests (``by_phase`` in the measured row) each function waits for.
-PHASES = {"ingest": "ingest", "score_events": "scoring", "notify_hot_leads": "notify"}
+PHASES = {
+    "ingest": "ingest",
+    "score_events": "scoring",
+    "notify_hot_leads": "notify",
+    "count_hits": "hits",
+}
+#: The stream consumers, in the order they are priced.
+CONSUMERS = ("score_events", "notify_hot_leads", "count_hits")
+
+#: The worst case the headline figure prices: the lowest traffic at which a million page
+#: views are a month's bill (0.39 a second). Then no two page views share the scorer's
+#: 1-second batch (assumed outright: the worst case), and the funnel's hit counter, whose
+#: event source waits up to 300 seconds for a batch (infra/template.yaml), gets about 116
+#: lead writes a window: its one invocation and one counter update are shared by them.
+WORST_CASE_PAGE_VIEWS_PER_MONTH = 1_000_000
+HITS_WINDOW_SECONDS = 300
+HITS_WINDOW_EVENTS = round(WORST_CASE_PAGE_VIEWS_PER_MONTH / (30 * 86_400) * HITS_WINDOW_SECONDS)
+#: The hit counter's batch size (app.py ``count_hits``): a full batch at high traffic.
+HITS_BATCH = 1000
 
 
 def _billed_on_aws(cpu_seconds: float, requests: float, memory_mb: int) -> float:
@@ -120,13 +138,12 @@ def per_million(
     seconds = row["seconds"]
     api_requests = float(row.get("api_requests", 1.0))
     gb_seconds = api_requests * _gb_seconds(row, "ingest", api_seconds, memory_mb)
-    gb_seconds += invocations["score_events"] * _gb_seconds(
-        row, "score_events", seconds["score_events"], memory_mb
-    )
-    gb_seconds += invocations["notify_hot_leads"] * _gb_seconds(
-        row, "notify_hot_leads", seconds.get("notify_hot_leads", 0.0), memory_mb
-    )
-    requests = api_requests + invocations["score_events"] + invocations["notify_hot_leads"]
+    for function in CONSUMERS:
+        if invocations.get(function):
+            gb_seconds += invocations[function] * _gb_seconds(
+                row, function, seconds.get(function, 0.0), memory_mb
+            )
+    requests = api_requests + sum(invocations.get(f, 0.0) for f in CONSUMERS)
     parts = {
         "front_door": api_requests
         * (api_price if api_price is not None else front_door_per_million(AS_BUILT)),
@@ -171,18 +188,57 @@ def what_if(row: dict[str, Any], api_seconds: float, memory_mb: int) -> list[dic
         "as built, with the optional WAF web ACL",
         front_door_per_million("cloudfront_function_url_waf"),
     )
+    quiet = hits_window(variant_of(row, writes, reads), QUIET_SITE_WINDOW_EVENTS)
+    cost = per_million(quiet, api_seconds, memory_mb)
+    scenarios.append(
+        {
+            "change": "as built, on a site 10 times quieter (100,000 page views a month): "
+            f"the hit counter's window holds {QUIET_SITE_WINDOW_EVENTS} page views",
+            "wru": round(quiet["wru_table"] + quiet["wru_gsi"], 2),
+            "rru": round(quiet["rru"], 2),
+            "usd_per_million": cost["total"],
+        }
+    )
     busy = batched(variant_of(row, writes, reads), SCORER_BATCH)
     cost = per_million(busy, api_seconds, memory_mb)
     scenarios.append(
         {
             "change": f"as built, at high traffic: a full stream batch ({SCORER_BATCH} records) "
-            "shares one scorer invocation and one funnel-hits update",
+            f"shares one scorer invocation, a full hit-counter batch ({HITS_BATCH}) one "
+            "counter update",
             "wru": round(busy["wru_table"] + busy["wru_gsi"], 2),
             "rru": round(busy["rru"], 2),
             "usd_per_million": cost["total"],
         }
     )
     return scenarios
+
+
+#: A window at a tenth of the worst case's traffic (for the what-if only).
+QUIET_SITE_WINDOW_EVENTS = round(HITS_WINDOW_EVENTS / 10)
+
+
+def hits_window(row: dict[str, Any], window: int) -> dict[str, Any]:
+    """The same page view when the hit counter's window holds ``window`` page views instead
+    of ``HITS_WINDOW_EVENTS``: its per-window invocation and counter update scale."""
+    scale = HITS_WINDOW_EVENTS / window
+    varied = dict(row)
+    funnel = row["writes_by_kind"].get("funnel", {"wru": 0.0})
+    varied["wru_table"] = row["wru_table"] + funnel["wru"] * (scale - 1)
+    varied["invocations"] = {
+        **row["invocations"],
+        "count_hits": row["invocations"].get("count_hits", 0.0) * scale,
+    }
+    per_record = row.get("cpu_seconds", {}).get("count_hits", 0.0) / HITS_WINDOW_EVENTS
+    varied["cpu_seconds"] = {**row.get("cpu_seconds", {}), "count_hits": per_record * window}
+    per_record_wall = row.get("seconds", {}).get("count_hits", 0.0) / HITS_WINDOW_EVENTS
+    varied["seconds"] = {**row["seconds"], "count_hits": per_record_wall * window}
+    if "by_phase" in row:
+        varied["by_phase"] = {
+            **row["by_phase"],
+            "hits": row["by_phase"].get("hits", 0.0) * scale,
+        }
+    return varied
 
 
 #: The events stream's batch size (app.py ``score_events``, infra/template.yaml).
@@ -201,24 +257,23 @@ def variant_of(
 
 
 def batched(row: dict[str, Any], records: int) -> dict[str, Any]:
-    """The same page view when its stream batch is full: what is paid once per batch (the
-    scorer's invocation, the funnel's hits update) is shared by ``records`` page views.
-    Per-lead writes stay: one person's page views seconds apart rarely share a batch."""
-    busy = dict(row)
-    funnel = row["writes_by_kind"].get("funnel", {"wru": 0.0, "gsi_wru": 0.0})
-    busy["wru_table"] = row["wru_table"] - funnel["wru"] * (1 - 1 / records)
+    """The same page view when its stream batches are full: what is paid once per batch
+    (the scorer's invocation) is shared by ``records`` page views, and the hit counter's
+    invocation and counter update by its full batch (``HITS_BATCH``). Per-lead writes
+    stay: one person's page views seconds apart rarely share a batch."""
+    busy = hits_window(row, HITS_BATCH)
     busy["invocations"] = {
-        **row["invocations"],
+        **busy["invocations"],
         "score_events": row["invocations"]["score_events"] / records,
     }
     # The scorer's time per page view stays (it scales with the records it scores).
     busy["seconds"] = {
-        **row["seconds"],
+        **busy["seconds"],
         "score_events": row["seconds"]["score_events"] * records,
     }
     if "cpu_seconds" in row:
         busy["cpu_seconds"] = {
-            **row["cpu_seconds"],
+            **busy["cpu_seconds"],
             "score_events": row["cpu_seconds"]["score_events"] * records,
         }
     return busy

@@ -71,9 +71,12 @@ def _costs(results: dict[str, Any]) -> dict[str, Any]:
         "usd_per_million_events_session": session["total"],
         "cost_detail": {
             "basis": "history_100 row; one front-door request (CloudFront + Lambda function "
-            "URL, as in infra/template.yaml), one scorer invocation per page view (low "
-            "traffic: no batching; the worst case), the notifier invocations the leads "
-            "stream's filter lets through, as counted",
+            "URL, as in infra/template.yaml), one scorer invocation per page view (no "
+            "batching: the worst case), the notifier invocations the leads stream's filter "
+            "lets through, as counted; the funnel's hit counter (one invocation and one "
+            f"counter update per 5-minute window) shared by the {cost.HITS_WINDOW_EVENTS} "
+            "page views of a window at a million page views a month, the lowest traffic "
+            "that makes a million a month's bill",
             "busy_prod": cost.per_million(
                 cost.batched(typical, cost.SCORER_BATCH), api_seconds, prod
             ),

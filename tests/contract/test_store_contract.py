@@ -345,6 +345,20 @@ def test_funnel_counts_added_outside_a_commit_are_reported(stores):
     assert totals == {}
 
 
+@covers(Counters.add_funnel_counts, Counters.funnel_counters)
+def test_a_stream_batch_counted_again_on_the_same_counters_counts_once(stores):
+    leads, _ = stores
+    days = {"2026-11-18": {"hits": 3}, "2026-11-19": {"hits": 1, "machine_hits": 1}}
+    leads.add_funnel_counts("b1", days, batch="b1")
+    leads.add_funnel_counts("b1", days, batch="b1")  # delivered again
+    leads.add_funnel_counts("b2", {"2026-11-18": {"hits": 2}}, batch="b2")
+    assert leads.funnel_counters("2026-11-18", "2026-11-18")[0] == {"hits": 5}
+    assert leads.funnel_counters("2026-11-01", "2026-11-30")[0] == {
+        "hits": 6,
+        "machine_hits": 1,
+    }
+
+
 @covers(Profiles.get_lead, Profiles.anonymous_link, ScoreStates.get_for_scoring)
 def test_an_unknown_lead_company_or_browser_reads_as_absent(stores):
     leads, _ = stores

@@ -43,6 +43,7 @@ def test_names_follow_the_stage():
     assert definitions.queue_names("dev") == {
         "score_events_failures": "trechter-dev-score-events-failures",
         "notify_hot_leads_failures": "trechter-dev-notify-hot-leads-failures",
+        "count_hits_failures": "trechter-dev-count-hits-failures",
         "sales_inbox": "trechter-dev-sales-inbox",
     }
 
@@ -131,7 +132,7 @@ def test_topics_and_queues_from_definitions_create_under_moto():
             sqs.create_queue(QueueName=name)
         arns = [t["TopicArn"] for t in sns.list_topics()["Topics"]]
         assert sum(arn.endswith("hot-leads") for arn in arns) == 1
-        assert len(sqs.list_queues()["QueueUrls"]) == 3
+        assert len(sqs.list_queues()["QueueUrls"]) == 4  # three failure queues, the inbox
 
 
 def test_definitions_agree_with_the_packaged_template(packaged: dict[str, Any]):

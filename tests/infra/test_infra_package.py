@@ -38,6 +38,10 @@ def _chalice_output_merged_with_infra() -> dict[str, Any]:
                 "app.notify_hot_leads",
                 {"NotifyHotLeadsDynamodbEventSource": {"Type": "DynamoDB", "Properties": {}}},
             ),
+            "CountHits": _function(
+                "app.count_hits",
+                {"CountHitsDynamodbEventSource": {"Type": "DynamoDB", "Properties": {}}},
+            ),
             "SweepQuietLeads": _function("app.sweep_quiet_leads"),
             "FrontDoor": _function("app.front_door"),
             "RestAPI": {"Type": "AWS::Serverless::Api", "Properties": {}},

@@ -13,6 +13,7 @@ FUNCTIONS = {
     "APIHandler": "ApiHandlerRole",
     "ScoreEvents": "ScoreEventsRole",
     "NotifyHotLeads": "NotifyHotLeadsRole",
+    "CountHits": "CountHitsRole",
     "SweepQuietLeads": "SweepQuietLeadsRole",
 }
 STREAM_CONSUMERS = {
@@ -22,7 +23,11 @@ STREAM_CONSUMERS = {
         "LeadsTable",
         "NotifyHotLeadsFailureQueue",
     ),
+    "CountHits": ("CountHitsDynamodbEventSource", "LeadsTable", "CountHitsFailureQueue"),
 }
+#: Consumers that bisect a failing batch; the hit counter does not (it recognises a batch
+#: delivered again by its records, and would not recognise halves of it).
+BISECTED = {"ScoreEvents", "NotifyHotLeads"}
 TABLES = ("LeadsTable", "EventsTable", "QuarantineTable", "IdempotencyTable")
 
 # What each function may do: docs/DEPLOY.md documents exactly this.
@@ -79,6 +84,22 @@ EXPECTED_ACTIONS = {
         "sns:Publish",
         "events:PutEvents",
         "dynamodb:DeleteItem",
+        "sqs:SendMessage",
+        "kms:Decrypt",
+        "kms:Encrypt",
+        "kms:GenerateDataKey",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+    },
+    "CountHitsPolicy": {
+        "dynamodb:DescribeStream",
+        "dynamodb:GetRecords",
+        "dynamodb:GetShardIterator",
+        "dynamodb:ListStreams",
+        "dynamodb:UpdateItem",
+        "dynamodb:PutItem",
         "sqs:SendMessage",
         "kms:Decrypt",
         "kms:Encrypt",
@@ -186,11 +207,12 @@ def test_stream_consumer_reports_partial_failures_and_parks_what_it_gives_up(
     event = packaged["Resources"][function]["Properties"]["Events"][event_name]
     props = event["Properties"]
     # Then it reads its table's stream from the same template, reports per-record failures,
-    # bisects, retries a bounded number of times and records give-ups in its queue
+    # bisects (where documented), retries a bounded number of times and records give-ups in
+    # its queue
     assert event["Type"] == "DynamoDB"
     assert props["Stream"] == {"Fn::GetAtt": [table, "StreamArn"]}
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert props["BisectBatchOnFunctionError"] is True
+    assert props["BisectBatchOnFunctionError"] is (function in BISECTED)
     assert 0 <= props["MaximumRetryAttempts"] <= 10
     assert 60 <= props["MaximumRecordAgeInSeconds"] <= 86_400
     assert props["DestinationConfig"]["OnFailure"] == {
@@ -213,6 +235,18 @@ def test_notifier_only_receives_profile_records(packaged: dict[str, Any]):
     assert set(pattern["dynamodb"]) == {"Keys", "NewImage"}
 
 
+def test_hit_counter_only_receives_profile_records_that_carry_hits(packaged: dict[str, Any]):
+    # Given the hit counter's event source
+    props = packaged["Resources"]["CountHits"]["Properties"]["Events"][
+        "CountHitsDynamodbEventSource"
+    ]["Properties"]
+    # Then its one filter admits only lead profile records with the hits the scorer adds
+    (only,) = props["FilterCriteria"]["Filters"]
+    pattern = json.loads(only["Pattern"])
+    assert pattern["dynamodb"]["Keys"] == {"sk": {"S": ["PROFILE"]}}
+    assert pattern["dynamodb"]["NewImage"] == {"hits": {"N": [{"exists": True}]}}
+
+
 def test_expansion_creates_one_event_source_mapping_per_consumer_with_failure_handling(
     expanded: dict[str, Any],
 ):
@@ -228,11 +262,12 @@ def test_expansion_creates_one_event_source_mapping_per_consumer_with_failure_ha
         mapping = mappings[function]
         assert mapping["EventSourceArn"] == {"Fn::GetAtt": [table, "StreamArn"]}
         assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-        assert mapping["BisectBatchOnFunctionError"] is True
+        assert mapping["BisectBatchOnFunctionError"] is (function in BISECTED)
         assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == {
             "Fn::GetAtt": [queue, "Arn"]
         }
     assert "FilterCriteria" in mappings["NotifyHotLeads"]
+    assert "FilterCriteria" in mappings["CountHits"]
     assert "FilterCriteria" not in mappings["ScoreEvents"]
 
 
@@ -247,6 +282,11 @@ CONSUMER_SIZING = {
         "BatchSize": 100,
         "MaximumBatchingWindowInSeconds": 1,
         "ParallelizationFactor": 2,
+    },
+    "CountHits": {
+        "BatchSize": 1000,
+        "MaximumBatchingWindowInSeconds": 300,
+        "ParallelizationFactor": 1,
     },
 }
 
@@ -263,7 +303,7 @@ def test_stream_consumers_are_sized_to_keep_up_as_app_py_says(expanded: dict[str
     decorated = {
         source.name: source
         for source in app.app.event_sources
-        if source.name in ("score_events", "notify_hot_leads")
+        if source.name in ("score_events", "notify_hot_leads", "count_hits")
     }
     # Then each has the documented batch size, window and parallelization factor, without a
     # tumbling window, and the batch size and window are the ones app.py gives Chalice
@@ -271,7 +311,11 @@ def test_stream_consumers_are_sized_to_keep_up_as_app_py_says(expanded: dict[str
         mapping = mappings[function]
         assert {name: mapping.get(name) for name in sizing} == sizing
         assert not mapping.get("TumblingWindowInSeconds")
-    for name, function in (("score_events", "ScoreEvents"), ("notify_hot_leads", "NotifyHotLeads")):
+    for name, function in (
+        ("score_events", "ScoreEvents"),
+        ("notify_hot_leads", "NotifyHotLeads"),
+        ("count_hits", "CountHits"),
+    ):
         assert decorated[name].batch_size == CONSUMER_SIZING[function]["BatchSize"]
         assert (
             decorated[name].maximum_batching_window_in_seconds

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -82,12 +83,18 @@ class AppHarness:
                     continue
                 old = self._lead_images.get(key)
                 self._lead_images[key] = item
-                records.append(stream_record(item, old, "MODIFY" if old else "INSERT"))
+                records.append(
+                    stream_record(item, old, "MODIFY" if old else "INSERT", at=time.time())
+                )
             if records:
+                # The leads stream's two readers: the notifier, and the funnel's hit counter.
                 answers.append(
                     self.module.notify_hot_leads(
                         {"Records": records}, FakeLambdaContext("notify_hot_leads")
                     )
+                )
+                answers.append(
+                    self.module.count_hits({"Records": records}, FakeLambdaContext("count_hits"))
                 )
             if not events and not records:
                 break

@@ -9,9 +9,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.adapters.items import encode_state, event_to_item
-from chalicelib.adapters.streams import event_deliveries, event_delivery, qualifications
+from chalicelib.adapters.streams import (
+    event_deliveries,
+    event_delivery,
+    hit_deltas,
+    qualifications,
+)
+from chalicelib.domain.clock import day_of
 from chalicelib.domain.scoring.state import LeadScoreState
-from chalicelib.domain.stream import StreamPosition
+from chalicelib.domain.stream import HitDelta, StreamPosition
 from tests.support import T0, event, stream_record
 
 LEAD = {
@@ -125,6 +131,43 @@ def test_a_corrupt_lead_record_is_poison_with_the_reason_the_quarantine_keeps():
     assert second.problem is not None and second.problem.startswith("corrupt lead record:")
 
 
+def test_an_unreadable_number_in_a_lead_record_is_poison_not_a_failed_batch():
+    record = stream_record({**LEAD, "qualifications": 1})
+    record["dynamodb"]["NewImage"]["qualifications"] = {"N": "one"}
+    (delivery,) = qualifications([record], T0)
+    assert delivery.problem is not None and delivery.problem.startswith("corrupt lead record:")
+
+
+# -- leads stream: the funnel's hits ------------------------------------------------------
+
+
+def test_a_lead_write_delivers_the_hits_it_added_on_the_day_it_was_written():
+    before = {**LEAD, "hits": 40, "machine_hits": 2}
+    after = {**LEAD, "hits": 43, "machine_hits": 3}
+    (delivery,) = hit_deltas([stream_record(after, before, "MODIFY", at=T0 + 86_400)], T0)
+    assert delivery.value == HitDelta("L7", day_of(T0 + 86_400), 3, 1)
+    (first,) = hit_deltas([stream_record({**LEAD, "hits": 1}, None, "INSERT")], T0)
+    assert first.value == HitDelta("L7", day_of(T0), 1, 0)
+
+
+def test_writes_that_add_no_hit_and_other_items_deliver_nothing():
+    counted = {**LEAD, "hits": 5}
+    consent = stream_record({**counted, "consent": "withdrawn"}, counted, "MODIFY")
+    rewritten = stream_record(LEAD, counted, "MODIFY")  # an item put again without them
+    removed = {**stream_record(counted), "eventName": "REMOVE"}
+    counter = stream_record({"pk": "FUNNEL#03", "sk": "DAY#2026-11-18", "hits": 9})
+    for delivery in hit_deltas([consent, rewritten, removed, counter], T0):
+        assert (delivery.value, delivery.problem) == (None, None)
+
+
+def test_an_unreadable_hit_count_is_poison_with_its_record():
+    record = stream_record({**LEAD, "hits": 1})
+    record["dynamodb"]["NewImage"]["hits"] = {"N": "many"}
+    (delivery,) = hit_deltas([record], T0)
+    assert delivery.problem is not None and delivery.problem.startswith("corrupt lead record:")
+    assert delivery.record == record
+
+
 # -- the law: decoding never raises, one delivery per record, in order ----------------
 
 _values = st.recursive(
@@ -150,7 +193,7 @@ _records = st.fixed_dictionaries(
 
 @given(st.lists(_records, max_size=5))
 def test_any_batch_decodes_to_one_delivery_per_record_in_stream_order(records):
-    for decode in (event_deliveries, qualifications):
+    for decode in (event_deliveries, qualifications, hit_deltas):
         deliveries = decode(records, T0)
         assert [d.position.sequence for d in deliveries] == [
             r["dynamodb"]["SequenceNumber"] for r in records
