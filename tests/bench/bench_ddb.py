@@ -315,6 +315,43 @@ class Bench:
             raise RuntimeError(f"POST {path}: {answer.status_code} {answer.body[:300]!r}")
         return answer
 
+    def front_door(self, path: str, body: Any) -> None:
+        """POST a beacon the way it is deployed: a function URL's payload-2.0 event to
+        ``app.front_door`` (infra/template.yaml "Front door"), not the local gateway."""
+        from infra.local_stack import FakeLambdaContext
+
+        headers = {
+            "user-agent": BROWSER_UA,
+            "content-type": "text/plain",
+            "origin": SITE,
+            "host": "bench.lambda-url.eu-west-1.on.aws",
+        }
+        event = {
+            "version": "2.0",
+            "routeKey": "$default",
+            "rawPath": path,
+            "rawQueryString": "",
+            "headers": headers,
+            "requestContext": {
+                "domainName": headers["host"],
+                "http": {
+                    "method": "POST",
+                    "path": path,
+                    "protocol": "HTTP/1.1",
+                    "sourceIp": "192.0.2.10",
+                    "userAgent": BROWSER_UA,
+                },
+                "requestId": uuid.uuid4().hex,
+                "routeKey": "$default",
+                "stage": "$default",
+            },
+            "body": json.dumps(body),
+            "isBase64Encoded": False,
+        }
+        answer = self.app.front_door(event, FakeLambdaContext("front_door"))
+        if answer["statusCode"] >= 300:
+            raise RuntimeError(f"POST {path}: {answer['statusCode']} {answer['body'][:300]!r}")
+
     def session_beacon(self, aid: str, events: list[dict[str, Any]]) -> None:
         now = time.time()
         body = {
@@ -322,7 +359,7 @@ class Bench:
             "sent_at": _iso(now),
             "events": [{**e, "ts": _iso(now - 0.2), "referrer": SITE + "/"} for e in events],
         }
-        self.post("/v1/t/events", body, content_type="text/plain")
+        self.front_door("/v1/t/events", body)
 
     def beacon(self, aid: str, pages: list[str]) -> None:
         now = time.time()
@@ -337,7 +374,7 @@ class Bench:
             for page in pages
         ]
         body = {"anonymous_id": aid, "sent_at": _iso(now), "events": events}
-        self.post("/v1/t/events", body, content_type="text/plain")
+        self.front_door("/v1/t/events", body)
 
     def form(self, email: str, aid: str | None = None) -> str:
         body = {

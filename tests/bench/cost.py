@@ -60,14 +60,40 @@ AS_BUILT = "cloudfront_function_url"
 FULL_VCPU_MB = 1769
 
 
-def lambda_memory() -> dict[str, int]:
-    """Memory per stage from .chalice/config.json (the deployed setting)."""
+#: The functions the bench prices, by the names ``.chalice/config.json`` gives them
+#: (``ingest`` is the front door: the tracker's routes behind the function URL).
+FUNCTION_NAMES = {
+    "ingest": "front_door",
+    "score_events": "score_events",
+    "notify_hot_leads": "notify_hot_leads",
+    "count_hits": "count_hits",
+}
+
+
+def function_memory() -> dict[str, dict[str, int]]:
+    """Memory per stage and function from .chalice/config.json: the stage's own setting
+    (``default``), and a function's where ``lambda_functions`` sets one."""
     config = json.loads((ROOT / ".chalice" / "config.json").read_text())
     default = int(config.get("lambda_memory_size", 128))
-    return {
-        stage: int(values.get("lambda_memory_size", default))
-        for stage, values in config.get("stages", {}).items()
-    }
+    memory: dict[str, dict[str, int]] = {}
+    for stage, values in config.get("stages", {}).items():
+        stage_mb = int(values.get("lambda_memory_size", default))
+        functions = values.get("lambda_functions", {})
+        memory[stage] = {"default": stage_mb} | {
+            priced: int(functions.get(name, {}).get("lambda_memory_size", stage_mb))
+            for priced, name in FUNCTION_NAMES.items()
+        }
+    return memory
+
+
+Memory = int | dict[str, int]
+
+
+def _mb(memory: Memory, function: str) -> int:
+    """A function's memory: one figure for all, or a stage's ``function_memory``."""
+    if isinstance(memory, int):
+        return memory
+    return memory.get(function, memory["default"])
 
 
 def _billed_gb_seconds(seconds: float, memory_mb: int) -> float:
@@ -111,10 +137,11 @@ def _billed_on_aws(cpu_seconds: float, requests: float, memory_mb: int) -> float
     return billed_ms / 1000 * memory_mb / 1024
 
 
-def _gb_seconds(row: dict[str, Any], function: str, wall: float, memory_mb: int) -> float:
+def _gb_seconds(row: dict[str, Any], function: str, wall: float, memory: Memory) -> float:
     """A function's GB-seconds per invocation: from CPU time and requests when measured
     (the emulator here answers far slower than DynamoDB, and one request at a time, so its
     wall time would price moto, not AWS), else from the local wall time."""
+    memory_mb = _mb(memory, function)
     cpu = row.get("cpu_seconds", {}).get(function)
     if cpu is None:
         return _billed_gb_seconds(wall, memory_mb)
@@ -127,7 +154,7 @@ def _gb_seconds(row: dict[str, Any], function: str, wall: float, memory_mb: int)
 
 
 def per_million(
-    row: dict[str, Any], api_seconds: float, memory_mb: int, api_price: float | None = None
+    row: dict[str, Any], api_seconds: float, memory_mb: Memory, api_price: float | None = None
 ) -> dict[str, float]:
     """USD per million page views (events) for one measured row.
 
@@ -163,7 +190,7 @@ def _units(size: int, per: int) -> int:
     return max(1, math.ceil(size / per))
 
 
-def what_if(row: dict[str, Any], api_seconds: float, memory_mb: int) -> list[dict[str, Any]]:
+def what_if(row: dict[str, Any], api_seconds: float, memory_mb: Memory) -> list[dict[str, Any]]:
     """The same hit under cumulative design changes, each priced (evidence for the doc)."""
     writes = {k: dict(v) for k, v in row["writes_by_kind"].items()}
     reads = {k: dict(v) for k, v in row["reads_by_kind"].items()}
@@ -279,7 +306,7 @@ def batched(row: dict[str, Any], records: int) -> dict[str, Any]:
     return busy
 
 
-def floor_cost(api_seconds: float, memory_mb: int) -> dict[str, float]:
+def floor_cost(api_seconds: float, memory_mb: Memory) -> dict[str, float]:
     """The design's floor: the link read, the event's write, the lead's read and one
     conditional write of a lead item under 1 KB; one scorer invocation, no notifier."""
     row = {

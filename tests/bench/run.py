@@ -59,10 +59,10 @@ def _run_child(name: str) -> dict[str, Any]:
 def _costs(results: dict[str, Any]) -> dict[str, Any]:
     detail = results["ddb_detail"]
     api_seconds = results["handler_seconds_per_request"]["tracker_1"]
-    memory = cost.lambda_memory()
+    memory = cost.function_memory()
     typical = detail["history_100"]
     by_stage = {stage: cost.per_million(typical, api_seconds, mb) for stage, mb in memory.items()}
-    prod = memory.get("prod", max(memory.values()))
+    prod = memory.get("prod") or max(memory.values(), key=lambda m: m["default"])
     session = cost.per_million(results["session_detail"], api_seconds, prod)
     return {
         "usd_per_million_events": by_stage["prod"]["total"]

@@ -323,6 +323,26 @@ def test_stream_consumers_are_sized_to_keep_up_as_app_py_says(expanded: dict[str
         )
 
 
+def test_functions_get_the_memory_the_bench_prices(packaged: dict[str, Any]):
+    from tests.bench.cost import FUNCTION_NAMES, function_memory
+    from tests.infra.conftest import PACKAGED_STAGE
+
+    # Given the memory make bench prices each function with (.chalice/config.json)
+    memory = function_memory()[PACKAGED_STAGE]
+    resources = {
+        "ingest": "FrontDoor",
+        "score_events": "ScoreEvents",
+        "notify_hot_leads": "NotifyHotLeads",
+        "count_hits": "CountHits",
+    }
+    assert set(resources) == set(FUNCTION_NAMES)
+    # Then the packaged template deploys each function with exactly that memory: the front
+    # door, waiting on DynamoDB most of its time, with half the scorer's
+    for priced, resource in resources.items():
+        assert packaged["Resources"][resource]["Properties"]["MemorySize"] == memory[priced]
+    assert memory["ingest"] < memory["score_events"]
+
+
 def test_failure_queues_keep_messages_14_days_encrypted(packaged: dict[str, Any]):
     for _, _, queue in STREAM_CONSUMERS.values():
         props = packaged["Resources"][queue]["Properties"]
