@@ -1,8 +1,10 @@
 """Stream scoring: apply new events to their leads, once each, in constant work per event.
 
-Records are grouped per lead, so a batch costs one read and one conditional
-transaction per lead. Redelivered events are recognised by their ledger item and
-skipped; a concurrent writer makes the transaction fail and the lead is re-read.
+Records are grouped per lead, so a batch costs one read and one conditional write per
+lead (a transaction only with ledger items, stage events or stage counters). Redelivered
+events are recognised by the lead's recent event digests and skipped; a concurrent writer
+makes the write fail and the lead is re-read. A commit adds its funnel hits to the lead;
+the leads stream's hit counter (``services/hits.py``) adds them up per day.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from chalicelib.adapters.ports import (
     FUNNEL_TOTAL,
     AlreadyApplied,
     CompanyRecord,
-    Counters,
     EventStore,
     LeadRecord,
     Profiles,
@@ -198,7 +199,7 @@ class HitTally:
         self.machine_hits += outcome.reversed_hits
 
 
-class ScoringLeads(Profiles, ScoreStates, Counters, Protocol):
+class ScoringLeads(Profiles, ScoreStates, Protocol):
     """The lead-store ports ScoringService uses."""
 
 
