@@ -394,6 +394,9 @@ class LeadExport(_Out):
     ledger: list[dict[str, Any]]
     identities: list[str]
     announcements: list[dict[str, Any]]
+    deals: list[dict[str, Any]] = Field(
+        default_factory=list, description="Closed deals recorded for the lead (won or lost)."
+    )
     exported_at: str
     language: Literal["en", "nl"] | None = None
     headings: dict[str, str] = Field(

@@ -149,7 +149,12 @@ def build_services(
     active = ActiveModelProvider(model_store, model)
     text = model_text or json.dumps(model.model_dump(mode="json", by_alias=True))
     sales = LeadService(
-        active, leads, events, sales_language=language, knowledge_base_name=knowledge_base
+        active,
+        leads,
+        events,
+        sales_language=language,
+        knowledge_base_name=knowledge_base,
+        deals=outcome_store,
     )
     models = ModelService(model_store, model, text, active)
     capture = CaptureService(

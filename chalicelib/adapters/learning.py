@@ -6,6 +6,9 @@ counters and the audit log:
 - ``OUTCOMES#<yyyy-mm>`` / ``<closed_at iso>#<lead_id>#<outcome>``: one item per
   closed deal, partitioned by the month it closed, so the learner reads a period
   with one query per month, never a scan. Written only if absent (idempotent).
+- ``LEAD#<lead_id>`` / ``OUTCOME#<closed_at iso>#<outcome>``: the same deal in the lead's
+  own partition, written with it in one transaction, so the lead's export shows its deals
+  and its erasure finds and removes them (``of_lead``, ``forget``).
 - ``MODELS`` / ``VERSION#<version>``: one item per uploaded model version, its
   text as uploaded (YAML or JSON), its source and when it was last promoted.
 - ``MODELS`` / ``ACTIVE``: which version scores, who promoted it and when.
@@ -72,6 +75,18 @@ def _outcome_item(outcome: DealOutcome) -> dict[str, Any]:
     return item
 
 
+def _lead_copy(outcome: DealOutcome) -> dict[str, Any]:
+    """The deal's copy in the lead's partition (``of_lead``, ``forget``)."""
+    pk, sk = _outcome_key(outcome)
+    return {
+        **_outcome_item(outcome),
+        "pk": f"LEAD#{outcome.lead_id}",
+        "sk": f"OUTCOME#{iso(outcome.closed_at)}#{outcome.outcome}",
+        "outcome_pk": pk,
+        "outcome_sk": sk,
+    }
+
+
 def _outcome_of(values: dict[str, Any]) -> DealOutcome:
     amount = values.get("amount")
     return DealOutcome(
@@ -91,11 +106,26 @@ class MemoryOutcomeStore:
 
     def record(self, outcome: DealOutcome) -> bool:
         key = _outcome_key(outcome)
+        copy = _lead_copy(outcome)
         with self._lock:
             if key in self.items:
                 return False
             self.items[key] = _outcome_item(outcome)
+            self.items[(copy["pk"], copy["sk"])] = copy
             return True
+
+    def of_lead(self, lead_id: str) -> list[DealOutcome]:
+        with self._lock:
+            keys = sorted(k for k in self.items if k[0] == f"LEAD#{lead_id}")
+            return [_outcome_of(self.items[k]) for k in keys]
+
+    def forget(self, lead_id: str) -> int:
+        with self._lock:
+            copies = [k for k in self.items if k[0] == f"LEAD#{lead_id}"]
+            for key in copies:
+                copy = self.items.pop(key)
+                self.items.pop((copy["outcome_pk"], copy["outcome_sk"]), None)
+            return len(copies)
 
     def between(self, first: float, last: float) -> list[DealOutcome]:
         found = []
@@ -114,7 +144,57 @@ class DynamoOutcomeStore:
         self._table = table
 
     def record(self, outcome: DealOutcome) -> bool:
-        return put_if_absent(self._client, self._table, _outcome_item(outcome))
+        """The deal, and its copy in the lead's partition, in one transaction; False (and
+        nothing written) when the deal was recorded before."""
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": to_item(_outcome_item(outcome)),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {"Put": {"TableName": self._table, "Item": to_item(_lead_copy(outcome))}},
+                ]
+            )
+        except ClientError as error:
+            reasons = error.response.get("CancellationReasons") or [{}]
+            if reasons[0].get("Code") == "ConditionalCheckFailed":
+                return False  # recorded before
+            raise
+        return True
+
+    def _copies(self, lead_id: str) -> list[dict[str, Any]]:
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :outcome)",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": f"LEAD#{lead_id}"},
+                ":outcome": {"S": "OUTCOME#"},
+            },
+            "ConsistentRead": True,
+        }
+        found: list[dict[str, Any]] = []
+        while True:
+            page = self._client.query(**kwargs)
+            found += [from_item(item) for item in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                return found
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def of_lead(self, lead_id: str) -> list[DealOutcome]:
+        return [_outcome_of(values) for values in self._copies(lead_id)]
+
+    def forget(self, lead_id: str) -> int:
+        copies = self._copies(lead_id)
+        for copy in copies:
+            for pk, sk in ((copy["outcome_pk"], copy["outcome_sk"]), (copy["pk"], copy["sk"])):
+                self._client.delete_item(
+                    TableName=self._table, Key={"pk": {"S": str(pk)}, "sk": {"S": str(sk)}}
+                )
+        return len(copies)
 
     def between(self, first: float, last: float) -> list[DealOutcome]:
         found = []

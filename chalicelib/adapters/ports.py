@@ -438,6 +438,14 @@ class OutcomeStore(Protocol):
         """Outcomes closed in [first, last], oldest first."""
         ...
 
+    def of_lead(self, lead_id: str) -> list[DealOutcome]:
+        """One lead's outcomes, oldest first (what a GDPR export shows)."""
+        ...
+
+    def forget(self, lead_id: str) -> int:
+        """Remove one lead's outcomes (erasure); how many there were."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class StoredModel:

@@ -65,6 +65,7 @@ _EXPORT_HEADINGS: dict[str, LocalText] = {
     "ledger": LocalText(en="Every change of score, and why", nl="Elke scorewijziging, en waarom"),
     "identities": LocalText(en="Linked anonymous ids", nl="Gekoppelde anonieme id's"),
     "announcements": LocalText(en="Hand-overs to sales", nl="Overdrachten aan sales"),
+    "deals": LocalText(en="Deals won or lost", nl="Gewonnen of verloren deals"),
     "exported_at": LocalText(en="Exported at", nl="Geëxporteerd op"),
 }
 

@@ -12,6 +12,7 @@ from chalicelib.adapters.ports import (
     EventStore,
     LeadLists,
     LeadRecord,
+    OutcomeStore,
     Privacy,
     Profiles,
     ScoreStates,
@@ -144,9 +145,12 @@ class LeadService:
         clock: Callable[[], float] = time.time,
         sales_language: str = "en",
         knowledge_base_name: str = "Kennisbank",
+        deals: OutcomeStore | None = None,
     ) -> None:
         self._models = provider_of(model)
         self._leads = leads
+        #: Closed deals (adaptive scoring): a person's are exported and erased with them.
+        self._deals = deals
         self._updates = LeadUpdates(lambda commit: leads.commit_scoring(commit))
         self._events = events
         self._clock = clock
@@ -467,13 +471,19 @@ class LeadService:
         now = self._clock()
         email = record.lead.email
         removed_events = self._events.delete_events(record.lead.lead_id)
+        # The deals first: their copies in the lead's partition are how they are found.
+        removed_deals = self._deals.forget(record.lead.lead_id) if self._deals else 0
         removed_items = self._leads.erase(
             record.lead.lead_id, email_hash(email) if email else None, now
         )
         self._leads.audit(
             "erased",
             record.lead.lead_id,
-            {"events_removed": removed_events, "items_removed": removed_items},
+            {
+                "events_removed": removed_events,
+                "items_removed": removed_items,
+                "deals_removed": removed_deals,
+            },
             now,
         )
 
@@ -488,6 +498,7 @@ class LeadService:
             for e in self._events.history(record.lead.lead_id)
         ]
         ledger = [e.to_dict() for e in self._leads.ledger(record.lead.lead_id)]
+        deals = self._deals.of_lead(record.lead.lead_id) if self._deals else []
         self._leads.audit("exported", record.lead.lead_id, {"events": len(events)}, now)
         return LeadExport(
             lead=_jsonable(held.profile),
@@ -495,6 +506,15 @@ class LeadService:
             ledger=ledger,
             identities=held.identities,
             announcements=[_jsonable(a) for a in held.announcements],
+            deals=[
+                {
+                    "outcome": d.outcome,
+                    "closed_at": iso(d.closed_at),
+                    "amount": d.amount,
+                    "source": d.source,
+                }
+                for d in deals
+            ],
             exported_at=iso(now),
             language=language,
             headings=export_headings(language),

@@ -57,6 +57,35 @@ def test_the_amount_and_source_survive_the_round_trip(stores) -> None:
     assert found.source == "crm"
 
 
+@covers(OutcomeStore.record, OutcomeStore.of_lead)
+def test_a_leads_deals_read_back_oldest_first_and_no_one_elses(stores) -> None:
+    outcomes, _ = stores
+    outcomes.record(deal("L1", "lost", T0 + 40 * DAY))
+    outcomes.record(deal("L1", "won", T0, 1200.5))
+    outcomes.record(deal("L1", "won", T0, 1200.5))  # recorded before: no second copy
+    outcomes.record(deal("L2", "won", T0))
+    assert outcomes.of_lead("L1") == [
+        deal("L1", "won", T0, 1200.5),
+        deal("L1", "lost", T0 + 40 * DAY),
+    ]
+    assert outcomes.of_lead("nobody") == []
+
+
+@covers(OutcomeStore.forget, OutcomeStore.of_lead, OutcomeStore.between)
+def test_forgetting_a_lead_removes_its_deals_from_every_period_and_leaves_the_rest(
+    stores,
+) -> None:
+    outcomes, _ = stores
+    outcomes.record(deal("L1", "won", T0))
+    outcomes.record(deal("L1", "lost", T0 + 40 * DAY))
+    outcomes.record(deal("L2", "won", T0))
+    assert outcomes.forget("L1") == 2
+    assert outcomes.of_lead("L1") == []
+    assert [o.lead_id for o in outcomes.between(T0 - DAY, T0 + 50 * DAY)] == ["L2"]
+    assert outcomes.forget("L1") == 0
+    assert outcomes.record(deal("L1", "won", T0)) is True  # a new act may record it again
+
+
 def version(name: str, text: str = "version: x") -> StoredModel:
     return StoredModel(version=name, text=text, source="upload", created_at=T0, created_by="me")
 

@@ -315,5 +315,7 @@ def test_a_tracked_page_view_costs_the_same_dynamodb_requests_whatever_the_histo
         per_history.append(sorted(calls))
     assert per_history[0] == per_history[1]
     # Issue 12: a page view that earns nothing is a plain conditional update of the lead
-    # (a transaction would bill it twice) and the batch's funnel hits an update of their own.
+    # (a transaction would bill it twice), which carries its funnel hit; the leads stream's
+    # hit counter adds it up with one update per batch (the harness hands it each pump's
+    # records; deployed, one batch holds up to five minutes of lead writes).
     assert per_history[0] == ["BatchGetItem", "GetItem", "PutItem", "UpdateItem", "UpdateItem"]

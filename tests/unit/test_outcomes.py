@@ -147,3 +147,23 @@ def test_every_moment_of_a_period_falls_in_one_of_the_months_read(first, span, f
     months = months_between(first, first + span)
     assert month_of(first + span * fraction) in months
     assert months == sorted(set(months))
+
+
+def test_a_persons_deals_are_in_their_export_and_gone_with_their_erasure() -> None:
+    w = world()
+    lead_id = known_lead(w)
+    other = known_lead(w, STUDENT)
+    imported(
+        w,
+        {"lead_id": lead_id, "outcome": "won", "closed_at": iso(T0), "amount": 1200},
+        {"lead_id": other, "outcome": "lost", "closed_at": iso(T0)},
+    )
+    export = w.services.sales.export(lead_id)
+    assert export.deals == [
+        {"outcome": "won", "closed_at": iso(T0), "amount": 1200, "source": None}
+    ]
+    assert export.headings["deals"] == "Deals won or lost"
+    w.services.sales.erase(lead_id)
+    # The learner no longer trains on the erased person's deal; the other one stays.
+    assert [o.lead_id for o in w.services.outcome_store.between(T0 - DAY, T0 + DAY)] == [other]
+    assert w.services.outcome_store.of_lead(lead_id) == []

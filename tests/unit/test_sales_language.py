@@ -438,6 +438,7 @@ def test_the_export_names_its_sections_and_labels_its_events_in_the_leads_langua
         "ledger",
         "identities",
         "announcements",
+        "deals",
         "exported_at",
     }
     labels = [event["label"] for event in export.events]
