@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from chalicelib.adapters.attributes import from_item
 from chalicelib.adapters.items import (
@@ -48,6 +48,8 @@ __all__ = [
 
 #: What decoding a damaged record raises (ArithmeticError: a number DynamoDB's JSON holds
 #: as an unreadable string).
+T = TypeVar("T")
+
 _CORRUPT = (KeyError, ValueError, TypeError, AttributeError, ArithmeticError, zlib.error)
 
 
@@ -114,11 +116,21 @@ def qualifications(
     A record carries a qualification when a lead profile enters ``sql`` (or qualifies
     again); any other record carries nothing; an unreadable one is poison.
     """
-    deliveries: list[Delivery[Qualification]] = []
+    return _lead_deliveries(records, now, qualification)
+
+
+def _lead_deliveries(
+    records: Sequence[Mapping[str, Any]],
+    now: float,
+    decode: Callable[[Mapping[str, Any]], T | None],
+) -> list[Delivery[T]]:
+    """Each leads-stream record's position and what ``decode`` finds in it; a record it
+    cannot read (one of ``_CORRUPT``) is a poison delivery with the reason and the record."""
+    deliveries: list[Delivery[T]] = []
     for record in records:
         at = position(record, now)
         try:
-            found = qualification(record)
+            found = decode(record)
         except _CORRUPT as error:
             deliveries.append(Delivery(at, None, f"corrupt lead record: {error}", dict(record)))
             continue
@@ -254,16 +266,7 @@ def hit_deltas(records: Sequence[Mapping[str, Any]], now: float) -> list[Deliver
     decrease (an item rewritten without them) counts nothing. Only the two counters are
     decoded, never the score state.
     """
-    deliveries: list[Delivery[HitDelta]] = []
-    for record in records:
-        at = position(record, now)
-        try:
-            found = hit_delta(record, now)
-        except _CORRUPT as error:
-            deliveries.append(Delivery(at, None, f"corrupt lead record: {error}", dict(record)))
-            continue
-        deliveries.append(Delivery(at, found))
-    return deliveries
+    return _lead_deliveries(records, now, lambda record: hit_delta(record, now))
 
 
 def hit_delta(record: Mapping[str, Any], now: float) -> HitDelta | None:
