@@ -119,6 +119,17 @@ def qualifications(
     return _lead_deliveries(records, now, qualification)
 
 
+def _written_profile(record: Mapping[str, Any]) -> str | None:
+    """The lead id of a record that inserts or modifies a lead profile item, else None."""
+    if record.get("eventName") not in ("INSERT", "MODIFY"):
+        return None
+    keys = from_item(record["dynamodb"]["Keys"])
+    pk = str(keys.get("pk", ""))
+    if keys.get("sk") != PROFILE_SK or not pk.startswith("LEAD#"):
+        return None
+    return pk[len("LEAD#") :]
+
+
 def _lead_deliveries(
     records: Sequence[Mapping[str, Any]],
     now: float,
@@ -146,12 +157,9 @@ def qualification(record: Mapping[str, Any]) -> Qualification | None:
     ValueError
         the record is corrupt.
     """
-    if record.get("eventName") not in ("INSERT", "MODIFY"):
+    if _written_profile(record) is None:
         return None
     images = record["dynamodb"]
-    keys = from_item(images["Keys"])
-    if keys.get("sk") != PROFILE_SK:
-        return None
     new = from_item(images.get("NewImage", {}))
     old = from_item(images.get("OldImage", {})) if images.get("OldImage") else {}
     if new.get("stage") != Stage.SQL:
@@ -277,12 +285,10 @@ def hit_delta(record: Mapping[str, Any], now: float) -> HitDelta | None:
     ValueError
         the record is corrupt.
     """
-    if record.get("eventName") not in ("INSERT", "MODIFY"):
+    lead_id = _written_profile(record)
+    if lead_id is None:
         return None
     body = record["dynamodb"]
-    keys = from_item(body["Keys"])
-    if keys.get("sk") != PROFILE_SK or not str(keys.get("pk", "")).startswith("LEAD#"):
-        return None
 
     def counters(image: Mapping[str, Any] | None) -> list[int]:
         values = from_item({k: image[k] for k in HIT_ATTRIBUTES if k in image}) if image else {}
@@ -294,4 +300,4 @@ def hit_delta(record: Mapping[str, Any], now: float) -> HitDelta | None:
         return None
     created = body.get("ApproximateCreationDateTime")
     written = float(created) if isinstance(created, int | float) else now
-    return HitDelta(str(keys["pk"])[len("LEAD#") :], day_of(written), hits, machine)
+    return HitDelta(lead_id, day_of(written), hits, machine)
