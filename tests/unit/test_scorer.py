@@ -60,6 +60,15 @@ def test_director_who_reads_clicks_through_views_pricing_and_downloads_evaluatio
     assert "Why ITIL" in texts
 
 
+def test_the_move_to_sql_says_which_buying_signal_came_last():
+    # Given the buying journey, which qualifies on viewing the pricing
+    state, _, transitions = final(buying_journey())
+    (to_sql,) = [t for t in transitions if t.to_stage == Stage.SQL]
+    # Then the stage change's reason ends with that act's sentence, not an empty "latest:"
+    latest = to_sql.reason.rsplit("latest: ", 1)[1]
+    assert latest.startswith("Looked at pricing on ")
+
+
 def test_channel_is_phone_for_a_hot_lead_with_a_number_and_email_without():
     state, _, _ = final(buying_journey())
     assert recommend_channel(state)[0] == "phone"

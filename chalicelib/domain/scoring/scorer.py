@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from chalicelib.domain.events import EventType, MachineLabel, MachineVerdict, TrackingEvent
 from chalicelib.domain.language import language_of, page_language, short_date
 from chalicelib.domain.lead import Stage
+from chalicelib.domain.scoring.explain import tally_text
 from chalicelib.domain.scoring.model import (
     FitCondition,
     FitRule,
@@ -734,11 +735,13 @@ def evaluate_stage(state: LeadScoreState, model: ScoringModel, at: float) -> tup
         and engagement >= limits.sql_min_engagement
         and signals >= limits.sql_min_buying_signals
     ):
-        latest = state.rules.get(state.last_signal_rule or "")
+        rule = state.last_signal_rule or ""
+        latest = state.rules.get(rule)
         return Stage.SQL, (
             f"fit {fit:.0f} ≥ {limits.sql_min_fit:.0f}, engagement {engagement:.0f} ≥ "
             f"{limits.sql_min_engagement:.0f}, {signals} buying signal(s), latest: "
-            f"{latest.text if latest else '?'}"
+            # Rendered from the tally (its sentence is no longer stored on it).
+            f"{tally_text(rule, latest, model) if latest else '?'}"
         )
     if current in (Stage.MQL, Stage.RECYCLED):
         return current, ""
