@@ -304,3 +304,19 @@ def test_the_funnel_report_adds_up(local_stack):
     assert report["entered"]["lead"] >= report["entered"]["sql"]
     assert sum(report["current"].values()) >= report["current"]["sql"] >= 0
     assert 0 <= (report["machine_share"] or 0) <= 1
+
+
+def test_page_views_reach_the_funnel_reports_hits_through_the_hit_counter(local_stack):
+    # Given the funnel report's hits now
+    before = local_stack.sales("GET", "/v1/reports/funnel").json()["hits"]
+    # When a new visitor's browser sends three page views
+    aid = f"anon-{uuid.uuid4().hex}"
+    views = [{"type": "page_view", "url": f"{KB}/articles/itsm/{n}"} for n in range(3)]
+    beacon = local_stack.api("POST", "/v1/t/events", {"anonymous_id": aid, "events": views})
+    assert beacon.status == 202
+    # Then the scorer adds them to the visitor's lead item and the leads stream's second
+    # reader (count_hits, its own stream worker under `make run`) adds them to the report
+    local_stack.wait_for(
+        lambda: local_stack.sales("GET", "/v1/reports/funnel").json()["hits"] >= before + 3,
+        timeout=15,
+    )
