@@ -110,6 +110,7 @@ deploy: tools package
 	    $(if $(API_BURST_LIMIT),ApiThrottlingBurstLimit=$(API_BURST_LIMIT)) \
 	    $(if $(LIFECYCLE_EVENT_PAYLOAD),LifecycleEventPayload=$(LIFECYCLE_EVENT_PAYLOAD)) \
 	    $(if $(LIFECYCLE_WEBHOOK_URL),LifecycleWebhookUrl=$(LIFECYCLE_WEBHOOK_URL) LifecycleWebhookSecretName=$(LIFECYCLE_WEBHOOK_SECRET_NAME)) \
+	    $(if $(LEARNER_IMAGE),LearnerImageUri=$(LEARNER_IMAGE)) \
 	    $(PARAMETER_OVERRIDES)
 	$(TOOLS)/aws cloudformation describe-stacks --stack-name $(STACK_NAME) \
 	  --query "Stacks[0].Outputs[?OutputKey=='EndpointURL' || OutputKey=='FrontDoorBaseUrl' || OutputKey=='HotLeadsTopicArn' || OutputKey=='LifecycleEventBusName']" --output table
@@ -145,7 +146,7 @@ rescore: venv
 	$(PY) -m infra.rescore --stage $(STAGE) $(if $(LEAD),--lead $(LEAD)) $(if $(CURSOR),--cursor $(CURSOR))
 
 # --- Adaptive scoring (README, "Adaptive scoring") -------------------------------------
-.PHONY: outcomes learn
+.PHONY: outcomes learn learner-image
 # make outcomes STAGE=local FILE=deals.csv: a CRM export (email,outcome,closed_at,amount).
 outcomes: venv
 	@test -n "$(FILE)" || { echo "make outcomes: set FILE to a CSV (email,outcome,closed_at,amount)" >&2; exit 2; }
@@ -154,3 +155,14 @@ outcomes: venv
 # make learn STAGE=local [PROMOTE=1]: learn points from outcomes (learner/, its own requirements).
 learn: venv
 	$(PY) -m learner --stage $(STAGE) $(if $(PROMOTE),--promote) $(if $(UPLOAD),--upload) $(if $(SPLIT),--split $(SPLIT))
+
+# make learner-image LEARNER_REPOSITORY=<account>.dkr.ecr.<region>.amazonaws.com/trechter-learner
+# The learner's container image (learner/Dockerfile; docs/ADAPTIVE.md "In AWS"), pushed to an
+# ECR repository; then `make deploy ... LEARNER_IMAGE=<the printed image URI>` schedules it.
+learner-image: tools
+	@test -n "$(LEARNER_REPOSITORY)" || { echo "make learner-image: set LEARNER_REPOSITORY to an ECR repository URI" >&2; exit 2; }
+	@command -v docker >/dev/null || { echo "make learner-image: needs docker" >&2; exit 2; }
+	$(TOOLS)/aws ecr get-login-password | docker login --username AWS --password-stdin $(firstword $(subst /, ,$(LEARNER_REPOSITORY)))
+	docker build --platform linux/amd64 -f learner/Dockerfile -t $(LEARNER_REPOSITORY):$$(git rev-parse --short HEAD) .
+	docker push $(LEARNER_REPOSITORY):$$(git rev-parse --short HEAD)
+	@echo "LEARNER_IMAGE=$(LEARNER_REPOSITORY):$$(git rev-parse --short HEAD)"

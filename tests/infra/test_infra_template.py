@@ -109,6 +109,19 @@ EXPECTED_ACTIONS = {
         "xray:PutTraceSegments",
         "xray:PutTelemetryRecords",
     },
+    "LearnerPolicy": {
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "kms:Decrypt",
+        "kms:Encrypt",
+        "kms:GenerateDataKey",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+    },
     "SweepQuietLeadsPolicy": {
         "dynamodb:Query",
         "dynamodb:UpdateItem",
@@ -121,8 +134,9 @@ EXPECTED_ACTIONS = {
         "xray:PutTelemetryRecords",
     },
 }
-#: Roles that are not a function's: EventBridge's, to call the optional lifecycle webhook.
-SERVICE_ROLES = {"LifecycleWebhookRole"}
+#: Roles that are not a Chalice function's: EventBridge's, to call the optional lifecycle
+#: webhook; the optional learner's (a container image) and its scheduler's.
+SERVICE_ROLES = {"LifecycleWebhookRole", "LearnerRole", "LearnerScheduleRole"}
 # The only actions AWS authorises on Resource "*" alone.
 RESOURCE_STAR_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 
@@ -340,6 +354,45 @@ def test_functions_get_the_memory_the_bench_prices(packaged: dict[str, Any]):
     for priced, resource in resources.items():
         assert packaged["Resources"][resource]["Properties"]["MemorySize"] == memory[priced]
     assert memory["ingest"] < memory["score_events"]
+
+
+def test_the_learner_is_an_optional_weekly_container_that_never_promotes(
+    packaged: dict[str, Any],
+):
+    resources = packaged["Resources"]
+    # Given the learner's resources: created only with an image
+    learner = {
+        name
+        for name, r in resources.items()
+        if name.startswith("Learner") and r.get("Condition") == "HasLearner"
+    }
+    assert learner == {
+        "LearnerRole",
+        "LearnerPolicy",
+        "LearnerLogGroup",
+        "Learner",
+        "LearnerScheduleRole",
+        "LearnerWeekly",
+        "LearnerErrorsAlarm",
+    }
+    props = resources["Learner"]["Properties"]
+    # Then it is the image, under its own role, encrypted and traced, with the stage's tables
+    assert props["PackageType"] == "Image"
+    assert props["Code"] == {"ImageUri": {"Ref": "LearnerImageUri"}}
+    assert props["Role"] == {"Fn::GetAtt": ["LearnerRole", "Arn"]}
+    assert props["KmsKeyArn"] == {"Fn::GetAtt": ["DataKey", "Arn"]}
+    assert props["TracingConfig"] == {"Mode": "Active"}
+    assert props["Environment"]["Variables"]["LEADS_TABLE"] == {"Ref": "LeadsTable"}
+    # and its weekly schedule only proposes: the input never asks it to promote
+    target = resources["LearnerWeekly"]["Properties"]["Target"]
+    assert target["Arn"] == {"Fn::GetAtt": ["Learner", "Arn"]}
+    assert json.loads(target["Input"]) == {"promote": False}
+    (invoke,) = resources["LearnerScheduleRole"]["Properties"]["Policies"]
+    (statement,) = invoke["PolicyDocument"]["Statement"]
+    assert (statement["Action"], statement["Resource"]) == (
+        "lambda:InvokeFunction",
+        {"Fn::GetAtt": ["Learner", "Arn"]},
+    )
 
 
 def test_failure_queues_keep_messages_14_days_encrypted(packaged: dict[str, Any]):

@@ -133,3 +133,40 @@ def test_the_lambda_bundle_requirements_name_no_learner_package() -> None:
     for name in ("numpy", "scikit-learn", "scipy"):
         assert f"{name}==" in learner
         assert name not in bundle
+
+
+def test_the_scheduled_learner_uploads_a_proposal_without_promoting_it(tmp_path) -> None:
+    from learner.handler import run
+
+    w, _ = trained_world(260)
+    answer = run(w.services, {"out_dir": str(tmp_path)}, now=T0)
+    assert answer["learned"] is True and answer["promoted"] is False
+    # The proposal is stored as a version for what-if and a later promote; the active stays
+    assert w.services.models.get(answer["version"])[1].version == answer["version"]
+    assert w.services.models.active_version() == PACKAGED
+    assert set(answer["backtest"]) == {"train", "test", "current", "proposed"}
+
+
+def test_the_scheduled_learner_says_why_it_learned_nothing(tmp_path) -> None:
+    from learner.handler import run
+
+    w, _ = trained_world(40)
+    answer = run(w.services, {"out_dir": str(tmp_path)}, now=T0)
+    assert answer["learned"] is False
+    assert "at least 30 won and 30 lost" in answer["reason"]
+    assert w.services.models.active_version() == PACKAGED
+
+
+def test_the_learner_image_installs_both_requirement_files_and_starts_the_handler() -> None:
+    import importlib
+    import json as _json
+    from pathlib import Path
+
+    dockerfile = (Path(__file__).parents[2] / "learner" / "Dockerfile").read_text()
+    lines = [line.split() for line in dockerfile.splitlines() if line and not line.startswith("#")]
+    assert lines[0] == ["FROM", "public.ecr.aws/lambda/python:3.11"]
+    copied = {line[1] for line in lines if line[0] == "COPY"}
+    assert {"requirements.txt", "learner/requirements.txt", "chalicelib/", "learner/"} <= copied
+    (cmd,) = [line for line in lines if line[0] == "CMD"]
+    module, function = _json.loads(" ".join(cmd[1:]))[0].rsplit(".", 1)
+    assert callable(getattr(importlib.import_module(module), function))
