@@ -122,7 +122,7 @@ def _days_back(days: int) -> list[str]:
     return [f"Q#{iso(now - back * 86_400)[:10]}" for back in range(days)]
 
 
-def _batch_write(client: DynamoDBClient, table: str, requests: list[dict[str, Any]]) -> None:
+def batch_write(client: DynamoDBClient, table: str, requests: list[dict[str, Any]]) -> None:
     """BatchWriteItem in chunks of 25, re-sending unprocessed items with backoff."""
     for start in range(0, len(requests), _BATCH_WRITE):
         pending: list[Any] = requests[start : start + _BATCH_WRITE]
@@ -606,7 +606,7 @@ class DynamoLeadStore:
             }
             for event_id, entries in by_event.items()
         ]
-        _batch_write(self._client, self._table, puts)
+        batch_write(self._client, self._table, puts)
 
     def _query_partition(self, pk: str, prefix: str | None = None) -> Iterator[dict[str, Any]]:
         kwargs: dict[str, Any] = {
@@ -788,7 +788,7 @@ class DynamoLeadStore:
         anonymous_ids = sorted(aliases)
         if record is not None and record.lead.email:
             keys.append({"pk": {"S": f"EMAIL#{record.lead.email.lower()}"}, "sk": {"S": "LEAD"}})
-        _batch_write(self._client, self._table, [{"DeleteRequest": {"Key": k}} for k in keys])
+        batch_write(self._client, self._table, [{"DeleteRequest": {"Key": k}} for k in keys])
         tombstones: list[dict[str, Any]] = [
             {"pk": lead_pk(lead_id), "sk": PROFILE_SK, "erased_at": now},
         ]
@@ -796,7 +796,7 @@ class DynamoLeadStore:
             self._tombstone_link(aid, lead_id, now)
         if email_hash:
             tombstones.append({"pk": f"ERASED#{email_hash}", "sk": "TOMBSTONE", "erased_at": now})
-        _batch_write(
+        batch_write(
             self._client,
             self._table,
             [{"PutRequest": {"Item": to_item(t)}} for t in tombstones],
@@ -899,7 +899,7 @@ class DynamoEventStore:
         if len(events) == 1:
             self._client.put_item(TableName=self._table, Item=self.item(events[0]))
             return
-        _batch_write(
+        batch_write(
             self._client,
             self._table,
             [{"PutRequest": {"Item": self.item(event)}} for event in events],
@@ -961,7 +961,7 @@ class DynamoEventStore:
         items = list(self._items(from_lead_id, unique=False))
         events = [event_from_item(values) for values in merge_event_items([items])]
         puts = [{"PutRequest": {"Item": self.item(replace(e, lead_id=to_lead_id))}} for e in events]
-        _batch_write(self._client, self._table, puts)
+        batch_write(self._client, self._table, puts)
         self._delete(items)
         return len(events)
 
@@ -971,7 +971,7 @@ class DynamoEventStore:
             {"DeleteRequest": {"Key": {"pk": {"S": str(v["pk"])}, "sk": {"S": str(v["sk"])}}}}
             for v in items
         ]
-        _batch_write(self._client, self._table, deletes)
+        batch_write(self._client, self._table, deletes)
 
     def delete_events(self, lead_id: str) -> int:
         """Delete every stored copy of the lead's events; the number of events."""

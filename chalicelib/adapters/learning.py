@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters.attributes import from_item, to_item
-from chalicelib.adapters.dynamodb import put_if_absent
+from chalicelib.adapters.dynamodb import batch_write, put_if_absent
 from chalicelib.adapters.ports import ActiveModel, ModelStore, OutcomeStore, StoredModel
 from chalicelib.domain.clock import iso
 from chalicelib.domain.outcomes import DealOutcome, month_of, months_between
@@ -189,11 +189,13 @@ class DynamoOutcomeStore:
 
     def forget(self, lead_id: str) -> int:
         copies = self._copies(lead_id)
-        for copy in copies:
-            for pk, sk in ((copy["outcome_pk"], copy["outcome_sk"]), (copy["pk"], copy["sk"])):
-                self._client.delete_item(
-                    TableName=self._table, Key={"pk": {"S": str(pk)}, "sk": {"S": str(sk)}}
-                )
+        keys = [(c["outcome_pk"], c["outcome_sk"]) for c in copies]
+        keys += [(c["pk"], c["sk"]) for c in copies]
+        batch_write(
+            self._client,
+            self._table,
+            [{"DeleteRequest": {"Key": {"pk": {"S": pk}, "sk": {"S": sk}}}} for pk, sk in keys],
+        )
         return len(copies)
 
     def between(self, first: float, last: float) -> list[DealOutcome]:
