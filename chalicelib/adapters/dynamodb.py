@@ -561,19 +561,27 @@ class DynamoLeadStore:
             put["ExpressionAttributeValues"] = {":v": to_attr(company.version)}
         return {"Put": put}
 
-    def _funnel_update(self, pk: str, sk: str, counters: Mapping[str, int]) -> dict[str, Any]:
+    def _funnel_update(
+        self, pk: str, sk: str, counters: Mapping[str, int], batch: str | None = None
+    ) -> dict[str, Any]:
+        """A counter item's increments; with ``batch``, only if its last batch was another."""
         names = {f"#c{i}": name for i, name in enumerate(counters)}
         adds = [f"#c{i} :c{i}" for i in range(len(counters))]
         values = {f":c{i}": to_attr(n) for i, n in enumerate(counters.values())}
-        return {
-            "Update": {
-                "TableName": self._table,
-                "Key": {"pk": {"S": pk}, "sk": {"S": sk}},
-                "UpdateExpression": "ADD " + ", ".join(adds),
-                "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": values,
-            }
+        update: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": {"pk": {"S": pk}, "sk": {"S": sk}},
+            "UpdateExpression": "ADD " + ", ".join(adds),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
         }
+        if batch is not None:
+            update["UpdateExpression"] += " SET last_batch = :batch"
+            update["ConditionExpression"] = (
+                "attribute_not_exists(last_batch) OR last_batch <> :batch"
+            )
+            values[":batch"] = to_attr(batch)
+        return {"Update": update}
 
     def ledger(self, lead_id: str) -> list[LedgerEntry]:
         """Stream ledger items and rescore (replayed) ledger items, oldest first."""
@@ -728,13 +736,7 @@ class DynamoLeadStore:
         for period, counters in increments.items():
             if not counters:
                 continue
-            update = self._funnel_update(pk, funnel_sort_key(period), counters)["Update"]
-            if batch is not None:
-                update["UpdateExpression"] += " SET last_batch = :batch"
-                update["ConditionExpression"] = (
-                    "attribute_not_exists(last_batch) OR last_batch <> :batch"
-                )
-                update["ExpressionAttributeValues"][":batch"] = {"S": batch}
+            update = self._funnel_update(pk, funnel_sort_key(period), counters, batch)["Update"]
             try:
                 self._client.update_item(**update)
             except ClientError as error:
