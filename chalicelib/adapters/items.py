@@ -458,11 +458,30 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
     return key
 
 
+#: What a lead item holds for the store alone: its keys, the lists' and the quiet sweep's
+#: index keys, the optimistic lock, the redelivery digests, the stream filter's mark and
+#: the compressed score state. Not data about the person: an export leaves them out.
+STORAGE_ATTRIBUTES = frozenset(
+    {
+        "pk",
+        "sk",
+        "scoring_state",
+        "stage_pk",
+        "stage_sk",
+        "list_pk",
+        "quiet_pk",
+        "score_version",
+        "recent_events",
+        "scored_only",
+    }
+)
+
+
 def personal_data(items: Iterable[Mapping[str, Any]]) -> PersonalData:
     """A lead partition's items (``export_items``) as the export shows them."""
     items = list(items)
     profile = next((i for i in items if i.get("sk") == PROFILE_SK), {})
-    lead = {k: v for k, v in profile.items() if k not in ("pk", "sk", "scoring_state")}
+    lead = {k: v for k, v in profile.items() if k not in STORAGE_ATTRIBUTES}
     if isinstance(lead.get("reasons"), str):
         lead["reasons"] = json.loads(lead["reasons"])
     return PersonalData(

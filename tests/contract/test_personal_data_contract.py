@@ -31,6 +31,24 @@ def test_personal_data_is_the_profile_the_browsers_and_the_hand_overs_without_ke
 
 
 @covers(Privacy.personal_data)
+def test_the_profile_an_export_shows_holds_no_index_keys_or_store_bookkeeping(backend):
+    leads = backend.leads
+    leads.create_lead(lead())
+    leads.commit_scoring(commit_for("L1", 0, score=70, stage="sql"))
+    profile = leads.personal_data("L1").profile
+    assert profile["stage"] == "sql" and profile["score"] == 70
+    assert not {
+        "stage_pk",
+        "stage_sk",
+        "list_pk",
+        "quiet_pk",
+        "score_version",
+        "recent_events",
+        "scored_only",
+    } & set(profile)
+
+
+@covers(Privacy.personal_data)
 def test_personal_data_of_someone_unknown_is_empty(backend):
     leads = backend.leads
     held = leads.personal_data("nobody")
