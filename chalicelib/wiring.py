@@ -160,7 +160,7 @@ def build_services(
     capture = CaptureService(
         settings, active, leads, events, quarantine, secrets, sightings, form_repeats
     )
-    scoring = ScoringService(active, leads, events, quarantine, sales_language=language)
+    scoring = ScoringService(active, leads, events, quarantine)
     if audit is None:
         from chalicelib.adapters.memory import MemoryAuditTrail, MemoryLeadStore
 
@@ -189,7 +189,7 @@ def build_services(
         ),
         hits=HitCounter(leads, quarantine),
         reports=ReportService(leads, series=series or _funnel_series(leads)),
-        rescore=RescoreService(active, leads, events, sales_language=language),
+        rescore=RescoreService(active, leads, events),
         segment=SegmentService(
             active,
             leads,

@@ -426,7 +426,6 @@ class LeadService:
                 ],
                 funnel=funnel_counters(record.state, transitions),
                 before=record,
-                sales_language=self._sales_language,
             )
             applied = OutcomeApplied(record.lead.lead_id, state.stage, bool(transitions), False)
             return Change(commit, applied)

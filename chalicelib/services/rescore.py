@@ -45,13 +45,11 @@ class RescoreService:
         leads: RescoreLeads,
         events: EventStore,
         clock: Callable[[], float] = time.time,
-        sales_language: str = "en",
     ) -> None:
         self._models = provider_of(model)
         self._leads = leads
         self._events = events
         self._clock = clock
-        self._sales_language = sales_language
         self._updates = LeadUpdates(lambda commit: leads.commit_scoring(commit))
 
     @property
@@ -97,7 +95,6 @@ class RescoreService:
                 now,
                 {marker.event_id: (now, [marker])},
                 before=record,
-                sales_language=self._sales_language,
             )
             return Change(commit, True)
 

@@ -34,10 +34,9 @@ from chalicelib.domain.events import (
     stage_change_event,
 )
 from chalicelib.domain.identity import company_domain
-from chalicelib.domain.language import lead_language
 from chalicelib.domain.lead import FUNNEL_ORDER, Stage
 from chalicelib.domain.redelivery import RECENT_EVENTS, remember, was_applied
-from chalicelib.domain.scoring.explain import current_scores, recommend_channel
+from chalicelib.domain.scoring.explain import choose_channel, current_scores
 from chalicelib.domain.scoring.model import ScoringModel
 from chalicelib.domain.scoring.scorer import (
     NEVER_SCORED,
@@ -125,7 +124,6 @@ def scoring_commit(
     events: Sequence[TrackingEvent] = (),
     funnel: dict[str, dict[str, int]] | None = None,
     company: CompanyRecord | None = None,
-    sales_language: str = "en",
     before: LeadRecord | None = None,
     event_ids: Sequence[str] = (),
     hits: HitTally | None = None,
@@ -139,9 +137,9 @@ def scoring_commit(
     the funnel hits among them (added to the lead's counts).
     """
     scores = current_scores(state, model, now)
-    language = lead_language(sales_language, state.profile, state.page_lang)
-    # Sentences are not stored: reasons and the channel's reason are rendered when read.
-    channel, _ = recommend_channel(state, model, language)
+    # No sentence is stored (reasons and the channel's reason are rendered when read), so
+    # only the channel is chosen here, on every commit.
+    channel, _ = choose_channel(state)
     applied = tuple(event_ids) or tuple(ledger)
     shown = (state.stage, scores.score, scores.fit_score, scores.engagement_score, channel.value)
     list_changed = before is None or shown != (
@@ -213,14 +211,12 @@ class ScoringService:
         events: EventStore,
         quarantine: Quarantine,
         clock: Callable[[], float] = time.time,
-        sales_language: str = "en",
     ) -> None:
         self._models = provider_of(model)
         self._leads = leads
         self._events = events
         self._quarantine = quarantine
         self._clock = clock
-        self._sales_language = sales_language
         self._domains: OrderedDict[str, str | None] = OrderedDict()
         self._updates = LeadUpdates(lambda commit: leads.commit_scoring(commit), MAX_ATTEMPTS)
 
@@ -410,7 +406,6 @@ class ScoringService:
             company=CompanyRecord(company_state, company.version)
             if company_changed and company is not None and company_state is not None
             else None,
-            sales_language=self._sales_language,
             before=record,
             event_ids=[e.event_id for e in events],
             hits=hits,

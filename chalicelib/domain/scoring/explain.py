@@ -189,37 +189,47 @@ def reasons(
     return [reason for _, reason in found[: model.reasons_shown]]
 
 
+def choose_channel(state: LeadScoreState) -> tuple[Channel, str]:
+    """Phone only for hot leads with a known number; e-mail otherwise (DOMAIN.md).
+
+    The channel, and which of ``_CHANNEL_REASONS`` says why (no sentence is rendered:
+    the scorer needs only the channel, on every commit). The trigger's own advice (seed
+    003) comes first: an opinion piece or a selective reader is mailed; colleagues
+    without a clear senior get one mail with CCs; an in-article click-through, or
+    colleagues with a clear senior, are phoned.
+    """
+    trigger = state.rules.get(state.last_signal_rule or "")
+    follow_up = trigger.follow_up if trigger is not None else None
+    if follow_up == "email_cc":
+        return Channel.EMAIL, "email_cc"
+    if trigger is not None and trigger.advise_email and follow_up not in ("phone", "phone_senior"):
+        return Channel.EMAIL, "trigger"
+    if state.stage != Stage.SQL:
+        return Channel.EMAIL, "nurture"
+    if not state.profile.get("phone"):
+        return Channel.EMAIL, "no_phone"
+    if follow_up == "phone_senior":
+        return Channel.PHONE, "phone_senior"
+    if follow_up == "phone":
+        return Channel.PHONE, "phone_trigger"
+    return Channel.PHONE, "phone"
+
+
 def recommend_channel(
     state: LeadScoreState, model: ScoringModel | None = None, language: str = "en"
 ) -> tuple[Channel, str]:
-    """Phone only for hot leads with a known number; e-mail otherwise (DOMAIN.md).
+    """The channel (``choose_channel``) and the sentence that says why, in ``language``.
 
-    The reason says why, not which channel: the channel is said beside it.
-    ``model`` (the default model when not given) words the trigger. The trigger's own
-    advice (seed 003) comes first: an opinion piece or a selective reader is mailed;
-    colleagues without a clear senior get one mail with CCs; an in-article click-through,
-    or colleagues with a clear senior, are phoned.
+    The reason says why, not which channel: the channel is said beside it. ``model``
+    (the default model when not given) words the trigger.
     """
     if model is None:
         model = _default_model()
-    phone = state.profile.get("phone")
+    channel, why = choose_channel(state)
     rule_id = state.last_signal_rule or ""
     trigger = state.rules.get(rule_id)
-    follow_up = trigger.follow_up if trigger is not None else None
     said = tally_text(rule_id, trigger, model, language) if trigger is not None else ""
-    if follow_up == "email_cc":
-        return Channel.EMAIL, _CHANNEL_REASONS["email_cc"][language].format(trigger=said)
-    if trigger is not None and trigger.advise_email and follow_up not in ("phone", "phone_senior"):
-        return Channel.EMAIL, _CHANNEL_REASONS["trigger"][language].format(trigger=said)
-    if state.stage != Stage.SQL:
-        return Channel.EMAIL, _CHANNEL_REASONS["nurture"][language]
-    if not phone:
-        return Channel.EMAIL, _CHANNEL_REASONS["no_phone"][language]
-    if follow_up == "phone_senior":
-        return Channel.PHONE, _CHANNEL_REASONS["phone_senior"][language].format(trigger=said)
-    if follow_up == "phone":
-        return Channel.PHONE, _CHANNEL_REASONS["phone_trigger"][language].format(trigger=said)
-    return Channel.PHONE, _CHANNEL_REASONS["phone"][language]
+    return channel, _CHANNEL_REASONS[why][language].format(trigger=said)
 
 
 @cache
