@@ -9,6 +9,7 @@ the schedule's input it promotes the proposal when its test AUC beats the active
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -44,5 +45,6 @@ def run(services: Any, event: dict[str, Any], now: float | None = None) -> dict[
             "message": result.message,
             "backtest": {k: result.backtest[k] for k in ("train", "test", "current", "proposed")},
         }
-    print(answer)  # the function's log: CloudWatch keeps what each weekly run decided
+    # One JSON line in the function's log: what each weekly run decided, queryable.
+    print(json.dumps(answer, default=str))
     return answer
